@@ -1,0 +1,98 @@
+"""Output layers and their losses, registered as pairs.
+
+Each pairing gives the output activation, the loss, and ``delta``: the gradient of one
+sample's loss with respect to the output layer's pre-activation ``z_L``. Fusing them
+is what makes the formulas simple and stable: for softmax + cross-entropy and for
+sigmoid + cross-entropy ``delta = a - y``; for the seed's sigmoid + MSE
+``delta = (a - y) ⊙ a (1 - a)``.
+
+Losses are computed from the logits ``z`` where a log is involved (log-softmax and
+softplus), so they stay finite even when ``a`` rounds to exactly 0 or 1.
+Shapes: ``z, a, y: (n, k)``; losses return the mean over the ``n`` rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import sigmoid
+
+
+def softmax(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Row-wise softmax with the row max subtracted first, so exp never overflows."""
+    out = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    out /= out.sum(axis=1, keepdims=True)
+    return out
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    shifted = z - z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _mse(z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
+    d = a - y
+    return float(0.5 * np.einsum("ij,ij->", d, d) / len(a))
+
+
+def _mse_delta(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return (a - y) * a * (1 - a)
+
+
+def _softmax_cross_entropy(z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
+    return float(-np.einsum("ij,ij->", y, _log_softmax(z)) / len(z))
+
+
+def _binary_cross_entropy(z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
+    # -log σ(z) = softplus(-z) and -log(1 - σ(z)) = softplus(z), both via logaddexp.
+    loss = y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)
+    return float(loss.sum() / len(z))
+
+
+def _a_minus_y(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return a - y
+
+
+@dataclass(frozen=True)
+class OutputLoss:
+    """An output activation fused with its loss.
+
+    ``activate(z, out=None)`` gives ``a_L``; ``loss(z, a, y)`` the batch mean;
+    ``delta(a, y)`` the per-sample ``∂loss/∂z_L`` of shape ``(n, k)``.
+    """
+
+    output: str
+    loss_name: str
+    activate: Callable[..., np.ndarray]
+    loss: Callable[[np.ndarray, np.ndarray, np.ndarray], float]
+    delta: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    latex_output: str
+    latex_loss: str
+    latex_delta: str
+
+
+OUTPUT_LOSSES: dict[tuple[str, str], OutputLoss] = {
+    ("sigmoid", "mse"): OutputLoss(
+        "sigmoid", "mse", sigmoid, _mse, _mse_delta,
+        r"a_L = \sigma(z_L)",
+        r"\mathcal{L} = \frac{1}{n}\sum_{i}\tfrac{1}{2}\lVert a_L^{(i)} - y^{(i)}\rVert^2",
+        r"\delta_L = (a_L - y) \odot a_L \odot (1 - a_L)",
+    ),
+    ("softmax", "cross_entropy"): OutputLoss(
+        "softmax", "cross_entropy", softmax, _softmax_cross_entropy, _a_minus_y,
+        r"a_L = \mathrm{softmax}(z_L)",
+        r"\mathcal{L} = -\frac{1}{n}\sum_{i}\sum_k y^{(i)}_k \log a^{(i)}_{L,k}",
+        r"\delta_L = a_L - y",
+    ),
+    ("sigmoid", "cross_entropy"): OutputLoss(
+        "sigmoid", "cross_entropy", sigmoid, _binary_cross_entropy, _a_minus_y,
+        r"a_L = \sigma(z_L)",
+        r"\mathcal{L} = -\frac{1}{n}\sum_{i}\sum_k \big[y_k \log a_{L,k}"
+        r" + (1 - y_k)\log(1 - a_{L,k})\big]",
+        r"\delta_L = a_L - y",
+    ),
+}

@@ -1,0 +1,284 @@
+"""A fully connected network of any depth, in matrix form with rows as samples.
+
+Notation, used throughout the project (layer ``l`` runs from 1 to ``L``):
+
+- ``a_0 = X``: the input batch, shape ``(n, 784)``;
+- ``z_l = a_{l-1} W_l + b_l``: pre-activation, ``W_l: (n_{l-1}, n_l)``, ``b_l: (n_l,)``;
+- ``a_l = f(z_l)`` for hidden layers, ``a_L = output(z_L)`` for the last one;
+- ``delta_l = ∂loss/∂z_l``: the error signal that backpropagation carries, ``(n, n_l)``.
+
+In code the lists are 0-based: ``weights[0]`` is ``W_1``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .init import INITS
+from .losses import OUTPUT_LOSSES
+
+FORMAT = "mnist_np/1"
+_DTYPES = ("float32", "float64")
+
+
+class ConfigError(ValueError):
+    """A network or training setting that cannot work; the message is one line."""
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be loaded; the message is one line."""
+
+
+@dataclass
+class Forward:
+    """What one forward pass keeps for the backward pass.
+
+    ``activations``: ``[a_0, ..., a_L]``, ``a_l: (n, n_l)``; ``logits``: ``z_L``;
+    ``zs``: ``[z_1, ..., z_L]`` only when asked for (the step-through page), else ``None``.
+    """
+
+    activations: list[np.ndarray]
+    logits: np.ndarray
+    zs: list[np.ndarray] | None = None
+
+    @property
+    def output(self) -> np.ndarray:
+        return self.activations[-1]
+
+
+@dataclass
+class Backward:
+    """Gradients of the loss, with the ``delta_l`` of every layer when asked for."""
+
+    dWs: list[np.ndarray]
+    dbs: list[np.ndarray]
+    deltas: list[np.ndarray] | None = None
+
+
+def check_config(layer_sizes, activation, output, loss, init, l2, dtype) -> list[int]:
+    """Validate a network description; return the layer sizes as ints or raise ConfigError."""
+    sizes = list(layer_sizes)
+    if len(sizes) < 2:
+        raise ConfigError("a network needs at least an input and an output layer")
+    if any(not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 1 for s in sizes):
+        raise ConfigError(f"layer sizes must be positive whole numbers, got {sizes}")
+    if activation not in ACTIVATIONS:
+        raise ConfigError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
+    if (output, loss) not in OUTPUT_LOSSES:
+        pairs = ", ".join(f"{o}+{lo}" for o, lo in OUTPUT_LOSSES)
+        raise ConfigError(f"output {output!r} with loss {loss!r} is not supported; use {pairs}")
+    if init not in INITS:
+        raise ConfigError(f"unknown init {init!r}; choose from {sorted(INITS)}")
+    if not (np.isfinite(l2) and l2 >= 0):
+        raise ConfigError(f"l2 must be a finite number >= 0, got {l2}")
+    if str(dtype) not in _DTYPES:
+        raise ConfigError(f"dtype must be one of {_DTYPES}, got {dtype!r}")
+    return [int(s) for s in sizes]
+
+
+class MLP:
+    """A multilayer perceptron built from ``layer_sizes``, e.g. ``[784, 128, 10]``.
+
+    ``activation`` is used by every hidden layer; ``output`` and ``loss`` form one of the
+    pairs in ``OUTPUT_LOSSES``; ``l2`` adds ``l2/2 · Σ‖W_l‖²`` to the loss (biases are not
+    decayed); ``seed`` feeds ``np.random.default_rng`` for the initial weights.
+    """
+
+    def __init__(self, layer_sizes, activation: str = "relu", output: str = "softmax",
+                 loss: str = "cross_entropy", init: str = "he", l2: float = 0.0,
+                 seed: int = 0, dtype: str = "float32"):
+        self.layer_sizes = check_config(layer_sizes, activation, output, loss, init, l2, dtype)
+        self.activation, self.output, self.loss_name, self.init = activation, output, loss, init
+        self.l2, self.seed, self.dtype = float(l2), int(seed), np.dtype(dtype)
+        self.act = ACTIVATIONS[activation]
+        self.out = OUTPUT_LOSSES[(output, loss)]
+        rng = np.random.default_rng(self.seed)
+        self.weights: list[np.ndarray] = []
+        self.biases: list[np.ndarray] = []
+        for n_in, n_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:]):
+            W, b = INITS[init](n_in, n_out, rng, self.dtype)
+            self.weights.append(W)
+            self.biases.append(b)
+
+    # -- description ---------------------------------------------------------------
+    @property
+    def config(self) -> dict:
+        """Everything needed to rebuild this network (weights aside), JSON-ready."""
+        return {
+            "layer_sizes": self.layer_sizes, "activation": self.activation,
+            "output": self.output, "loss": self.loss_name, "init": self.init,
+            "l2": self.l2, "seed": self.seed, "dtype": self.dtype.name,
+        }
+
+    @property
+    def n_params(self) -> int:
+        return sum(W.size + b.size for W, b in zip(self.weights, self.biases))
+
+    def __repr__(self) -> str:
+        sizes = "-".join(map(str, self.layer_sizes))
+        return f"MLP({sizes}, {self.activation}, {self.output}+{self.loss_name})"
+
+    def copy(self) -> MLP:
+        """An independent copy (same config, copied arrays)."""
+        clone = MLP(**self.config)
+        clone.weights = [W.copy() for W in self.weights]
+        clone.biases = [b.copy() for b in self.biases]
+        return clone
+
+    # -- forward -------------------------------------------------------------------
+    def _as_input(self, X) -> np.ndarray:
+        return np.asarray(X, dtype=self.dtype)
+
+    def forward(self, X, keep_z: bool = False) -> Forward:
+        """Run ``X: (n, n_0)`` through the network, keeping every ``a_l`` (and ``z_l``)."""
+        a = self._as_input(X)
+        activations, zs = [a], [] if keep_z else None
+        last = len(self.weights) - 1
+        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
+            z = a @ W
+            z += b
+            if zs is not None:
+                zs.append(z.copy())
+            if l < last:
+                a = self.act.f(z, out=z)  # in place: backward only needs a_l
+            else:
+                a = self.out.activate(z)
+            activations.append(a)
+        return Forward(activations, z, zs)
+
+    def predict_proba(self, X, chunk: int = 8192) -> np.ndarray:
+        """Output activations ``a_L: (n, n_L)``, computed in chunks, keeping nothing."""
+        X = self._as_input(X)
+        return np.concatenate(
+            [self.forward(X[i:i + chunk]).output for i in range(0, len(X), chunk)]
+        ) if len(X) else np.zeros((0, self.layer_sizes[-1]), self.dtype)
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted class per row: ``argmax a_L``, shape ``(n,)``."""
+        return self.predict_proba(X).argmax(axis=1)
+
+    def accuracy(self, X, y) -> float:
+        """Fraction of rows of ``X`` whose predicted class equals the label in ``y: (n,)``."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+    # -- loss ----------------------------------------------------------------------
+    def l2_term(self) -> float:
+        if not self.l2:
+            return 0.0
+        return 0.5 * self.l2 * sum(float(np.dot(W.ravel(), W.ravel())) for W in self.weights)
+
+    def data_loss(self, fwd: Forward, Y: np.ndarray) -> float:
+        """The loss of a forward pass against one-hot targets ``Y: (n, n_L)``, no L2 term."""
+        return self.out.loss(fwd.logits, fwd.output, Y)
+
+    def loss(self, X, Y) -> float:
+        """Mean loss over the batch plus the L2 term; ``Y`` one-hot ``(n, n_L)``."""
+        return self.data_loss(self.forward(X), np.asarray(Y, self.dtype)) + self.l2_term()
+
+    # -- backward ------------------------------------------------------------------
+    def backward(self, fwd: Forward, Y: np.ndarray, keep_deltas: bool = False) -> Backward:
+        """Backpropagate: the gradients of ``loss`` for the batch that produced ``fwd``.
+
+        ``dW_l = a_{l-1}ᵀ delta_l`` and ``db_l = Σ_rows delta_l`` (both with the 1/n of the
+        mean folded into ``delta_L``), then ``delta_{l-1} = (delta_l W_lᵀ) ⊙ f'(z_{l-1})``.
+        """
+        acts = fwd.activations
+        n = len(acts[0])
+        delta = self.out.delta(fwd.output, np.asarray(Y, self.dtype))
+        delta *= self.dtype.type(1.0 / n)  # the loss is a mean over the batch
+        L = len(self.weights)
+        dWs: list = [None] * L
+        dbs: list = [None] * L
+        deltas: list | None = [None] * L if keep_deltas else None
+        for l in range(L - 1, -1, -1):
+            if deltas is not None:
+                deltas[l] = delta
+            dWs[l] = acts[l].T @ delta        # ∂loss/∂W_l: how each weight moved z_l
+            dbs[l] = delta.sum(axis=0)       # ∂loss/∂b_l: b_l adds to every row
+            if self.l2:
+                dWs[l] += self.l2 * self.weights[l]
+            if l > 0:
+                # chain rule through z_l = a_{l-1} W_l + b_l, then through a_{l-1} = f(z_{l-1})
+                delta = delta @ self.weights[l].T
+                delta *= self.act.grad(acts[l])
+        return Backward(dWs, dbs, deltas)
+
+    def gradients(self, X, Y) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """``(dWs, dbs)``: gradients of ``self.loss(X, Y)``, shaped like weights/biases."""
+        grads = self.backward(self.forward(X), Y)
+        return grads.dWs, grads.dbs
+
+    # -- files ---------------------------------------------------------------------
+    def save(self, file: str | PathLike | IO[bytes]) -> None:
+        """Write the arrays and the config (as JSON) into one ``.npz``, no pickles."""
+        arrays = {f"W{i}": W for i, W in enumerate(self.weights)}
+        arrays |= {f"b{i}": b for i, b in enumerate(self.biases)}
+        meta = json.dumps({"format": FORMAT, **self.config})
+        np.savez(file, config=np.array(meta), **arrays)
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        self.save(buffer)
+        return buffer.getvalue()
+
+    @classmethod
+    def load(cls, file: str | PathLike | IO[bytes]) -> MLP:
+        """Read a network saved by :meth:`save`; raise ModelFileError on anything else.
+
+        Pickled objects are never loaded, and every array is checked against the config.
+        """
+        try:
+            raw = file.read() if hasattr(file, "read") else Path(file).read_bytes()
+        except OSError as e:
+            raise ModelFileError(f"cannot read the model file: {e.strerror or e}") from None
+        if not raw.startswith(b"PK\x03\x04"):
+            raise ModelFileError("not an .npz file (a model saved by mnist_np is a zip of arrays)")
+        try:
+            with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+                contents = {key: npz[key] for key in npz.files}
+        except ValueError as e:
+            if "allow_pickle" in str(e):
+                raise ModelFileError("refused: the file holds pickled objects") from None
+            raise ModelFileError(f"not a valid .npz file ({e})") from None
+        except Exception as e:  # zipfile.BadZipFile, EOFError, ...: any damaged archive
+            raise ModelFileError(f"not a valid .npz file ({type(e).__name__})") from None
+        if "config" not in contents:
+            raise ModelFileError("not a mnist_np model: no 'config' entry in the .npz")
+        try:
+            config = json.loads(str(contents.pop("config")))
+            if not isinstance(config, dict):
+                raise ValueError
+        except ValueError:
+            raise ModelFileError("the model's config is not valid JSON") from None
+        if config.pop("format", None) != FORMAT:
+            raise ModelFileError(f"unknown model format; expected {FORMAT!r}")
+        expected = {"layer_sizes", "activation", "output", "loss", "init", "l2", "seed", "dtype"}
+        if set(config) != expected:
+            diff = sorted(set(config) ^ expected)
+            raise ModelFileError(f"the model's config has unknown or missing keys: {diff}")
+        try:
+            net = cls(**config)
+        except (ConfigError, TypeError) as e:
+            raise ModelFileError(f"the model's config is not usable: {e}") from None
+        for i, (W, b) in enumerate(zip(net.weights, net.biases)):
+            for name, like in ((f"W{i}", W), (f"b{i}", b)):
+                if name not in contents:
+                    raise ModelFileError(f"array {name} is missing from the model file")
+                arr = contents.pop(name)
+                if arr.shape != like.shape:
+                    raise ModelFileError(
+                        f"array {name} has shape {arr.shape}, the config needs {like.shape}")
+                if arr.dtype.kind != "f" or not np.all(np.isfinite(arr)):
+                    raise ModelFileError(f"array {name} must hold finite floating-point numbers")
+                like[...] = arr
+        if contents:
+            raise ModelFileError(f"unexpected arrays in the model file: {sorted(contents)}")
+        return net

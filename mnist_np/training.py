@@ -1,0 +1,310 @@
+"""The training loop: one mini-batch at a time, reporting what happens inside.
+
+A :class:`Trainer` owns a network, its optimizer, the data split and the history. Its
+state lives in the object, not in a running loop, so training can stop after any step
+and continue later without losing anything: the dashboard runs it in short slices, the
+CLI runs it to the end, the tests run a few steps. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .network import MLP, ConfigError
+from .optimizers import OPTIMIZERS, make_optimizer, norm
+
+DIVERGED_ADVICE = (
+    "the loss became {value} at step {step}: training diverged. "
+    "Try a learning rate about 10x lower, a smaller initialisation (xavier or he), "
+    "or a larger batch."
+)
+
+
+@dataclass
+class TrainConfig:
+    """How to train. ``steps``, when set, replaces ``epochs`` as the stopping rule.
+
+    ``train_limit`` caps how many training images are used (``None``: all);
+    ``val_size`` images of the training set are held out for validation.
+    """
+
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    batch_size: int = 128
+    epochs: int = 5
+    steps: int | None = None
+    train_limit: int | None = None
+    val_size: int = 5000
+    seed: int = 0
+
+    def __post_init__(self):
+        check_train_config(self)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_train_config(c: TrainConfig) -> None:
+    """Raise ConfigError with a one-line message when a setting cannot work."""
+    if c.optimizer not in OPTIMIZERS:
+        raise ConfigError(f"unknown optimizer {c.optimizer!r}; choose from {sorted(OPTIMIZERS)}")
+    if not (isinstance(c.lr, (int, float)) and math.isfinite(c.lr) and c.lr > 0):
+        raise ConfigError(f"the learning rate must be a positive number, got {c.lr}")
+    for name in ("batch_size", "epochs"):
+        value = getattr(c, name)
+        if not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{name.replace('_', ' ')} must be a whole number >= 1, got {value}")
+    if c.steps is not None and (not isinstance(c.steps, int) or c.steps < 1):
+        raise ConfigError(f"steps must be a whole number >= 1, got {c.steps}")
+    if c.train_limit is not None and (not isinstance(c.train_limit, int) or c.train_limit < 10):
+        raise ConfigError(f"the training-set size must be at least 10 images, got {c.train_limit}")
+    if not isinstance(c.val_size, int) or c.val_size < 0:
+        raise ConfigError(f"the validation size must be a whole number >= 0, got {c.val_size}")
+
+
+@dataclass
+class StepRecord:
+    """One mini-batch. Per-layer arrays have one entry per weight matrix (``L``), except
+    ``saturation``, which has one per hidden layer (``L - 1``)."""
+
+    step: int                 # mini-batches done so far, this one included
+    epoch: int                # 0-based epoch this batch belongs to
+    loss: float               # batch loss (data term + L2)
+    accuracy: float           # batch accuracy before the update
+    grad_norms: np.ndarray    # ‖∂loss/∂W_l‖ per layer
+    update_ratios: np.ndarray # ‖ΔW_l‖ / ‖W_l‖ per layer
+    saturation: np.ndarray    # saturated (sigmoid/tanh) or dead (ReLU) fraction per hidden layer
+
+
+@dataclass
+class EpochRecord:
+    """The end of one pass over the training split."""
+
+    epoch: int           # epochs completed (1 for the first)
+    step: int
+    train_loss: float    # mean batch loss over the epoch
+    train_accuracy: float
+    val_loss: float
+    val_accuracy: float
+    seconds: float       # training time so far
+
+
+class History:
+    """Step records with a bounded memory: past ``max_points`` the stride doubles and
+    every other stored point is dropped, so long runs keep an even, downsampled curve."""
+
+    FIELDS = ("step", "loss", "accuracy", "grad_norms", "update_ratios", "saturation")
+
+    def __init__(self, max_points: int = 2000):
+        self.max_points, self.stride = max_points, 1
+        self.columns: dict[str, list] = {f: [] for f in self.FIELDS}
+
+    def __len__(self) -> int:
+        return len(self.columns["step"])
+
+    def add(self, rec: StepRecord) -> None:
+        if rec.step % self.stride:
+            return
+        for f in self.FIELDS:
+            self.columns[f].append(getattr(rec, f))
+        if len(self) > self.max_points:
+            self.stride *= 2
+            for f in self.FIELDS:
+                self.columns[f] = [v for v, s in zip(self.columns[f], self.columns["step"])
+                                   if s % self.stride == 0]
+
+    def array(self, name: str) -> np.ndarray:
+        """A column as an array: ``(points,)`` for scalars, ``(points, layers)`` per layer."""
+        return np.array(self.columns[name], dtype=float)
+
+
+@dataclass
+class Snapshot:
+    """Copies of the weights and biases at one step, for the "over training" views."""
+
+    step: int
+    epoch: int
+    weights: list[np.ndarray] = field(repr=False)
+    biases: list[np.ndarray] = field(repr=False)
+
+
+def split_indices(n: int, val_size: int, train_limit: int | None, seed: int):
+    """Shuffle ``range(n)`` with ``seed``; the first ``val_size`` are validation, the next
+    ``train_limit`` (or all the rest) training. Returns ``(train_idx, val_idx)``."""
+    val_size = min(val_size, n // 5)
+    order = np.random.default_rng(seed).permutation(n)
+    val, train = order[:val_size], order[val_size:]
+    if train_limit is not None:
+        train = train[:train_limit]
+    return np.sort(train), np.sort(val)
+
+
+class Trainer:
+    """Trains ``net`` on ``X: (n, 784) float32``, ``y: (n,)`` labels with ``config``.
+
+    ``X``/``y`` are the whole training set; a validation split is held out of it.
+    Call :meth:`step` for one mini-batch or iterate :meth:`run`; read :attr:`history`,
+    :attr:`epochs`, :attr:`snapshots`, :attr:`diverged` and :attr:`message`.
+    """
+
+    def __init__(self, net: MLP, X: np.ndarray, y: np.ndarray, config: TrainConfig,
+                 max_history: int = 2000, max_snapshots: int = 24):
+        check_train_config(config)
+        self.net, self.config = net, config
+        train_idx, val_idx = split_indices(len(X), config.val_size, config.train_limit,
+                                           config.seed)
+        self.X_train = np.asarray(X[train_idx], dtype=net.dtype)
+        self.y_train = np.asarray(y[train_idx])
+        self.X_val = np.asarray(X[val_idx], dtype=net.dtype)
+        self.y_val = np.asarray(y[val_idx])
+        self.n_classes = net.layer_sizes[-1]
+        self._eye = np.eye(self.n_classes, dtype=net.dtype)
+        self.optimizer = make_optimizer(config.optimizer, config.lr)
+        self._rng = np.random.default_rng(config.seed + 1)
+        self._order = self._rng.permutation(len(self.X_train))
+        self._pos = 0
+        self._epoch_loss = self._epoch_correct = 0.0
+        self._epoch_seen = 0
+        self.step_count = 0
+        self.epoch = 0
+        self.samples_seen = 0
+        self.train_seconds = 0.0
+        self.history = History(max_history)
+        self.epochs: list[EpochRecord] = []
+        self.max_snapshots = max_snapshots
+        self.snapshots: list[Snapshot] = []
+        self._snapshot()
+        self.diverged = False
+        self.message = ""
+
+    # -- settings that apply to a running network ------------------------------------
+    @property
+    def lr(self) -> float:
+        return self.optimizer.lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        check_train_config(TrainConfig(**{**self.config.to_dict(), "lr": value}))
+        self.config.lr = self.optimizer.lr = value
+
+    @property
+    def batch_size(self) -> int:
+        return self.config.batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int) -> None:
+        check_train_config(TrainConfig(**{**self.config.to_dict(), "batch_size": value}))
+        self.config.batch_size = value
+
+    # -- progress ----------------------------------------------------------------------
+    @property
+    def finished(self) -> bool:
+        if self.diverged:
+            return True
+        if self.config.steps is not None:
+            return self.step_count >= self.config.steps
+        return self.epoch >= self.config.epochs
+
+    @property
+    def progress(self) -> float:
+        """Fraction of the planned training done, in [0, 1]."""
+        if self.config.steps is not None:
+            return min(1.0, self.step_count / self.config.steps)
+        done = self.epoch + self._pos / max(1, len(self.X_train))
+        return min(1.0, done / self.config.epochs)
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.samples_seen / self.train_seconds if self.train_seconds else 0.0
+
+    # -- training ----------------------------------------------------------------------
+    def step(self) -> StepRecord | None:
+        """Train on one mini-batch and return its record (``None`` once finished)."""
+        if self.finished:
+            return None
+        start = time.perf_counter()
+        net = self.net
+        idx = self._order[self._pos:self._pos + self.config.batch_size]
+        X, labels = self.X_train[idx], self.y_train[idx]
+        Y = self._eye[labels]
+        fwd = net.forward(X)
+        loss = net.data_loss(fwd, Y) + net.l2_term()
+        if not math.isfinite(loss):
+            self.diverged = True
+            self.message = DIVERGED_ADVICE.format(value=loss, step=self.step_count + 1)
+            self.train_seconds += time.perf_counter() - start
+            return None
+        correct = int(np.count_nonzero(fwd.output.argmax(axis=1) == labels))
+        grads = net.backward(fwd, Y)
+        grad_norms = np.array([norm(g) for g in grads.dWs])
+        saturation = np.array([net.act.saturation(a) for a in fwd.activations[1:-1]])
+        L = len(net.weights)
+        update_norms = self.optimizer.step(net.weights + net.biases, grads.dWs + grads.dbs)
+        weight_norms = np.array([norm(W) for W in net.weights])
+        update_ratios = np.divide(update_norms[:L], weight_norms,
+                                  out=np.zeros(L), where=weight_norms > 0)
+
+        n = len(idx)
+        self.step_count += 1
+        self.samples_seen += n
+        self._pos += n
+        self._epoch_loss += loss * n
+        self._epoch_correct += correct
+        self._epoch_seen += n
+        record = StepRecord(self.step_count, self.epoch, loss, correct / n,
+                            grad_norms, update_ratios, saturation)
+        self.history.add(record)
+        if self._pos >= len(self.X_train):
+            self._end_epoch()
+        self.train_seconds += time.perf_counter() - start
+        return record
+
+    def run(self, max_steps: int | None = None, seconds: float | None = None):
+        """Yield step records until finished, diverged, ``max_steps`` or ``seconds``."""
+        deadline = None if seconds is None else time.perf_counter() + seconds
+        done = 0
+        while not self.finished and (max_steps is None or done < max_steps):
+            record = self.step()
+            if record is None:
+                return
+            done += 1
+            yield record
+            if deadline is not None and time.perf_counter() >= deadline:
+                return
+
+    def _end_epoch(self) -> None:
+        self.epoch += 1
+        val_loss, val_acc = self.evaluate(self.X_val, self.y_val)
+        self.epochs.append(EpochRecord(
+            self.epoch, self.step_count,
+            self._epoch_loss / self._epoch_seen, self._epoch_correct / self._epoch_seen,
+            val_loss, val_acc, self.train_seconds))
+        self._epoch_loss = self._epoch_correct = 0.0
+        self._epoch_seen = 0
+        self._pos = 0
+        self._order = self._rng.permutation(len(self.X_train))
+        self._snapshot()
+
+    def _snapshot(self) -> None:
+        snap = Snapshot(self.step_count, self.epoch, [W.copy() for W in self.net.weights],
+                        [b.copy() for b in self.net.biases])
+        self.snapshots.append(snap)
+        if len(self.snapshots) > self.max_snapshots:
+            # keep the first and the latest, thin out the middle
+            self.snapshots = [*self.snapshots[:-1:2], self.snapshots[-1]]
+
+    def evaluate(self, X: np.ndarray, y: np.ndarray, chunk: int = 8192) -> tuple[float, float]:
+        """``(loss, accuracy)`` of the current network on ``X, y`` (NaN for no rows)."""
+        if len(X) == 0:
+            return float("nan"), float("nan")
+        total_loss, correct = 0.0, 0
+        for i in range(0, len(X), chunk):
+            fwd = self.net.forward(X[i:i + chunk])
+            labels = y[i:i + chunk]
+            total_loss += self.net.data_loss(fwd, self._eye[labels]) * len(labels)
+            correct += int(np.count_nonzero(fwd.output.argmax(axis=1) == labels))
+        return total_loss / len(X) + self.net.l2_term(), correct / len(X)

@@ -1,0 +1,206 @@
+"""The network: gradients against finite differences, a hand-worked example, stability,
+determinism and files."""
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+from mnist_np import ACTIVATIONS, MLP, OUTPUT_LOSSES, ConfigError, ModelFileError
+
+
+def _batch(n_in, n_out, n=5, seed=1):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, n_in))
+    Y = np.eye(n_out)[rng.integers(0, n_out, n)]
+    return X, Y
+
+
+def _relative_error(a, b):
+    return np.abs(a - b).max() / max(np.abs(a).max(), np.abs(b).max(), 1e-12)
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("output,loss", sorted(OUTPUT_LOSSES))
+@pytest.mark.parametrize("sizes", [[6, 4], [6, 5, 4], [6, 5, 3, 4], [6, 3, 5, 3, 4]])
+def test_gradients_match_central_differences(activation, output, loss, sizes):
+    net = MLP(sizes, activation=activation, output=output, loss=loss, init="xavier",
+              l2=0.01, seed=3, dtype="float64")
+    # shift the biases so that no ReLU sits at its kink, where differences are undefined
+    for b in net.biases:
+        b += 0.1
+    X, Y = _batch(sizes[0], sizes[-1])
+    dWs, dbs = net.gradients(X, Y)
+    h = 1e-6
+    for params, grads in ((net.weights, dWs), (net.biases, dbs)):
+        for p, g in zip(params, grads):
+            assert g.shape == p.shape
+            numeric = np.zeros_like(p)
+            for i in np.ndindex(p.shape):
+                keep = p[i]
+                p[i] = keep + h
+                up = net.loss(X, Y)
+                p[i] = keep - h
+                down = net.loss(X, Y)
+                p[i] = keep
+                numeric[i] = (up - down) / (2 * h)
+            assert _relative_error(g, numeric) < 1e-6
+
+
+def test_small_network_worked_by_hand():
+    # 2-1-1, sigmoid hidden, sigmoid + MSE output: the seed's formulas on paper.
+    net = MLP([2, 1, 1], activation="sigmoid", output="sigmoid", loss="mse", dtype="float64")
+    net.weights = [np.array([[0.5], [-1.0]]), np.array([[2.0]])]
+    net.biases = [np.array([0.0]), np.array([-1.0])]
+    X, Y = np.array([[1.0, 1.0]]), np.array([[1.0]])
+    s = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    z1 = 0.5 - 1.0                     # -0.5
+    a1 = s(z1)                         # 0.37754
+    z2 = 2.0 * a1 - 1.0                # -0.24492
+    a2 = s(z2)                         # 0.43908
+    assert net.predict_proba(X)[0, 0] == pytest.approx(a2)
+    assert net.loss(X, Y) == pytest.approx(0.5 * (a2 - 1) ** 2)
+    delta2 = (a2 - 1) * a2 * (1 - a2)
+    delta1 = delta2 * 2.0 * a1 * (1 - a1)
+    dWs, dbs = net.gradients(X, Y)
+    np.testing.assert_allclose(dWs[1], [[a1 * delta2]])
+    np.testing.assert_allclose(dbs[1], [delta2])
+    np.testing.assert_allclose(dWs[0], [[delta1], [delta1]])
+    np.testing.assert_allclose(dbs[0], [delta1])
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("output,loss", sorted(OUTPUT_LOSSES))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_extreme_inputs_stay_finite_without_warnings(activation, output, loss, dtype):
+    # filterwarnings = error turns any overflow or divide warning into a failure
+    net = MLP([3, 4, 2], activation=activation, output=output, loss=loss, dtype=dtype)
+    net.weights[0][...] = [[1000, -1000, 1, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
+    net.weights[1][...] = 1000
+    for x in (1000.0, -1000.0):
+        X = np.array([[x, 0.0, 0.0]])
+        Y = np.array([[1.0, 0.0]])
+        assert np.all(np.isfinite(net.predict_proba(X)))
+        assert np.isfinite(net.loss(X, Y))
+        dWs, dbs = net.gradients(X, Y)
+        assert all(np.all(np.isfinite(g)) for g in dWs + dbs)
+
+
+def test_softmax_cross_entropy_of_huge_logits_is_exact():
+    net = MLP([1, 2], activation="relu", output="softmax", loss="cross_entropy",
+              dtype="float64")
+    net.weights[0][...] = [[1000.0, -1000.0]]
+    net.biases[0][...] = 0
+    X = np.array([[1.0]])
+    assert net.loss(X, np.array([[1.0, 0.0]])) == pytest.approx(0.0, abs=1e-12)
+    assert net.loss(X, np.array([[0.0, 1.0]])) == pytest.approx(2000.0)
+
+
+def test_weights_changed_in_place_change_the_loss():
+    net = MLP([4, 3, 2], seed=0, dtype="float64")
+    X, Y = _batch(4, 2)
+    before = net.loss(X, Y)
+    net.weights[0][1, 2] += 0.5
+    assert net.loss(X, Y) != before
+
+
+def test_same_seed_same_network_other_seed_other_network():
+    a, b, c = (MLP([784, 32, 10], seed=s) for s in (7, 7, 8))
+    for Wa, Wb, Wc in zip(a.weights, b.weights, c.weights):
+        np.testing.assert_array_equal(Wa, Wb)
+        assert not np.array_equal(Wa, Wc)
+
+
+def test_shapes_dtype_and_inits():
+    net = MLP([784, 128, 64, 10], activation="tanh", init="xavier", dtype="float32")
+    assert [W.shape for W in net.weights] == [(784, 128), (128, 64), (64, 10)]
+    assert [b.shape for b in net.biases] == [(128,), (64,), (10,)]
+    assert all(W.dtype == np.float32 for W in net.weights)
+    proba = net.predict_proba(np.zeros((3, 784)))
+    assert proba.shape == (3, 10) and proba.dtype == np.float32
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    uniform = MLP([784, 16, 10], init="uniform", seed=0)
+    assert uniform.weights[0].min() >= -1 and uniform.weights[0].max() < 1
+    assert np.abs(uniform.weights[0]).max() > 0.99  # unscaled, as in the seed
+    he = MLP([784, 1000, 10], init="he", seed=0)
+    assert he.weights[0].std() == pytest.approx(np.sqrt(2 / 784), rel=0.02)
+
+
+@pytest.mark.parametrize("kwargs,words", [
+    (dict(layer_sizes=[784]), "at least"),
+    (dict(layer_sizes=[784, 0, 10]), "positive"),
+    (dict(layer_sizes=[784, 2.5, 10]), "positive"),
+    (dict(layer_sizes=[784, 10], activation="swish"), "unknown activation"),
+    (dict(layer_sizes=[784, 10], output="softmax", loss="mse"), "not supported"),
+    (dict(layer_sizes=[784, 10], init="zeros"), "unknown init"),
+    (dict(layer_sizes=[784, 10], l2=-1.0), "l2"),
+    (dict(layer_sizes=[784, 10], dtype="int8"), "dtype"),
+])
+def test_bad_configs_are_refused_in_one_line(kwargs, words):
+    with pytest.raises(ConfigError, match=words) as info:
+        MLP(**kwargs)
+    assert "\n" not in str(info.value)
+
+
+def test_save_load_round_trip(tmp_path):
+    net = MLP([784, 20, 10], activation="leaky_relu", l2=0.001, seed=5)
+    net.weights[0][0, 0] = 1.25
+    net.save(tmp_path / "m.npz")
+    back = MLP.load(tmp_path / "m.npz")
+    assert back.config == net.config
+    for a, b in zip(net.weights + net.biases, back.weights + back.biases):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype
+    back_from_bytes = MLP.load(io.BytesIO(net.to_bytes()))
+    np.testing.assert_array_equal(back_from_bytes.weights[0], net.weights[0])
+
+
+def _npz(tmp_path, **arrays):
+    path = tmp_path / "bad.npz"
+    np.savez(path, **arrays)
+    return path
+
+
+def _config(**changes):
+    net = MLP([4, 3, 2])
+    return json.dumps({"format": "mnist_np/1", **net.config, **changes})
+
+
+@pytest.mark.parametrize("make,words", [
+    (lambda p: p.joinpath("x.npz").write_text("hello") and p / "x.npz", "not an .npz"),
+    (lambda p: _npz(p, config=np.array(_config()), W0=np.array([object()], dtype=object)),
+     "pickled"),
+    (lambda p: _npz(p, W0=np.zeros((4, 3))), "no 'config'"),
+    (lambda p: _npz(p, config=np.array("{nope")), "JSON"),
+    (lambda p: _npz(p, config=np.array(_config(activation="swish"))), "not usable"),
+    (lambda p: _npz(p, config=np.array(_config(extra=1))), "unknown or missing"),
+    (lambda p: _npz(p, config=np.array(_config()), W0=np.zeros((4, 3)), b0=np.zeros(3),
+                    W1=np.zeros((3, 2))), "b1 is missing"),
+    (lambda p: _npz(p, config=np.array(_config()), W0=np.zeros((4, 4)), b0=np.zeros(3),
+                    W1=np.zeros((3, 2)), b1=np.zeros(2)), "shape"),
+    (lambda p: _npz(p, config=np.array(_config()), W0=np.full((4, 3), np.nan),
+                    b0=np.zeros(3), W1=np.zeros((3, 2)), b1=np.zeros(2)), "finite"),
+])
+def test_bad_model_files_are_refused(tmp_path, make, words):
+    path = make(tmp_path)
+    with pytest.raises(ModelFileError, match=words) as info:
+        MLP.load(path)
+    assert "\n" not in str(info.value)
+
+
+def test_truncated_model_file_is_refused(tmp_path):
+    data = MLP([4, 3, 2]).to_bytes()
+    with pytest.raises(ModelFileError):
+        MLP.load(io.BytesIO(data[: len(data) // 2]))
+    assert zipfile.is_zipfile(io.BytesIO(data))
+
+
+def test_engine_imports_neither_streamlit_nor_plotly():
+    code = ("import sys, mnist_np, mnist_np.data, mnist_np.cli; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in "
+            "('streamlit', 'plotly', 'pandas', 'mlxtend')]; print(bad); assert not bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
