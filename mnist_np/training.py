@@ -28,6 +28,9 @@ DIVERGED_ADVICE = (
 class TrainConfig:
     """How to train. ``steps``, when set, replaces ``epochs`` as the stopping rule.
 
+    ``schedule`` scales the learning rate by the fraction ``p`` of training done:
+    ``constant`` (1), ``linear`` (1 - p) or ``cosine`` ((1 + cos πp) / 2), both ending at 0.
+
     ``train_limit`` caps how many training images are used (``None``: all);
     ``val_size`` images of the training set are held out for validation.
     """
@@ -40,12 +43,20 @@ class TrainConfig:
     train_limit: int | None = None
     val_size: int = 5000
     seed: int = 0
+    schedule: str = "constant"
 
     def __post_init__(self):
         check_train_config(self)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+SCHEDULES = {
+    "constant": lambda p: 1.0,
+    "linear": lambda p: 1.0 - p,
+    "cosine": lambda p: 0.5 * (1.0 + math.cos(math.pi * p)),
+}
 
 
 def check_train_config(c: TrainConfig) -> None:
@@ -62,6 +73,8 @@ def check_train_config(c: TrainConfig) -> None:
         raise ConfigError(f"steps must be a whole number >= 1, got {c.steps}")
     if c.train_limit is not None and (not isinstance(c.train_limit, int) or c.train_limit < 10):
         raise ConfigError(f"the training-set size must be at least 10 images, got {c.train_limit}")
+    if c.schedule not in SCHEDULES:
+        raise ConfigError(f"unknown schedule {c.schedule!r}; choose from {sorted(SCHEDULES)}")
     if not isinstance(c.val_size, int) or c.val_size < 0:
         raise ConfigError(f"the validation size must be a whole number >= 0, got {c.val_size}")
 
@@ -184,12 +197,13 @@ class Trainer:
     # -- settings that apply to a running network ------------------------------------
     @property
     def lr(self) -> float:
-        return self.optimizer.lr
+        """The base learning rate; the schedule scales it step by step."""
+        return self.config.lr
 
     @lr.setter
     def lr(self, value: float) -> None:
         check_train_config(TrainConfig(**{**self.config.to_dict(), "lr": value}))
-        self.config.lr = self.optimizer.lr = value
+        self.config.lr = value
 
     @property
     def batch_size(self) -> int:
@@ -210,12 +224,16 @@ class Trainer:
         return self.epoch >= self.config.epochs
 
     @property
+    def epochs_done(self) -> float:
+        """Passes over the training split so far, counting the current one's fraction."""
+        return self.epoch + self._pos / max(1, len(self.X_train))
+
+    @property
     def progress(self) -> float:
         """Fraction of the planned training done, in [0, 1]."""
         if self.config.steps is not None:
             return min(1.0, self.step_count / self.config.steps)
-        done = self.epoch + self._pos / max(1, len(self.X_train))
-        return min(1.0, done / self.config.epochs)
+        return min(1.0, self.epochs_done / self.config.epochs)
 
     @property
     def samples_per_second(self) -> float:
@@ -223,24 +241,37 @@ class Trainer:
 
     # -- training ----------------------------------------------------------------------
     def step(self) -> StepRecord | None:
-        """Train on one mini-batch and return its record (``None`` once finished)."""
+        """Train on one mini-batch and return its record (``None`` once finished).
+
+        Floating-point warnings are silenced here on purpose: a diverging run is an
+        expected outcome, detected from the loss and the gradients and reported in
+        :attr:`message`, not a crash.
+        """
         if self.finished:
             return None
         start = time.perf_counter()
+        try:
+            with np.errstate(all="ignore"):
+                return self._step()
+        finally:
+            self.train_seconds += time.perf_counter() - start
+
+    def _step(self) -> StepRecord | None:
         net = self.net
+        self.optimizer.lr = self.config.lr * SCHEDULES[self.config.schedule](self.progress)
         idx = self._order[self._pos:self._pos + self.config.batch_size]
         X, labels = self.X_train[idx], self.y_train[idx]
         Y = self._eye[labels]
         fwd = net.forward(X)
         loss = net.data_loss(fwd, Y) + net.l2_term()
-        if not math.isfinite(loss):
-            self.diverged = True
-            self.message = DIVERGED_ADVICE.format(value=loss, step=self.step_count + 1)
-            self.train_seconds += time.perf_counter() - start
-            return None
-        correct = int(np.count_nonzero(fwd.output.argmax(axis=1) == labels))
         grads = net.backward(fwd, Y)
         grad_norms = np.array([norm(g) for g in grads.dWs])
+        if not (math.isfinite(loss) and np.all(np.isfinite(grad_norms))):
+            value = loss if not math.isfinite(loss) else "finite but its gradient inf/NaN"
+            self.diverged = True
+            self.message = DIVERGED_ADVICE.format(value=value, step=self.step_count + 1)
+            return None
+        correct = int(np.count_nonzero(fwd.output.argmax(axis=1) == labels))
         saturation = np.array([net.act.saturation(a) for a in fwd.activations[1:-1]])
         L = len(net.weights)
         update_norms = self.optimizer.step(net.weights + net.biases, grads.dWs + grads.dbs)
@@ -260,7 +291,6 @@ class Trainer:
         self.history.add(record)
         if self._pos >= len(self.X_train):
             self._end_epoch()
-        self.train_seconds += time.perf_counter() - start
         return record
 
     def run(self, max_steps: int | None = None, seconds: float | None = None):
@@ -302,9 +332,10 @@ class Trainer:
         if len(X) == 0:
             return float("nan"), float("nan")
         total_loss, correct = 0.0, 0
-        for i in range(0, len(X), chunk):
-            fwd = self.net.forward(X[i:i + chunk])
-            labels = y[i:i + chunk]
-            total_loss += self.net.data_loss(fwd, self._eye[labels]) * len(labels)
-            correct += int(np.count_nonzero(fwd.output.argmax(axis=1) == labels))
-        return total_loss / len(X) + self.net.l2_term(), correct / len(X)
+        with np.errstate(all="ignore"):  # a diverged network evaluates to NaN, quietly
+            for i in range(0, len(X), chunk):
+                fwd = self.net.forward(X[i:i + chunk])
+                labels = y[i:i + chunk]
+                total_loss += self.net.data_loss(fwd, self._eye[labels]) * len(labels)
+                correct += int(np.count_nonzero(fwd.output.argmax(axis=1) == labels))
+            return total_loss / len(X) + self.net.l2_term(), correct / len(X)

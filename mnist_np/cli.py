@@ -1,0 +1,247 @@
+"""Command line: ``python -m mnist_np train | bench | data``.
+
+``train`` starts from a preset (``default`` unless ``--preset`` says otherwise) and
+applies any flag on top. Progress goes to stderr; results to stdout, and with
+``--json`` the last line of stdout is one JSON object. A bad flag gets one line and
+exit code 2; a data problem one line and exit code 1; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+
+from .activations import ACTIVATIONS
+from .init import INITS
+from .losses import OUTPUT_LOSSES
+from .network import MLP, ConfigError
+from .optimizers import OPTIMIZERS
+from .presets import PRESETS
+from .training import SCHEDULES, TrainConfig, Trainer
+
+N_INPUTS, N_CLASSES = 784, 10
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit code 2) instead of a block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def _hidden(text: str) -> list[int]:
+    """``"128,64"`` -> ``[128, 64]``; ``""`` or ``"none"`` -> no hidden layer."""
+    if text.strip().lower() in ("", "none"):
+        return []
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of layer sizes, e.g. 128,64") from None
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"every layer needs at least 1 unit, got {text}")
+    return sizes
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m mnist_np", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = sub.add_parser("train", help="train a network on MNIST and report test accuracy")
+    train.add_argument("--preset", choices=sorted(PRESETS), default="default")
+    train.add_argument("--hidden", type=_hidden, help="hidden layer sizes, e.g. 128,64")
+    train.add_argument("--activation", choices=sorted(ACTIVATIONS))
+    train.add_argument("--output", choices=sorted({o for o, _ in OUTPUT_LOSSES}))
+    train.add_argument("--loss", choices=sorted({lo for _, lo in OUTPUT_LOSSES}))
+    train.add_argument("--init", choices=sorted(INITS))
+    train.add_argument("--optimizer", choices=sorted(OPTIMIZERS))
+    train.add_argument("--lr", type=_positive_float, help="learning rate")
+    train.add_argument("--batch-size", type=_positive_int)
+    train.add_argument("--epochs", type=_positive_int)
+    train.add_argument("--steps", type=_positive_int, help="stop after this many mini-batches")
+    train.add_argument("--schedule", choices=sorted(SCHEDULES),
+                       help="learning-rate schedule over the run")
+    train.add_argument("--l2", type=_non_negative_float, help="L2 weight decay")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--train-limit", type=_positive_int, metavar="N",
+                       help="use only N training images")
+    train.add_argument("--data-dir", metavar="DIR", help="folder with the four MNIST files")
+    train.add_argument("--out", metavar="model.npz", help="save the trained network here")
+    train.add_argument("--json", action="store_true", help="end stdout with a JSON summary")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    bench = sub.add_parser("bench", help="samples/second of the engine (and PyTorch, if present)")
+    bench.add_argument("--hidden", type=_hidden, default=[128])
+    bench.add_argument("--batch-sizes", type=_hidden, default=[128, 32])
+    bench.add_argument("--steps", type=_positive_int, default=1500)
+    bench.add_argument("--repeats", type=_positive_int, default=3)
+    bench.add_argument("--threads", type=_positive_int, default=None,
+                       help="BLAS/PyTorch threads (default: as the libraries choose)")
+    bench.add_argument("--data-dir", metavar="DIR")
+
+    data = sub.add_parser("data", help="load MNIST (downloading it if needed), say from where")
+    data.add_argument("--data-dir", metavar="DIR")
+    return parser
+
+
+def configs_from_args(args: argparse.Namespace) -> tuple[dict, dict]:
+    """The preset's network and training settings with every given flag applied."""
+    preset = PRESETS[args.preset]
+    net, train = dict(preset.net), dict(preset.train)
+    if args.hidden is not None:
+        net["layer_sizes"] = [N_INPUTS, *args.hidden, N_CLASSES]
+    for key in ("activation", "output", "loss", "init", "l2", "seed"):
+        if getattr(args, key) is not None:
+            net[key] = getattr(args, key)
+    for key in ("optimizer", "lr", "batch_size", "epochs", "train_limit", "seed", "schedule"):
+        if getattr(args, key) is not None:
+            train[key] = getattr(args, key)
+    if args.steps is not None:
+        train["steps"] = args.steps
+    elif args.epochs is not None:
+        train["steps"] = None  # --epochs overrides a preset that counts steps
+    return net, train
+
+
+class ProgressBar:
+    """A one-line bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, stream=sys.stderr, width: int = 30):
+        self.stream, self.width, self._last = stream, width, 0.0
+
+    def draw(self, fraction: float, text: str, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last < 0.1:
+            return
+        self._last = now
+        filled = round(self.width * fraction)
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(f"\r[{bar}] {fraction:4.0%} {text}\033[K")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def _load_data(data_dir, quiet: bool):
+    from .data import DataError, load_mnist, text_progress
+
+    try:
+        data = load_mnist(data_dir, progress=None if quiet else text_progress)
+    except DataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
+    label = "full MNIST" if data.source == "mnist" else "SAMPLE of MNIST"
+    print(f"data: {label} ({data.source}, {len(data.X_train):,} train / "
+          f"{len(data.X_test):,} test images) from {data.origin}", file=sys.stderr)
+    if data.notice:
+        print(f"note: {data.notice}", file=sys.stderr)
+    return data
+
+
+def train_command(args: argparse.Namespace) -> int:
+    net_config, train_config = configs_from_args(args)
+    try:
+        net = MLP(**net_config)
+        config = TrainConfig(**train_config)
+    except ConfigError as e:
+        print(f"python -m mnist_np train: error: {e}", file=sys.stderr)
+        return 2
+    data = _load_data(args.data_dir, args.quiet)
+    trainer = Trainer(net, data.X_train, data.y_train, config)
+    bar = None if args.quiet else ProgressBar()
+    interrupted = False
+    try:
+        for record in trainer.run():
+            if bar:
+                bar.draw(trainer.progress, f"epoch {record.epoch + 1} step {record.step} "
+                                           f"loss {record.loss:.4f}")
+    except KeyboardInterrupt:
+        interrupted = True
+    if bar:
+        bar.draw(trainer.progress, f"step {trainer.step_count}", force=True)
+        bar.close()
+    test_loss, test_accuracy = trainer.evaluate(data.X_test, data.y_test)
+    last = trainer.history.columns["loss"][-1] if len(trainer.history) else float("nan")
+    summary = {
+        "test_accuracy": test_accuracy,
+        "test_loss": test_loss,
+        "val_accuracy": trainer.epochs[-1].val_accuracy if trainer.epochs else None,
+        "final_loss": trainer.epochs[-1].train_loss if trainer.epochs else last,
+        "train_seconds": round(trainer.train_seconds, 3),
+        "samples_per_second": round(trainer.samples_per_second, 1),
+        "epochs": round(trainer.epochs_done, 3),
+        "steps": trainer.step_count,
+        "diverged": trainer.diverged,
+        "message": trainer.message,
+        "interrupted": interrupted,
+        "data_source": data.source,
+        "data_origin": data.origin,
+        "n_train": len(trainer.X_train),
+        "n_val": len(trainer.X_val),
+        "preset": args.preset,
+        "config": {"network": net.config, "training": config.to_dict()},
+    }
+    if trainer.diverged:
+        print(f"diverged: {trainer.message}")
+    print(f"{net!r}: test accuracy {test_accuracy:.2%} after {trainer.step_count} steps "
+          f"({trainer.epochs_done:.2f} epochs) in {trainer.train_seconds:.1f} s of training, "
+          f"{trainer.samples_per_second:,.0f} samples/s, on {data.source}")
+    if args.out:
+        try:
+            net.save(args.out)
+        except OSError as e:
+            print(f"error: cannot write {args.out}: {e.strerror or e}", file=sys.stderr)
+            return 1
+        print(f"saved to {args.out}")
+    if args.json:
+        print(json.dumps(summary))
+    return 1 if trainer.diverged else 0
+
+
+def data_command(args: argparse.Namespace) -> int:
+    data = _load_data(args.data_dir, quiet=False)
+    print(f"{data.source}: {len(data.X_train)} train, {len(data.X_test)} test, {data.origin}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "train":
+        return train_command(args)
+    if args.command == "data":
+        return data_command(args)
+    from .bench import bench_command
+
+    return bench_command(args)
