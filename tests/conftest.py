@@ -39,3 +39,50 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.delenv("MNIST_DIR", raising=False)
     monkeypatch.setenv("MNIST_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("MNIST_MIRRORS", "http://127.0.0.1:9/")
+
+
+@pytest.fixture
+def app(monkeypatch, mnist_or_sample_env):
+    """A factory for AppTests of the dashboard (entry script and navigation included).
+
+    Streamlit treats a folder named ``pages/`` as its pre-``st.navigation`` layout until
+    the first ``st.navigation`` call of a process turns that off. AppTest turns it back on
+    before every run, so later runs would execute the page file alone; a server never
+    does that after its first run. The patch keeps AppTest where a server would be.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import AppTest
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+    created = []
+
+    def make(query: dict | None = None, timeout: float = 60):
+        at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=timeout)
+        at.query_params.update(query or {})
+        created.append(at)
+        return at
+
+    yield make
+    for at in created:  # stop every training thread the tests started
+        session = at.session_state["session"] if "session" in at.session_state else None
+        if session is not None:
+            session.close()
+
+
+@pytest.fixture
+def mnist_or_sample_env(monkeypatch, tmp_path):
+    """The app's data: the official files when present, else the offline sample; never
+    the network."""
+    folder = mnist_dir()
+    monkeypatch.setenv("MNIST_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("MNIST_MIRRORS", "http://127.0.0.1:9/")
+    if folder is not None:
+        monkeypatch.setenv("MNIST_DIR", str(folder))
+    else:
+        monkeypatch.delenv("MNIST_DIR", raising=False)

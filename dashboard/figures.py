@@ -1,0 +1,74 @@
+"""Figure builders for the Train page: pure functions from engine data to plotly Figures.
+
+They take plain arrays and records (no Streamlit, no session), so tests check their
+traces directly. Colours: train in blue, validation in orange, as on every page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from mnist_np import EpochRecord
+
+TRAIN, VAL, BATCH = "#1f77b4", "#ff7f0e", "rgba(31, 119, 180, 0.35)"
+
+
+def smooth(values: np.ndarray, window: int = 25) -> np.ndarray:
+    """A trailing moving average (shorter at the start), same length as ``values``."""
+    values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        return values
+    cumsum = np.cumsum(np.insert(values, 0, 0.0))
+    idx = np.arange(1, len(values) + 1)
+    start = np.maximum(0, idx - window)
+    return (cumsum[idx] - cumsum[start]) / (idx - start)
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, log_y: bool = False) -> go.Figure:
+    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=340,
+                      margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25),
+                      uirevision=title)  # keep the user's zoom while the figure updates live
+    if log_y:
+        fig.update_yaxes(type="log")
+    return fig
+
+
+def loss_figure(steps: Sequence[float], losses: Sequence[float],
+                epochs: Sequence[EpochRecord], log_y: bool = True) -> go.Figure:
+    """Batch loss (faint), its moving average, and per-epoch train/validation loss,
+    against the step count."""
+    fig = go.Figure()
+    steps, losses = np.asarray(steps, float), np.asarray(losses, float)
+    if len(steps):
+        fig.add_scatter(x=steps, y=losses, name="batch loss", mode="lines",
+                        line=dict(color=BATCH, width=1))
+        fig.add_scatter(x=steps, y=smooth(losses), name="batch loss (moving average)",
+                        mode="lines", line=dict(color=TRAIN, width=2))
+    if epochs:
+        x = [e.step for e in epochs]
+        fig.add_scatter(x=x, y=[e.train_loss for e in epochs], name="train loss (epoch mean)",
+                        mode="lines+markers", line=dict(color=TRAIN, dash="dot"))
+        fig.add_scatter(x=x, y=[e.val_loss for e in epochs], name="validation loss",
+                        mode="lines+markers", line=dict(color=VAL, width=2))
+    return _layout(fig, "Loss", "step (mini-batches)", "loss", log_y=log_y)
+
+
+def accuracy_figure(steps: Sequence[float], accuracies: Sequence[float],
+                    epochs: Sequence[EpochRecord]) -> go.Figure:
+    """Batch accuracy (moving average) and per-epoch train/validation accuracy."""
+    fig = go.Figure()
+    if len(steps):
+        fig.add_scatter(x=np.asarray(steps, float), y=smooth(accuracies), mode="lines",
+                        name="batch accuracy (moving average)", line=dict(color=TRAIN, width=2))
+    if epochs:
+        x = [e.step for e in epochs]
+        fig.add_scatter(x=x, y=[e.train_accuracy for e in epochs], name="train accuracy",
+                        mode="lines+markers", line=dict(color=TRAIN, dash="dot"))
+        fig.add_scatter(x=x, y=[e.val_accuracy for e in epochs], name="validation accuracy",
+                        mode="lines+markers", line=dict(color=VAL, width=2))
+    fig = _layout(fig, "Accuracy", "step (mini-batches)", "accuracy")
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
+    return fig

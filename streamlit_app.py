@@ -1,0 +1,22 @@
+"""mnist_np dashboard: `streamlit run streamlit_app.py`.
+
+The entry point: page setup, navigation and the shared sidebar (settings and the
+Play / Pause / Step / Reset controls). Every page then reads the same training session.
+"""
+
+import streamlit as st
+
+from dashboard.ui import sidebar
+
+st.set_page_config(page_title="mnist_np: watch backpropagation learn MNIST", page_icon="🧠",
+                   layout="wide")
+
+PAGES = {
+    "Train": [
+        st.Page("pages/train.py", title="Train", icon="📈", default=True),
+    ],
+}
+
+navigation = st.navigation(PAGES)
+sidebar()
+navigation.run()

@@ -1,0 +1,180 @@
+"""The dashboard frame and the Train page, headless with AppTest, plus the pieces under
+it (settings, the training session, the Train figures) without Streamlit."""
+
+import time
+
+import numpy as np
+import pytest
+
+from dashboard import settings as cfg
+from dashboard.figures import accuracy_figure, loss_figure, smooth
+from dashboard.session import DIVERGED, FINISHED, PAUSED, READY, RUNNING, TrainingSession
+from dashboard.settings import Settings
+from mnist_np import PRESETS, EpochRecord
+
+
+# -- AppTest: the app as a user drives it -------------------------------------------
+def _params(at) -> dict:
+    """The URL's query parameters after a run, as single strings."""
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+
+
+def test_app_opens_with_controls_data_and_charts(app):
+    at = app().run()
+    assert not at.exception and not at.error
+    assert {"play", "step", "reset"} <= {b.key for b in at.button}
+    assert any("Data:" in c.value for c in at.sidebar.caption) or at.sidebar.warning
+    assert len(at.get("plotly_chart")) == 2
+    assert at.session_state["session"].state == READY
+
+
+def test_step_advances_exactly_one_batch(app):
+    at = app().run()
+    at.button(key="step").click().run()
+    session = at.session_state["session"]
+    assert session.trainer.step_count == 1 and session.state == PAUSED
+    assert len(session.trainer.history) == 1 and not at.exception
+
+
+def test_play_trains_in_the_background_and_pause_stops_it(app):
+    at = app().run()
+    at.button(key="play").click().run()
+    session = at.session_state["session"]
+    assert session.state == RUNNING and "pause" in {b.key for b in at.button}
+    time.sleep(1.0)
+    at.run()  # a rerun (as a page switch or a widget change would do) loses nothing
+    assert session.trainer.step_count > 10 and session.state == RUNNING
+    at.button(key="pause").click().run()
+    steps = session.trainer.step_count
+    time.sleep(0.3)
+    assert session.trainer.step_count == steps and session.state == PAUSED
+    assert "play" in {b.key for b in at.button} and not at.exception
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_each_preset_loads(app, name):
+    at = app().run()
+    at.selectbox(key="cfg_preset").set_value(name).run()
+    session = at.session_state["session"]
+    assert session.settings == cfg.from_preset(name)
+    assert session.net.layer_sizes == PRESETS[name].net["layer_sizes"]
+    assert at.selectbox(key="cfg_preset").value == name and not at.exception
+
+
+def test_architecture_change_resets_and_says_so_lr_change_applies_live(app):
+    at = app().run()
+    at.button(key="step").click().run()
+    at.button(key="step").click().run()
+    session = at.session_state["session"]
+    at.select_slider(key="cfg_lr").set_value(0.05).run()
+    assert session.trainer.step_count == 2 and session.trainer.lr == 0.05
+    at.number_input(key="cfg_units_0").set_value(32).run()
+    assert session.trainer.step_count == 0 and session.net.layer_sizes == [784, 32, 10]
+    assert any("reset" in i.value for i in at.info)
+    assert len(session.runs) == 1 and session.runs[0].steps == 2
+
+
+def test_settings_come_from_the_url_and_go_back_into_it(app):
+    query = {"hidden": "64,32", "act": "tanh", "lr": "0.05", "batch": "64", "seed": "7"}
+    at = app(query).run()
+    session = at.session_state["session"]
+    assert session.settings.hidden == (64, 32) and session.settings.activation == "tanh"
+    assert session.settings.lr == 0.05 and session.settings.seed == 7
+    assert at.number_input(key="cfg_units_1").value == 32
+    assert _params(at) == query
+    at.selectbox(key="cfg_activation").set_value("sigmoid").run()
+    assert _params(at)["act"] == "sigmoid"
+    assert cfg.from_query(_params(at))[0] == at.session_state["session"].settings
+
+
+def test_invalid_url_values_warn_and_do_not_crash(app):
+    at = app({"lr": "fast", "hidden": "0", "colour": "red", "preset": "nope"}).run()
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    for words in ("lr=", "hidden=", "colour", "preset="):
+        assert words in text
+    assert at.session_state["session"].settings == Settings()
+
+
+# -- settings, without Streamlit ------------------------------------------------------
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_presets_round_trip_through_the_query_string(name):
+    settings = cfg.from_preset(name)
+    back, warnings = cfg.from_query(cfg.to_query(settings))
+    assert back == settings and warnings == []
+    assert cfg.matching_preset(settings) == name
+
+
+def test_query_limits_protect_the_server():
+    _, warnings = cfg.from_query({"hidden": "2000", "batch": "0", "epochs": "1000",
+                                  "lr": "nan", "train": "5"})
+    assert len(warnings) == 5
+    settings, warnings = cfg.from_query({"hidden": "none", "train": "all", "steps": "0"})
+    assert settings.hidden == () and settings.train_limit is None and not warnings
+
+
+def test_which_changes_reset_the_network():
+    base = Settings()
+    assert not Settings(lr=0.01).needs_reset(base)
+    assert not Settings(batch_size=32, epochs=9, steps=100).needs_reset(base)
+    assert Settings(hidden=(10,)).needs_reset(base)
+    assert Settings(optimizer="adam").needs_reset(base)
+
+
+# -- the training session, without Streamlit -------------------------------------------
+def _session(sample, **changes):
+    return TrainingSession(sample, Settings(hidden=(16,), **changes))
+
+
+def test_session_pause_takes_effect_quickly(sample):
+    session = _session(sample, epochs=50)
+    session.play()
+    time.sleep(0.5)
+    start = time.perf_counter()
+    session.pause()
+    delay = time.perf_counter() - start
+    steps = session.trainer.step_count
+    time.sleep(0.2)
+    print(f"pause took {delay * 1000:.1f} ms after {steps} steps")
+    assert session.trainer.step_count == steps > 0 and session.state == PAUSED
+
+
+def test_session_finishes_records_the_run_and_stops_when_the_user_leaves(sample):
+    session = _session(sample, epochs=1, train_limit=500, batch_size=50)
+    session.play()
+    for _ in range(200):
+        if session.state == FINISHED:
+            break
+        time.sleep(0.05)
+    assert session.state == FINISHED and session.test_result is not None
+    assert len(session.runs) == 1 and session.runs[0].steps == session.trainer.step_count
+    alive = [True]
+    leaving = TrainingSession(sample, Settings(hidden=(16,), steps=cfg.MAX_STEPS),
+                              lambda: alive[0])
+    leaving.play()
+    alive[0] = False
+    leaving._thread.join(timeout=5)
+    assert not leaving._thread.is_alive() and leaving.state == PAUSED
+
+
+def test_session_diverges_visibly(sample):
+    session = TrainingSession(sample, cfg.from_preset("exploding"))
+    session.play()
+    session._thread.join(timeout=30)
+    assert session.state == DIVERGED and "learning rate" in session.trainer.message
+
+
+# -- Train page figures -----------------------------------------------------------------
+def test_train_figures_show_batches_and_epochs():
+    steps, losses = np.arange(1, 101), np.linspace(2, 0.1, 100)
+    epochs = [EpochRecord(1, 50, 1.0, 0.7, 1.1, 0.68, 1.0),
+              EpochRecord(2, 100, 0.5, 0.9, 0.6, 0.88, 2.0)]
+    fig = loss_figure(steps, losses, epochs)
+    names = [t.name for t in fig.data]
+    assert names == ["batch loss", "batch loss (moving average)", "train loss (epoch mean)",
+                     "validation loss"]
+    assert list(fig.data[3].y) == [1.1, 0.6] and fig.layout.yaxis.type == "log"
+    acc = accuracy_figure(steps, np.full(100, 0.5), epochs)
+    assert list(acc.data[-1].y) == [0.68, 0.88]
+    assert len(loss_figure([], [], []).data) == 0
+    np.testing.assert_allclose(smooth([1, 3, 5], window=2), [1, 2, 4])
