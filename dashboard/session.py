@@ -191,6 +191,12 @@ class TrainingSession:
         finally:
             self._reader_waiting.clear()
 
+    def network_copy(self) -> tuple[MLP, int]:
+        """A consistent copy of the live network and its version, safe to compute on
+        while training continues (the thread changes the original in place)."""
+        with self.reading():
+            return self.net.copy(), self.version
+
     def test_metrics(self) -> tuple[float, float]:
         """``(loss, accuracy)`` on the test set, computed once per network state."""
         with self.reading():

@@ -157,6 +157,15 @@ def test_session_finishes_records_the_run_and_stops_when_the_user_leaves(sample)
     assert not leaving._thread.is_alive() and leaving.state == PAUSED
 
 
+def test_network_copy_is_consistent_and_independent(sample):
+    session = _session(sample)
+    session.step()
+    net, version = session.network_copy()
+    assert version == session.version == 1
+    net.weights[0][0, 0] += 1
+    assert net.weights[0][0, 0] != session.net.weights[0][0, 0]
+
+
 def test_session_diverges_visibly(sample):
     session = TrainingSession(sample, cfg.from_preset("exploding"))
     session.play()
