@@ -234,11 +234,13 @@ def _controls(session: TrainingSession) -> None:
 
 def _status(session: TrainingSession) -> None:
     with session.reading() as t:
-        state, progress, epoch, step = session.state, t.progress, t.epoch, t.step_count
-        planned = f"{t.config.steps:,} steps" if t.config.steps else f"{t.config.epochs} epochs"
-        speed = t.samples_per_second
-    st.progress(progress, text=f"{STATE_LABELS[state]} · epoch {min(epoch + 1, max(epoch, 1))}"
-                               f" · step {step:,} of {planned}")
+        state, progress, step, speed = session.state, t.progress, t.step_count, t.samples_per_second
+        if t.config.steps:
+            where = f"step {step:,} of {t.config.steps:,}"
+        else:
+            epochs = t.config.epochs
+            where = f"epoch {min(t.epoch + 1, epochs)} of {epochs} · step {step:,}"
+    st.progress(progress, text=f"{STATE_LABELS[state]} · {where}")
     if speed:
         st.caption(f"{speed:,.0f} samples/s")
 
