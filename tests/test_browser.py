@@ -1,0 +1,264 @@
+"""End to end in a real browser: `streamlit run` on a free port, Debian's chromium driven
+headless by Playwright. Press Play, watch the loss chart fill, pause, then open every page
+in the navigation and check that none shows an exception or an error.
+
+Prints (to the terminal, past pytest's capture) the in-app samples/s and how long after the
+Pause click the Train page's step counter stopped moving. On failure, a screenshot goes to
+``artifacts/`` (gitignored) and the server's log is printed.
+"""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from .conftest import REPO, mnist_dir
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "artifacts"
+SERVER_START_TIMEOUT = 90  # s: the first run loads MNIST
+# A long run, so training is still going while the test walks the pages.
+START_QUERY = "?epochs=100"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _require(ok: bool, reason: str) -> None:
+    """Skip when the browser tooling is missing, except in CI, which installs it."""
+    if ok:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}, and CI=true: .ci/run should have installed it")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def sync_playwright():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _require(False, "playwright is not installed (pip install -r requirements-test.txt)")
+    _require(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    return sync_playwright
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(sync_playwright, tmp_path_factory):
+    """The app under `streamlit run` on a free localhost port: yields (url, log path).
+
+    Data as in CI: the official files from MNIST_DIR (or ../shared) when present, else
+    the offline sample; an empty cache, and a mirror that refuses connections."""
+    tmp = tmp_path_factory.mktemp("server")
+    env = {k: v for k, v in os.environ.items() if k != "MNIST_DIR"}
+    env.update(MNIST_CACHE=str(tmp / "cache"), MNIST_MIRRORS="http://127.0.0.1:9/")
+    folder = mnist_dir()
+    if folder is not None:
+        env["MNIST_DIR"] = str(folder)
+    port = _free_port()
+    log = tmp / "streamlit.log"
+    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+               "--server.headless", "true", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with {process.returncode}:\n{_tail(log)}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer within {SERVER_START_TIMEOUT} s:\n"
+                            f"{_tail(log)}")
+            time.sleep(0.25)
+        yield url, log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+def _tail(log: Path, lines: int = 40) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture(scope="module")
+def browser(sync_playwright):
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        yield chromium
+        chromium.close()
+
+
+@contextmanager
+def _screenshot_on_failure(page, log: Path, name: str):
+    try:
+        yield
+    except BaseException:
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.png"
+        try:
+            page.screenshot(path=str(shot), full_page=True)
+            print(f"screenshot of the failure: {shot}")
+        except Exception as e:  # the page itself may be what broke
+            print(f"no screenshot ({e})")
+        print(f"--- streamlit log ({log}) ---\n{_tail(log)}")
+        raise
+
+
+# -- reading the page ------------------------------------------------------------------
+def _wait_until_idle(page, timeout: float = 60) -> None:
+    """Until the script run (or fragment run) is over and no element is stale."""
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            return app && app.dataset.testScriptState === "notRunning"
+                && !document.querySelector('[data-stale="true"]');
+        }""", timeout=timeout * 1000)
+
+
+def _problems(page) -> list[str]:
+    """The text of every exception box and error alert on the page."""
+    boxes = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
+    return [text.strip()[:300] for text in boxes.all_inner_texts()]
+
+
+def _loss_points(page) -> int:
+    """Points plotted in the Train page's loss chart (the longest trace), 0 if none."""
+    return page.evaluate("""() => {
+        const gd = document.querySelector('.st-key-train_loss .js-plotly-plot');
+        const traces = (gd && gd._fullData) || [];
+        return Math.max(0, ...traces.map(t => t._length || 0));
+    }""")
+
+
+def _step(page) -> str:
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Step")
+    return metric.locator('[data-testid="stMetricValue"]').first.inner_text(timeout=10_000)
+
+
+def _samples_per_second(page) -> int | None:
+    """The samples/s caption under the sidebar's progress bar, while training runs."""
+    captions = page.locator('[data-testid="stSidebar"] [data-testid="stCaptionContainer"]')
+    for text in captions.all_inner_texts():
+        match = re.fullmatch(r"\s*([\d,]+) samples/s\s*", text)
+        if match:
+            return int(match.group(1).replace(",", ""))
+    return None
+
+
+def _nav_links(page) -> list[tuple[str, str]]:
+    """(title, href) of every page in the sidebar navigation, "View more" expanded.
+
+    Streamlit draws no navigation for an app with a single page: then it is just this one.
+    """
+    more = page.locator('[data-testid="stSidebarNavViewButton"]')
+    if more.count() and more.inner_text().startswith("View") and "more" in more.inner_text():
+        more.click()
+    links = page.locator('[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]')
+    found = [(a.inner_text().split("\n")[-1].strip(), a.get_attribute("href"))
+             for a in links.all()]  # the text is "icon\n\ntitle"
+    return found or [("(the only page)", page.url)]
+
+
+def _registered_pages() -> int:
+    """How many ``st.Page``s streamlit_app.py registers."""
+    return len(re.findall(r"\bst\.Page\(", (REPO / "streamlit_app.py").read_text()))
+
+
+def _measure_pause(page) -> tuple[float, str, str]:
+    """Click Pause, then watch the Step metric until it holds still for 3 s.
+
+    Returns (ms from the click to the last change, step at the click, final step)."""
+    before = _step(page)
+    page.get_by_role("button", name="Pause").click()
+    clicked = last_change = time.monotonic()
+    value = before
+    while time.monotonic() - last_change < 3.0:
+        time.sleep(0.05)
+        now = _step(page)
+        if now != value:
+            value, last_change = now, time.monotonic()
+    return (last_change - clicked) * 1000, before, value
+
+
+# -- the test ------------------------------------------------------------------------------
+def test_play_pause_and_every_page_in_a_real_browser(server, browser, capsys):
+    url, log = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    js_errors = []
+    page.on("pageerror", lambda e: js_errors.append(str(e)))
+    report = []
+    with _screenshot_on_failure(page, log, "browser"):
+        page.goto(url + START_QUERY)
+        play = page.get_by_role("button", name="Play")
+        play.wait_for(timeout=SERVER_START_TIMEOUT * 1000)
+        _wait_until_idle(page)
+        assert _problems(page) == []
+        assert _loss_points(page) == 0, "the loss chart has points before any training"
+
+        play.click()
+        page.wait_for_function(
+            "() => { const gd = document.querySelector('.st-key-train_loss .js-plotly-plot');"
+            " return !!(gd && gd._fullData && gd._fullData.some(t => t._length > 0)); }",
+            timeout=60_000)
+        page.wait_for_timeout(2500)  # a few live refreshes
+        speed = _samples_per_second(page)
+        assert speed is not None and speed > 0, "no samples/s in the sidebar while training"
+        report.append(f"in-app speed: {speed:,} samples/s (sidebar)")
+
+        delay_ms, at_click, final = _measure_pause(page)
+        page.get_by_role("button", name="Play").wait_for(timeout=10_000)
+        assert _problems(page) == []
+        report.append(f"click-to-pause: step counter stopped {delay_ms:.0f} ms after the "
+                      f"Pause click (step {at_click} at the click, {final} after)")
+
+        play.click()  # resume: the pages below are visited while training runs
+        page.get_by_role("button", name="Pause").wait_for(timeout=10_000)
+        links = _nav_links(page)
+        registered = _registered_pages()
+        assert len(links) == registered, (
+            f"the navigation shows {len(links)} pages, streamlit_app.py registers {registered}")
+        for title, href in links:
+            if len(links) > 1:
+                page.locator(f'[data-testid="stSidebarNav"] a[href="{href}"]').click()
+            path = urlsplit(href).path
+            page.wait_for_url(lambda u, path=path: urlsplit(u).path == path,
+                              wait_until="commit", timeout=30_000)
+            _wait_until_idle(page)
+            page.wait_for_timeout(2500)  # let the live fragments refresh a couple of times
+            _wait_until_idle(page)
+            assert _problems(page) == [], f"page {title!r} ({href}) shows an error"
+            report.append(f"page {title!r} ({href}): no exception, no error")
+        assert js_errors == [], f"JavaScript errors in the page: {js_errors}"
+        if page.get_by_role("button", name="Pause").count():
+            page.get_by_role("button", name="Pause").click()
+    page.close()
+    with capsys.disabled():
+        print("\n" + "\n".join(f"[browser] {line}" for line in report))
