@@ -15,6 +15,12 @@ PAGES = {
     "Train": [
         st.Page("pages/train.py", title="Train", icon="📈", default=True),
     ],
+    "Inside the network": [
+        st.Page("pages/weights.py", title="Weights", icon="🔬"),
+        st.Page("pages/gradients.py", title="Gradients", icon="📉"),
+        st.Page("pages/mistakes.py", title="Mistakes", icon="❌"),
+        st.Page("pages/backprop.py", title="Backprop, step by step", icon="🔁"),
+    ],
 }
 
 navigation = st.navigation(PAGES)

@@ -39,7 +39,9 @@ def float64_copy(net: MLP) -> MLP:
 
 
 def relative_error(a: float, b: float) -> float:
-    """``|a - b| / max(|a|, |b|)``, and 0 when both are 0."""
+    """``|a - b| / max(|a|, |b|)``, 0 when both are 0, NaN when either is not finite."""
+    if not (np.isfinite(a) and np.isfinite(b)):
+        return float("nan")
     scale = max(abs(a), abs(b))
     return abs(a - b) / scale if scale > 0 else 0.0
 

@@ -66,6 +66,8 @@ def test_relative_error_and_check_fields():
     assert relative_error(0.0, 0.0) == 0.0
     assert relative_error(1.0, 0.5) == 0.5
     assert relative_error(-1e-9, 1e-9) == 2.0
+    assert np.isnan(relative_error(float("nan"), 1.0))
+    assert np.isnan(relative_error(1.0, float("inf")))
     X, _, Y = _batch()
     c = gradient_check(MLP([12, 4], seed=0), X, Y, per_layer=1)[0]
     assert isinstance(c, Check) and c.layer == 1 and c.param == "W" and len(c.index) == 2

@@ -1,0 +1,90 @@
+"""Figure builders for the Backprop page: the numbers that flow through the network for
+one digit (input image, ``z`` and ``a`` of a layer, output against target, ``delta``) and
+the prediction before and after one update. Vectors are 1-D arrays, one value per unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .plotting import INK, image_axes, layout, side
+
+BEFORE, AFTER, TARGET = "#9e9e9e", "#d62728", "#2ca02c"
+
+
+def digit_figure(x: np.ndarray, title: str = "a₀ = x: the input image") -> go.Figure:
+    """One input ``x: (784,)`` with values in [0, 1] as its 28×28 image."""
+    s = side(len(x))
+    fig = go.Figure(go.Heatmap(z=np.asarray(x, np.float32).reshape(s, s), colorscale=INK,
+                               zmin=0, zmax=1, showscale=False,
+                               hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
+    return image_axes(layout(fig, title, height=260))
+
+
+def _colors(values: np.ndarray) -> list[str]:
+    return ["#d62728" if v > 0 else "#1f77b4" for v in values]
+
+
+def layer_figure(z: np.ndarray, a: np.ndarray, title: str, activation: str) -> go.Figure:
+    """A layer's pre-activations ``z`` (top) and activations ``a = f(z)`` (bottom), one bar
+    per unit; red positive, blue negative."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=("z (before the activation)", f"a = {activation}(z)"))
+    units = np.arange(len(z))
+    for row, v, name in ((1, np.asarray(z, np.float64), "z"), (2, np.asarray(a, np.float64), "a")):
+        fig.add_bar(x=units, y=v, marker_color=_colors(v), name=name, showlegend=False,
+                    hovertemplate=f"unit %{{x}}: {name} = %{{y:.4f}}<extra></extra>",
+                    row=row, col=1)
+    fig = layout(fig, title, height=360)
+    fig.update_xaxes(title_text="unit", row=2, col=1)
+    fig.update_layout(bargap=0.1)
+    return fig
+
+
+def vector_figure(v: np.ndarray, title: str, y: str) -> go.Figure:
+    """One value per unit as bars (red positive, blue negative)."""
+    v = np.asarray(v, np.float64)
+    fig = go.Figure(go.Bar(x=np.arange(len(v)), y=v, marker_color=_colors(v),
+                           hovertemplate="unit %{x}: %{y:.3g}<extra></extra>"))
+    fig = layout(fig, title, "unit", y, height=260)
+    fig.update_layout(bargap=0.1)
+    return fig
+
+
+def output_figure(a: np.ndarray, target: np.ndarray, labels: Sequence[str] | None = None,
+                  title: str = "Output a_L against the target y") -> go.Figure:
+    """The network's output per class next to the one-hot target."""
+    labels = list(labels) if labels is not None else [str(i) for i in range(len(a))]
+    fig = go.Figure()
+    fig.add_bar(x=labels, y=np.asarray(target, np.float64), name="target y",
+                marker_color=TARGET, opacity=0.45)
+    fig.add_bar(x=labels, y=np.asarray(a, np.float64), name="output a_L", marker_color=AFTER,
+                text=[f"{v:.2f}" for v in a], textposition="outside")
+    fig = layout(fig, title, "digit", "value", height=300)
+    fig.update_layout(barmode="group", bargap=0.2)
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(range=[0, 1.15])
+    return fig
+
+
+def before_after_figure(before: np.ndarray, after: np.ndarray, label: int) -> go.Figure:
+    """Output probabilities before and after one update, the true digit marked."""
+    digits = [str(i) for i in range(len(before))]
+    fig = go.Figure()
+    fig.add_bar(x=digits, y=np.asarray(before, np.float64), name="before the update",
+                marker_color=BEFORE, text=[f"{v:.2f}" for v in before], textposition="outside")
+    fig.add_bar(x=digits, y=np.asarray(after, np.float64), name="after the update",
+                marker_color=AFTER, text=[f"{v:.2f}" for v in after], textposition="outside")
+    fig.add_vrect(x0=label - 0.5, x1=label + 0.5, fillcolor=TARGET, opacity=0.15, line_width=0,
+                  annotation_text="true digit", annotation_position="top left")
+    fig = layout(fig, "Output before and after one update on this digit", "digit",
+                 "output a_L", height=320)
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(tickmode="linear", dtick=1)
+    fig.update_yaxes(range=[0, 1.2])
+    return fig
+

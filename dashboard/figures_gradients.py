@@ -1,0 +1,70 @@
+"""Figure builders for the Gradients page: per-layer curves over training (gradient
+norms, update/weight ratios, saturation) and per-layer bars for the network as it is now.
+
+Curves take the trainer's history columns: ``steps: (points,)`` and ``values:
+(points, layers)``; bars take one value per layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .figures import smooth
+from .plotting import LAYER_COLORS, empty, layout
+
+# Karpathy's rule of thumb: an update of about 1/1000 of the weight per step is healthy.
+HEALTHY_RATIO = 1e-3
+
+
+def layer_curves_figure(steps: Sequence[float], values: np.ndarray, names: Sequence[str],
+                        title: str, y: str, log_y: bool = True,
+                        window: int = 10) -> go.Figure:
+    """One line per layer (a trailing moving average over ``window`` points)."""
+    steps = np.asarray(steps, np.float64)
+    values = np.asarray(values, np.float64).reshape(len(steps), -1) if len(steps) else None
+    fig = layout(go.Figure(), title, "step (mini-batches)", y, log_y=log_y)
+    if values is None or not names:
+        return empty(fig, "no training steps yet" if names else "no hidden layers")
+    for l, name in enumerate(names):
+        fig.add_scatter(x=steps, y=smooth(values[:, l], window), name=name, mode="lines",
+                        line=dict(color=LAYER_COLORS[l % len(LAYER_COLORS)], width=2))
+    return fig
+
+
+def update_ratio_figure(steps: Sequence[float], ratios: np.ndarray,
+                        names: Sequence[str]) -> go.Figure:
+    """``‖ΔW_l‖ / ‖W_l‖`` per step and layer, with the 1e-3 rule of thumb marked."""
+    fig = layer_curves_figure(steps, ratios, names, "Update / weight ratio per step",
+                              "‖ΔW‖ / ‖W‖ (log)")
+    if len(steps):
+        fig.add_hline(y=HEALTHY_RATIO, line=dict(color="gray", dash="dash"),
+                      annotation_text="≈ 1e-3: healthy", annotation_position="bottom right")
+    return fig
+
+
+def saturation_figure(steps: Sequence[float], saturation: np.ndarray, names: Sequence[str],
+                      label: str) -> go.Figure:
+    """Fraction of saturated (or dead) units per hidden layer, in [0, 1]."""
+    fig = layer_curves_figure(steps, saturation, names, f"Fraction of {label} units",
+                              f"{label} fraction", log_y=False)
+    if len(steps) and names:
+        fig.update_yaxes(range=[-0.02, 1.02], tickformat=".0%")
+    return fig
+
+
+def layer_bars_figure(names: Sequence[str], values: Sequence[float], title: str, y: str,
+                      log_y: bool = False, percent: bool = False) -> go.Figure:
+    """One bar per layer, its value written on it."""
+    values = np.asarray(values, np.float64)
+    fig = layout(go.Figure(), title, "", y, log_y=log_y)
+    if not len(names):
+        return empty(fig, "no hidden layers")
+    text = [f"{v:.0%}" if percent else f"{v:.2g}" for v in values]
+    fig.add_bar(x=list(names), y=values, text=text, textposition="outside",
+                marker_color=[LAYER_COLORS[l % len(LAYER_COLORS)] for l in range(len(names))])
+    if percent:
+        fig.update_yaxes(range=[0, 1.1], tickformat=".0%")
+    return fig

@@ -1,0 +1,99 @@
+"""Figure builders for the Mistakes page: the confusion matrix (clickable), accuracy per
+digit, and a gallery of misclassified digits.
+
+Plotly reports no clicks on a heatmap, so the confusion matrix carries an almost
+invisible square marker on every cell; a click or box selection on those returns the
+cell's ``[true, predicted]`` pair, which :func:`cell_from_selection` reads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .plotting import INK, empty, image_axes, layout, side, tile
+
+
+def confusion_figure(cm: np.ndarray, selected: tuple[int, int] | None = None) -> go.Figure:
+    """Counts ``cm: (k, k)`` (row = true digit, column = predicted). The colour scale tops
+    out at the largest *mistake* count, so mistakes stand out against the correct diagonal;
+    ``selected`` is outlined."""
+    k = len(cm)
+    off = cm[~np.eye(k, dtype=bool)]
+    top = max(1, int(off.max()) if off.size else 1)
+    fig = go.Figure(go.Heatmap(z=cm, x=list(range(k)), y=list(range(k)), colorscale="Reds",
+                               zmin=0, zmax=top, texttemplate="%{z}", hoverinfo="skip",
+                               colorbar=dict(title="count")))
+    true, pred = np.mgrid[0:k, 0:k]
+    fig.add_scatter(
+        x=pred.ravel(), y=true.ravel(), mode="markers", showlegend=False,
+        marker=dict(symbol="square", size=28, opacity=0.01, color="black"),
+        customdata=np.stack([true.ravel(), pred.ravel()], 1).tolist(),
+        text=cm.ravel().tolist(),
+        hovertemplate="true %{customdata[0]}, predicted %{customdata[1]}: %{text}"
+                      "<extra>click to show these</extra>")
+    if selected is not None:
+        t, p = selected
+        fig.add_shape(type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5,
+                      line=dict(color="#1f77b4", width=3))
+    fig = layout(fig, "Confusion matrix (test set)", "predicted digit", "true digit",
+                 height=460)
+    fig.update_xaxes(tickmode="linear", dtick=1, range=[-0.5, k - 0.5], showgrid=False,
+                     zeroline=False)
+    fig.update_yaxes(tickmode="linear", dtick=1, range=[k - 0.5, -0.5], showgrid=False,
+                     zeroline=False)
+    return fig
+
+
+def cell_from_selection(selection: Mapping | None) -> tuple[int, int] | None:
+    """The ``(true, predicted)`` cell of the first selected marker, or None.
+
+    ``selection`` is what ``st.plotly_chart(on_select=...)`` gives (``{"points": [...],
+    ...}``); customdata may come back as ``[t, p]`` or as ``{"0": t, "1": p}``."""
+    for point in (selection or {}).get("points", []):
+        data = point.get("customdata")
+        if isinstance(data, Mapping):
+            data = [data.get("0"), data.get("1")]
+        if isinstance(data, (list, tuple)) and len(data) == 2 and None not in data:
+            return int(data[0]), int(data[1])
+    return None
+
+
+def per_digit_accuracy_figure(accuracy: Sequence[float]) -> go.Figure:
+    """Test accuracy of each true digit, one bar each."""
+    accuracy = np.asarray(accuracy, np.float64)
+    fig = go.Figure(go.Bar(x=list(range(len(accuracy))), y=accuracy,
+                           text=[f"{a:.1%}" for a in accuracy], textposition="outside",
+                           marker_color="#1f77b4"))
+    fig = layout(fig, "Accuracy per digit (test set)", "true digit", "accuracy")
+    fig.update_xaxes(tickmode="linear", dtick=1)
+    fig.update_yaxes(range=[0, 1.12], tickformat=".0%")
+    return fig
+
+
+def gallery_figure(images: np.ndarray, true: Sequence[int], predicted: Sequence[int],
+                   confidence: Sequence[float], cols: int = 8) -> go.Figure:
+    """Misclassified digits ``images: (k, 784)`` in a grid, each titled
+    ``true → predicted (confidence)``."""
+    images = np.asarray(images, np.float32)
+    if not len(images):
+        return empty(layout(go.Figure(), "Mistakes", height=200), "no mistakes here")
+    s = side(images.shape[1])
+    cols = min(cols, len(images))
+    rows = math.ceil(len(images) / cols)
+    gap = 8
+    grid = tile(images.reshape(-1, s, s), cols, gap=gap)
+    fig = go.Figure(go.Heatmap(z=grid, colorscale=INK, zmin=0, zmax=1, showscale=False,
+                               hoverinfo="skip"))
+    for i, (t, p, c) in enumerate(zip(true, predicted, confidence)):
+        r, col = divmod(i, cols)
+        fig.add_annotation(x=col * (s + gap) + s / 2, y=r * (s + gap) - 0.5, yanchor="bottom",
+                           text=f"<b>{t}</b> → {p} ({c:.0%})", showarrow=False,
+                           font=dict(size=12))
+    fig = image_axes(layout(fig, "", height=95 * rows + 40))
+    fig.update_layout(margin=dict(l=10, r=10, t=30, b=10))
+    fig.update_yaxes(autorange=False, range=[grid.shape[0] + 1, -gap])
+    return fig

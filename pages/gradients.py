@@ -1,0 +1,96 @@
+"""Gradients: how large each layer's gradients and updates are, how many units are
+saturated or dead, and two presets that show vanishing and exploding gradients."""
+
+import streamlit as st
+
+from dashboard.figures_gradients import (
+    layer_bars_figure,
+    layer_curves_figure,
+    saturation_figure,
+    update_ratio_figure,
+)
+from dashboard.session import DIVERGED, READY
+from dashboard.ui import _apply_preset, live_fragment, page_header, page_session
+from mnist_np.probe import probe
+
+PROBE_SIZE = 256  # validation images the "right now" bars are measured on
+
+session = page_session()
+if st.session_state.pop("gradients_autoplay", False):
+    # The preset button's second half. The sidebar has reset the network if the preset
+    # changed any setting; if it did not (the preset was loaded already), start afresh here.
+    if session.trainer.step_count:
+        session.reset()
+    session.play()
+    st.rerun()  # redraw the sidebar with the Pause button
+page_header("Gradients", session)
+
+
+def _load_preset(name: str) -> None:
+    st.session_state.cfg_preset = name
+    _apply_preset()
+    st.session_state.gradients_autoplay = True
+
+
+explain, buttons = st.columns([3, 1])
+explain.markdown(
+    "Backpropagation multiplies the error signal by every layer's weights and by the "
+    "activation's slope on its way back to the input. **Vanishing gradients**: with "
+    "sigmoids, each slope is at most 0.25, so the gradient shrinks layer after layer and "
+    "the first layers (W1) barely learn; their lines sit far below the last layer's. "
+    "**Exploding gradients**: with large weights each layer multiplies the signal up, the "
+    "lines shoot upward and the loss turns into NaN.")
+buttons.button("Show vanishing gradients", key="gradients_vanishing", width="stretch",
+               on_click=_load_preset, args=("vanishing",),
+               help="Loads the 'vanishing' preset (5 sigmoid layers) and starts training")
+buttons.button("Show exploding gradients", key="gradients_exploding", width="stretch",
+               on_click=_load_preset, args=("exploding",),
+               help="Loads the 'exploding' preset (deep ReLU, U[-1, 1) weights) and "
+                    "starts training")
+
+
+def draw(session):
+    with session.reading() as t:
+        net, _ = session.network_copy()
+        h = t.history
+        steps, norms = h.array("step"), h.array("grad_norms")
+        ratios, saturation = h.array("update_ratios"), h.array("saturation")
+        X, y = t.X_val[:PROBE_SIZE], t.y_val[:PROBE_SIZE]
+        message = t.message
+    L = len(net.weights)
+    weights = [f"W{l + 1}" for l in range(L)]
+    hidden = [f"hidden {l + 1}" for l in range(L - 1)]
+    label = net.act.saturation_label
+    if session.state == READY:
+        st.info("Not trained yet: the curves start with the first step. The bars below "
+                "already measure the freshly initialised network.")
+    if session.state == DIVERGED:
+        st.error(f"💥 {message}")
+
+    left, right = st.columns(2)
+    left.plotly_chart(layer_curves_figure(steps, norms, weights, "Gradient magnitude per layer",
+                                          "‖∂L/∂W‖ (log)"), key="gradients_norms")
+    right.plotly_chart(update_ratio_figure(steps, ratios, weights), key="gradients_ratios")
+    st.caption("Left: the size of each layer's gradient on each mini-batch. Lines far apart "
+               "mean layers learn at very different speeds. Right: how much each step "
+               "changes the weights, relative to their size; around 1e-3 is healthy, far "
+               "below means the layer is stuck, far above that it is thrashing.")
+
+    now = probe(net, X, y)
+    left, middle, right = st.columns(3)
+    left.plotly_chart(saturation_figure(steps, saturation, hidden, label),
+                      key="gradients_saturation")
+    middle.plotly_chart(layer_bars_figure(weights, now.grad_norms, "Gradient magnitude now",
+                                          "‖∂L/∂W‖ (log)", log_y=True), key="gradients_now")
+    right.plotly_chart(layer_bars_figure(hidden, now.saturation, f"{label.capitalize()} "
+                                         "units now", "fraction", percent=True),
+                       key="gradients_saturation_now")
+    what = ("a sigmoid or tanh unit whose slope is below a tenth of its peak passes "
+            "almost no gradient back" if label == "saturated" else
+            "a ReLU unit that outputs 0 for every image in the batch gets no gradient "
+            "and may never recover")
+    st.caption(f"{label.capitalize()} units ({what}), over training and now. "
+               f"The bars measure the network as it is on {len(y)} validation images.")
+
+
+live_fragment(session, draw)()
