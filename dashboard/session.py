@@ -44,6 +44,35 @@ class RunRecord:
     test_accuracy: float
     epoch_curves: dict[str, list[float]] = field(repr=False)
     loss_curve: tuple[list[float], list[float]] = field(repr=False)
+    origin: str = "training"  # or the sweep that made it, e.g. "sweep 2"
+
+
+def run_record(number: int, trainer: Trainer, settings: Settings, data_source: str,
+               status: str, test_accuracy: float, origin: str = "training") -> RunRecord:
+    """What the experiments table keeps of a trainer's run."""
+    t = trainer
+    last = t.epochs[-1] if t.epochs else None
+    h = t.history
+    return RunRecord(
+        number=number, settings=settings, data_source=data_source, status=status,
+        steps=t.step_count, epochs=round(t.epochs_done, 3),
+        train_seconds=t.train_seconds, samples_per_second=t.samples_per_second,
+        final_loss=last.train_loss if last else float(h.columns["loss"][-1]) if len(h)
+        else float("nan"),  # a run that diverged at its first step has no loss
+        train_accuracy=last.train_accuracy if last else float("nan"),
+        val_accuracy=last.val_accuracy if last else float("nan"),
+        test_accuracy=test_accuracy,
+        epoch_curves={
+            "epoch": [e.epoch for e in t.epochs],
+            "train_loss": [e.train_loss for e in t.epochs],
+            "val_loss": [e.val_loss for e in t.epochs],
+            "train_accuracy": [e.train_accuracy for e in t.epochs],
+            "val_accuracy": [e.val_accuracy for e in t.epochs],
+        },
+        loss_curve=(list(np.asarray(h.columns["step"], float)),
+                    list(np.asarray(h.columns["loss"], float))),
+        origin=origin,
+    )
 
 
 class TrainingSession:
@@ -213,26 +242,8 @@ class TrainingSession:
         if t.step_count == 0 or self._recorded:
             return
         self._recorded = True
-        last = t.epochs[-1] if t.epochs else None
         if self.test_result is None:
             self.test_result = t.evaluate(self.data.X_test, self.data.y_test)
-        h = t.history
-        self.runs.append(RunRecord(
-            number=len(self.runs) + 1, settings=self.settings, data_source=self.data.source,
-            status=self.state if self.state != RUNNING else PAUSED,
-            steps=t.step_count, epochs=round(t.epochs_done, 3),
-            train_seconds=t.train_seconds, samples_per_second=t.samples_per_second,
-            final_loss=last.train_loss if last else float(h.columns["loss"][-1]),
-            train_accuracy=last.train_accuracy if last else float("nan"),
-            val_accuracy=last.val_accuracy if last else float("nan"),
-            test_accuracy=self.test_result[1],
-            epoch_curves={
-                "epoch": [e.epoch for e in t.epochs],
-                "train_loss": [e.train_loss for e in t.epochs],
-                "val_loss": [e.val_loss for e in t.epochs],
-                "train_accuracy": [e.train_accuracy for e in t.epochs],
-                "val_accuracy": [e.val_accuracy for e in t.epochs],
-            },
-            loss_curve=(list(np.asarray(h.columns["step"], float)),
-                        list(np.asarray(h.columns["loss"], float))),
-        ))
+        self.runs.append(run_record(
+            len(self.runs) + 1, t, self.settings, self.data.source,
+            self.state if self.state != RUNNING else PAUSED, self.test_result[1]))

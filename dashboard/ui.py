@@ -16,6 +16,7 @@ from mnist_np.data import MNIST, DataError, load_mnist, load_sample
 from mnist_np.training import SCHEDULES
 
 from . import settings as cfg
+from .model_io import model_io_panel
 from .session import DIVERGED, FINISHED, PAUSED, READY, RUNNING, TrainingSession
 from .settings import Settings
 
@@ -214,6 +215,7 @@ def sidebar() -> TrainingSession:
             st.select_slider("Training images", _with(TRAIN_GRID, st.session_state.cfg_train_limit),
                              key="cfg_train_limit",
                              format_func=lambda v: "all" if v is None else f"{v:,}")
+        model_io_panel(session)
     return session
 
 

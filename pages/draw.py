@@ -1,0 +1,60 @@
+"""Draw a digit: the network reads your handwriting, live while it trains."""
+
+import streamlit as st
+
+from dashboard.canvas import draw_canvas
+from dashboard.figures_experiments import activations_figure, digit_figure, output_figure
+from dashboard.session import READY
+from dashboard.ui import live_fragment, page_header, page_session
+from mnist_np.preprocess import to_mnist
+
+session = page_session()
+page_header("Draw a digit", session)
+st.caption("Draw a digit with the mouse. It is prepared the way MNIST's digits were: cropped "
+           "to the ink, scaled to fit a 20×20 box, and placed in 28×28 by its centre of mass. "
+           "The network then reads those 784 pixels, exactly as it reads MNIST.")
+
+left, right = st.columns([1, 2], gap="large")
+with left:
+    try:
+        drawing = draw_canvas(key="draw_canvas")
+        image = None if drawing is None else to_mnist(drawing)
+        problem = None
+    except ValueError as e:
+        image, problem = None, str(e)
+    if image is not None:
+        st.plotly_chart(digit_figure(image), key="draw_input")
+
+
+def prediction(session):
+    if problem:
+        st.error(problem)
+        return
+    if image is None:
+        st.info("✏️ Draw a digit on the black square to see what the network makes of it.")
+        return
+    net, _ = session.network_copy()
+    fwd = net.forward(image.reshape(1, -1))
+    output = fwd.output[0]
+    digit = int(output.argmax())
+    if session.state == READY:
+        st.warning("This network has not been trained yet, so its answer is a guess: press "
+                   "▶ Play in the sidebar and watch the answer change as it learns.")
+    st.markdown(f"### The network reads: **{digit}** "
+                f"<small>({output[digit]:.0%})</small>", unsafe_allow_html=True)
+    is_softmax = net.output == "softmax"
+    st.plotly_chart(output_figure(output, "Probability of each digit (softmax)" if is_softmax
+                                  else f"Output of each unit ({net.output})"), key="draw_output")
+    st.caption("The last layer's outputs, one per digit; the highest is the answer."
+               + ("" if is_softmax else " With this output layer they need not sum to 1."))
+    hidden = [a[0] for a in fwd.activations[1:-1]]
+    if hidden:
+        st.plotly_chart(activations_figure(hidden, net.activation), key="draw_hidden")
+        st.caption("Each square is one hidden unit, laid out row by row: how strongly it "
+                   "responds to your drawing. These are the features the output layer weighs.")
+    else:
+        st.caption("This network has no hidden layer: the pixels go straight to the outputs.")
+
+
+with right:
+    live_fragment(session, prediction)()
