@@ -21,6 +21,10 @@ PAGES = {
         st.Page("pages/mistakes.py", title="Mistakes", icon="❌"),
         st.Page("pages/backprop.py", title="Backprop, step by step", icon="🔁"),
     ],
+    "What it learned": [
+        st.Page("pages/hidden_map.py", title="Hidden-layer map", icon="🗺️"),
+        st.Page("pages/robustness.py", title="Robustness", icon="🛡️"),
+    ],
     "Experiment": [
         st.Page("pages/experiments.py", title="Experiments", icon="🧪"),
         st.Page("pages/draw.py", title="Draw a digit", icon="✏️"),

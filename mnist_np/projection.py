@@ -64,6 +64,21 @@ def pca(X, k: int = 2) -> Projection:
     return Projection(scores, components, mean, explained)
 
 
+def align(scores, reference) -> np.ndarray:
+    """``scores: (n, k)`` turned (rotated or mirrored, never stretched) to lie as close as
+    possible to ``reference: (n, k)``, the same points as mapped before.
+
+    Orthogonal Procrustes: with ``scoresᵀ reference = U S Vᵀ``, the best turn is ``U Vᵀ``.
+    Successive maps of a training network then move smoothly instead of swapping or
+    flipping axes whenever two components trade places. Shapes that differ: unchanged.
+    """
+    scores, reference = np.asarray(scores, float), np.asarray(reference, float)
+    if scores.shape != reference.shape:
+        return scores
+    U, _, Vt = np.linalg.svd(scores.T @ reference)
+    return scores @ (U @ Vt)
+
+
 def class_separation(A, y) -> float:
     """The share of the spread of ``A: (n, d)`` explained by the class labels ``y: (n,)``.
 

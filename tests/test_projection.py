@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mnist_np import MLP
-from mnist_np.projection import class_separation, layer_view, pca
+from mnist_np.projection import align, class_separation, layer_view, pca
 
 
 def test_points_on_a_line_project_onto_a_line():
@@ -107,3 +107,17 @@ def test_projection_and_perturb_import_numpy_only():
             "bad = [m for m in sys.modules if m.split('.')[0] in "
             "('streamlit', 'plotly', 'pandas', 'sklearn', 'scipy')]; print(bad); assert not bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_align_undoes_a_turn_or_a_mirror_and_never_stretches():
+    rng = np.random.default_rng(3)
+    reference = pca(rng.standard_normal((30, 5)) * [4, 3, 1, 1, 1]).scores
+    angle = 1.1
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    for moved in (reference @ turn, reference * [1, -1], reference[:, ::-1]):
+        np.testing.assert_allclose(align(moved, reference), reference, atol=1e-12)
+    noisy = reference @ turn + 0.01 * rng.standard_normal(reference.shape)
+    aligned = align(noisy, reference)
+    np.testing.assert_allclose(np.linalg.norm(aligned, axis=1), np.linalg.norm(noisy, axis=1))
+    assert np.abs(aligned - reference).max() < 0.1
+    np.testing.assert_array_equal(align(reference[:5], reference), reference[:5])

@@ -1,0 +1,121 @@
+"""Figure builders for the hidden-layer map: pure functions from arrays to plotly Figures.
+
+A map is a scatter of 2-D coordinates (PCA scores), one colour per true digit, with the
+digits the network gets wrong ringed. Every point carries its index into the page's
+subset of test digits as ``customdata``, so a plotly selection maps back to digits
+(:func:`selected_indices`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+DIGIT_COLOURS = qualitative.D3  # 10 colours, one per digit 0-9
+WRONG, SELECTED = "rgba(0, 0, 0, 0.55)", "#000000"
+SIDE, GAP, CAPTION = 28, 3, 9  # image side, gap between images, caption band
+
+
+def map_figure(scores: np.ndarray, y: np.ndarray, predicted: np.ndarray, title: str,
+               kept: float | None = None, selected: Iterable[int] = ()) -> go.Figure:
+    """Points ``scores: (n, 2)`` coloured by true digit ``y: (n,)``; the ones where
+    ``predicted: (n,)`` differs are ringed, the ``selected`` indices starred; ``kept``:
+    the fraction of the spread that the 2-D view keeps, in the subtitle."""
+    scores, y, predicted = np.asarray(scores, float), np.asarray(y), np.asarray(predicted)
+    index = np.arange(len(y))
+    fig = go.Figure()
+    for digit in range(10):
+        mask = y == digit
+        if not mask.any():
+            continue
+        fig.add_scattergl(
+            x=scores[mask, 0], y=scores[mask, 1], mode="markers", name=str(digit),
+            marker=dict(color=DIGIT_COLOURS[digit], size=5, opacity=0.75),
+            customdata=index[mask].tolist(),
+            hovertext=[f"true {digit}, network says {p}" for p in predicted[mask]],
+            hovertemplate="%{hovertext} · #%{customdata}<extra></extra>")
+    wrong = predicted != y
+    fig.add_scattergl(
+        x=scores[wrong, 0], y=scores[wrong, 1], mode="markers",
+        name=f"misclassified ({int(wrong.sum())})",
+        marker=dict(symbol="circle-open", color=WRONG, size=8, line=dict(width=1)),
+        customdata=index[wrong].tolist(),
+        hovertext=[f"true {t}, network says {p}" for t, p in zip(y[wrong], predicted[wrong])],
+        hovertemplate="%{hovertext} · #%{customdata}<extra></extra>")
+    chosen = np.array(sorted({int(i) for i in selected if 0 <= int(i) < len(y)}), dtype=int)
+    if len(chosen):
+        fig.add_scattergl(
+            x=scores[chosen, 0], y=scores[chosen, 1], mode="markers",
+            name=f"selected ({len(chosen)})",
+            marker=dict(symbol="star", color=SELECTED, size=11,
+                        line=dict(color="white", width=1)),
+            customdata=chosen.tolist(), hoverinfo="skip")
+    subtitle = "" if kept is None else f"this 2-D view keeps {kept:.0%} of the spread"
+    fig.update_layout(
+        title=dict(text=title, subtitle=dict(text=subtitle)), height=520,
+        margin=dict(l=10, r=10, t=60, b=10),
+        legend=dict(title="true digit", itemsizing="constant", orientation="h", y=-0.18),
+        uirevision=title)
+    fig.update_yaxes(scaleanchor="x", scaleratio=1)  # equal scales: distances are honest
+    return fig
+
+
+def selected_indices(points: Iterable[dict]) -> list[int]:
+    """The digit indices in a plotly selection's ``points`` (their ``customdata``), in
+    order, each once."""
+    seen: dict[int, None] = {}
+    for point in points:
+        value = point.get("customdata")
+        if isinstance(value, list):  # a point of a trace with per-point lists
+            value = value[0] if value else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            seen.setdefault(int(value), None)
+    return list(seen)
+
+
+def separation_figure(names: Sequence[str], values: Sequence[float]) -> go.Figure:
+    """One bar per representation (pixels, each layer): how much of its spread the
+    class explains."""
+    fig = go.Figure(go.Bar(x=list(names), y=list(values), marker_color="#1f77b4",
+                           text=[f"{v:.0%}" for v in values], textposition="outside",
+                           hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
+    fig.update_layout(title="How far apart the digits are, layer by layer", height=300,
+                      margin=dict(l=10, r=10, t=40, b=10),
+                      yaxis=dict(title="spread explained by the digit", tickformat=".0%",
+                                 range=[0, 1.1]))
+    return fig
+
+
+def gallery_figure(images: np.ndarray, captions: Sequence[str], cols: int = 10,
+                   tile_px: int = 84) -> go.Figure:
+    """Images ``(m, 784)`` side by side, ``cols`` to a row, ink dark on white, each with
+    its caption above it; about ``tile_px`` screen pixels per image."""
+    images = np.asarray(images, float).reshape(-1, SIDE, SIDE)
+    m = len(images)
+    cols = max(1, min(cols, m))
+    rows = max(1, math.ceil(m / cols))
+    col_step, row_step = SIDE + GAP, SIDE + CAPTION
+    mosaic = np.full((rows * row_step, cols * col_step - GAP), np.nan)
+    for i, image in enumerate(images):
+        r, c = divmod(i, cols)
+        top = r * row_step + CAPTION
+        mosaic[top:top + SIDE, c * col_step:c * col_step + SIDE] = image
+    fig = go.Figure(go.Heatmap(z=mosaic, colorscale="Greys", zmin=0, zmax=1,
+                               showscale=False, hoverinfo="skip"))
+    for i, caption in enumerate(captions[:m]):
+        r, c = divmod(i, cols)
+        fig.add_annotation(x=c * col_step + (SIDE - 1) / 2, y=r * row_step + CAPTION - 1,
+                           text=caption, showarrow=False, yanchor="bottom",
+                           font=dict(size=11))
+    px = tile_px / SIDE  # screen pixels per image pixel
+    fig.update_layout(height=round(rows * row_step * px) + 10,
+                      width=round((cols * col_step - GAP) * px) + 10,
+                      margin=dict(l=5, r=5, t=5, b=5), plot_bgcolor="white")
+    fig.update_xaxes(visible=False, range=[-0.5, cols * col_step - GAP - 0.5])
+    fig.update_yaxes(visible=False, range=[rows * row_step - 0.5, -0.5],
+                     scaleanchor="x", scaleratio=1)
+    return fig

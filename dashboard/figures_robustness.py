@@ -1,0 +1,68 @@
+"""Figure builders for the Robustness page: accuracy against perturbation size, and the
+network's answer for one perturbed digit. Pure functions, tested without Streamlit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from mnist_np.perturb import Sweep
+
+ACCURACY, HORIZONTAL, VERTICAL, PLAIN, MARK = "#1f77b4", "#1f77b4", "#ff7f0e", "#555", "#d62728"
+RIGHT, WRONG, OTHER = "#2ca02c", "#d62728", "#b0b0b0"
+
+
+def robustness_figure(sweep: Sweep, sigma: float = 0.0, dx: int = 0, dy: int = 0,
+                      degrees: float = 0.0) -> go.Figure:
+    """Three panels of accuracy: against noise, against shifts (horizontal and
+    vertical), against rotation; a dotted line at the unperturbed accuracy, a dashed
+    one at chance (10%), and a red marker at the amounts the viewer shows."""
+    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=("Gaussian noise", "Shift", "Rotation"))
+    panels = [
+        (1, [("noise", sweep.noise, ACCURACY)], "noise standard deviation", [sigma]),
+        (2, [("horizontal shift (right +)", sweep.shift_x, HORIZONTAL),
+             ("vertical shift (down +)", sweep.shift_y, VERTICAL)], "pixels", [dx, dy]),
+        (3, [("rotation (counterclockwise +)", sweep.rotation, ACCURACY)], "degrees",
+         [degrees]),
+    ]
+    for col, curves, x_title, marks in panels:
+        for name, (levels, accuracy), colour in curves:
+            fig.add_scatter(x=np.asarray(levels).tolist(), y=np.asarray(accuracy).tolist(),
+                            name=name, mode="lines+markers", line=dict(color=colour),
+                            showlegend=col == 2,
+                            hovertemplate=f"{name}: %{{x}} → %{{y:.1%}}<extra></extra>",
+                            row=1, col=col)
+        fig.add_hline(y=sweep.plain, line=dict(color=PLAIN, dash="dot", width=1),
+                      row=1, col=col)
+        fig.add_hline(y=0.1, line=dict(color=PLAIN, dash="dash", width=1), row=1, col=col)
+        for mark in sorted({float(m) for m in marks}):
+            fig.add_vline(x=mark, line=dict(color=MARK, width=1.5), row=1, col=col)
+        fig.update_xaxes(title_text=x_title, row=1, col=col)
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=1,
+                     title_text="accuracy")
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=-0.3), uirevision="robustness")
+    return fig
+
+
+def answer_figure(proba: Sequence[float], label: int) -> go.Figure:
+    """The network's output for one digit as 10 bars; its answer (the tallest) green
+    when right, red when wrong; the true digit named on the axis."""
+    proba = np.asarray(proba, float)
+    answer = int(np.argmax(proba))
+    colours = [OTHER] * len(proba)
+    colours[answer] = RIGHT if answer == label else WRONG
+    ticks = [f"{d}<br>(true)" if d == label else str(d) for d in range(len(proba))]
+    fig = go.Figure(go.Bar(x=list(range(len(proba))), y=proba.tolist(),
+                           marker_color=colours,
+                           hovertemplate="digit %{x}: %{y:.1%}<extra></extra>"))
+    verdict = "right" if answer == label else "wrong"
+    fig.update_layout(title=f"The network says {answer} ({proba[answer]:.0%}): {verdict}",
+                      height=300, margin=dict(l=10, r=10, t=40, b=10),
+                      yaxis=dict(range=[0, 1.02], tickformat=".0%", title="output"),
+                      xaxis=dict(tickvals=list(range(len(proba))), ticktext=ticks))
+    return fig

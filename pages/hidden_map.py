@@ -1,0 +1,142 @@
+"""What it learned: a 2-D map (PCA) of a hidden layer's activations, beside the same
+map of the raw pixels; selected points are shown as images."""
+
+import streamlit as st
+
+from dashboard.figures_map import gallery_figure, map_figure, selected_indices, separation_figure
+from dashboard.live import LiveCache, digit_subset
+from dashboard.session import DIVERGED, READY
+from dashboard.ui import live_fragment, page_header, page_session
+from mnist_np.projection import align, layer_view, pca
+
+SIZES = [1000, 2000, 5000]   # test digits on the map
+LIVE_SECONDS = 3.0           # while training runs, the map is recomputed at most this often
+MAX_SHOWN = 40               # selected digits shown as images
+NOW = "now"
+
+session = page_session()
+page_header("Hidden-layer map", session)
+st.caption("Each dot is a test digit, placed by what a layer of the network makes of it, "
+           "flattened to 2-D with PCA (the two directions along which the dots spread the "
+           "most). Colour is the true digit; a ring means the network gets it wrong.")
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def pixel_projection(source: str, size: int, _X):
+    """The raw-pixel map: it does not depend on the network, so it is computed once."""
+    return pca(_X)
+
+
+def _keep_selection(chart_key: str, size: int) -> None:
+    event = st.session_state[chart_key]
+    points = event["selection"]["points"]
+    st.session_state.map_selected = (size, selected_indices(points))
+
+
+def _snapshot_label(snapshot) -> str:
+    if snapshot.step == 0:
+        return "before training (step 0)"
+    return f"after epoch {snapshot.epoch} (step {snapshot.step:,})"
+
+
+def draw(session):
+    net, version = session.network_copy()
+    with session.reading() as trainer:
+        snapshots = {_snapshot_label(s): s for s in trainer.snapshots}
+        message = trainer.message
+    n_hidden = len(net.layer_sizes) - 2
+    data = session.data
+
+    left, middle, right = st.columns([2, 1, 3])
+    layers = list(range(1, n_hidden + 1))
+    layer = left.selectbox(
+        "Hidden layer", layers, key="map_layer", disabled=not layers,
+        format_func=lambda l: f"hidden layer {l} ({net.layer_sizes[l]} units)")
+    size = middle.selectbox("Digits on the map", SIZES, index=1, key="map_size",
+                            format_func=lambda n: f"{min(n, len(data.X_test)):,}")
+    moment = right.select_slider(
+        "Network at", [*snapshots, NOW], value=NOW, key="map_at",
+        help="Saved copies of the network from the start and the end of each epoch, "
+             "or the network as it is now.")
+
+    if moment != NOW and [W.shape for W in snapshots[moment].weights] == \
+            [W.shape for W in net.weights]:
+        snapshot = snapshots[moment]
+        net.weights, net.biases = list(snapshot.weights), list(snapshot.biases)
+        key, state, running, step = (layer, size, snapshot.step), 0, False, snapshot.step
+    else:
+        key, state, running, step = (layer, size, NOW), version, session.running, None
+
+    idx = digit_subset(len(data.X_test), size)
+    X, y = data.X_test[idx], data.y_test[idx]
+    cache = st.session_state.setdefault("map_cache", LiveCache(6, LIVE_SECONDS))
+    try:
+        view, at_step = cache.get(key, session.trainer, state, running,
+                                  lambda: (layer_view(net, X, y, layer),
+                                           version if step is None else step))
+    except ValueError as e:
+        st.warning(f"No map: {e}. Reset the network (sidebar) to start again.")
+        return
+
+    if session.state == READY and moment == NOW:
+        st.info("This network is freshly initialised and not trained yet: its hidden layer "
+                "is a random mix of the pixels, so the digits are as mixed up as in the "
+                "pixels. Press ▶ Play and watch the colours pull apart.")
+    elif session.state == DIVERGED and moment == NOW:
+        st.warning(f"{message} The map shows the network as it was when training stopped.")
+    elif session.running and moment == NOW:
+        st.caption(f"Redrawn at most every {LIVE_SECONDS:.0f} s while training runs; "
+                   f"this is the network at step {at_step:,}.")
+
+    selected_size, chosen = st.session_state.get("map_selected", (size, []))
+    chosen = chosen if selected_size == size else []
+    pixels = pixel_projection(data.source, size, X)
+    pixel_fig = map_figure(pixels.scores, y, view.predicted, "Raw pixels",
+                           pixels.explained.sum(), chosen)
+    select = dict(on_select=lambda k="map_pixels_chart": _keep_selection(k, size),
+                  selection_mode=("points", "box", "lasso"))
+    if layer is None:
+        st.info("This network has no hidden layer: the pixels go straight to the output, "
+                "so there is no hidden layer to map. Here is the map of the raw pixels; "
+                "add a hidden layer in the sidebar to compare.")
+        st.plotly_chart(pixel_fig, key="map_pixels_chart", **select)
+    else:
+        a, b = st.columns(2)
+        a.plotly_chart(pixel_fig, key="map_pixels_chart", **select)
+        a.caption("The digits as 784 pixel brightnesses: classes overlap, because "
+                  "the same digit can be written in many ways.")
+        # turned to line up with the map shown before, so it moves instead of flipping
+        shown_before = st.session_state.setdefault("map_shown", {})
+        previous = shown_before.get((layer, size))
+        scores = view.projection.scores
+        scores = scores if previous is None else align(scores, previous)
+        shown_before[(layer, size)] = scores
+        b.plotly_chart(
+            map_figure(scores, y, view.predicted, f"Hidden layer {layer}",
+                       view.projection.explained.sum(), chosen),
+            key="map_layer_chart",
+            on_select=lambda k="map_layer_chart": _keep_selection(k, size),
+            selection_mode=("points", "box", "lasso"))
+        b.caption(f"The same digits as the {net.layer_sizes[layer]} activations of hidden "
+                  f"layer {layer}: a trained network pulls each digit into its own region.")
+
+    names = ["pixels", *[f"hidden {l}" for l in layers], "output"]
+    st.plotly_chart(separation_figure(names, view.separation), key="map_separation")
+    st.caption("The share of all the spread between dots that comes from which digit they "
+               "are (between-class variance over total variance, in all dimensions, not "
+               "just the two drawn): it grows layer by layer as the network learns.")
+
+    st.subheader("Selected digits")
+    if not chosen:
+        st.caption("Click a dot, or pick *Box select* or *Lasso select* in a map's toolbar "
+                   "and drag over dots, to see those digits here.")
+        return
+    shown = chosen[:MAX_SHOWN]
+    more = f" (the first {MAX_SHOWN} of {len(chosen)})" if len(chosen) > MAX_SHOWN else ""
+    st.caption(f"{len(shown)} digit{'s' * (len(shown) != 1)}{more}: true digit → the "
+               "network's answer.")
+    captions = [f"{y[i]} → {view.predicted[i]}" for i in shown]
+    st.plotly_chart(gallery_figure(X[shown], captions), key="map_gallery", width="content")
+
+
+live_fragment(session, draw)()

@@ -1,0 +1,78 @@
+"""What it learned: how accuracy holds up when test digits get noisier, shifted or
+turned, and one perturbed digit with the network's answer."""
+
+import streamlit as st
+
+from dashboard.figures_map import gallery_figure
+from dashboard.figures_robustness import answer_figure, robustness_figure
+from dashboard.live import LiveCache, digit_subset
+from dashboard.session import DIVERGED, READY
+from dashboard.ui import live_fragment, page_header, page_session
+from mnist_np.perturb import perturb, sweep
+
+DIGITS = 1000        # test digits in the sweep
+LIVE_SECONDS = 5.0   # while training runs, the curves are recomputed at most this often
+NOISE_SEED = 0       # the same noise for every network, so their curves compare
+
+session = page_session()
+page_header("Robustness", session)
+st.caption("The network only ever saw clean, centred, upright digits. How does its "
+           "accuracy hold up when the test digits get noisier, move a few pixels or turn? "
+           f"Measured on {DIGITS:,} test digits, perturbed on the fly.")
+
+
+def draw(session):
+    net, version = session.network_copy()
+    with session.reading() as trainer:
+        message = trainer.message
+    data = session.data
+    idx = digit_subset(len(data.X_test), DIGITS)
+    X, y = data.X_test[idx], data.y_test[idx]
+    cache = st.session_state.setdefault("robustness_cache", LiveCache(2, LIVE_SECONDS))
+    try:
+        result, at_step = cache.get("sweep", session.trainer, version, session.running,
+                                    lambda: (sweep(net, X, y, seed=NOISE_SEED), version))
+    except ValueError as e:
+        st.warning(f"No curves: {e}. Reset the network (sidebar) to start again.")
+        return
+
+    if session.state == READY:
+        st.info("This network is freshly initialised and not trained yet, so it is near "
+                "chance (10%) whatever the perturbation. Press ▶ Play and watch the curves "
+                "rise.")
+    elif session.state == DIVERGED:
+        st.warning(f"{message} The curves show the network as it was when training stopped.")
+    elif session.running:
+        st.caption(f"Recomputed at most every {LIVE_SECONDS:.0f} s while training runs; "
+                   f"these curves are for the network at step {at_step:,}.")
+    curves = st.container()
+
+    st.subheader("One digit, perturbed")
+    controls, images, answer = st.columns([1, 1, 1.3])
+    n = len(X)
+    number = controls.number_input(f"Test digit (1 to {n:,})", 1, n, 1, key="robustness_digit")
+    sigma = controls.slider("Noise (standard deviation)", 0.0, 1.0, 0.0, 0.05,
+                            key="robustness_sigma")
+    dx = controls.slider("Shift right (pixels)", -6, 6, 0, key="robustness_dx")
+    dy = controls.slider("Shift down (pixels)", -6, 6, 0, key="robustness_dy")
+    degrees = controls.slider("Rotate counterclockwise (degrees)", -90, 90, 0, 5,
+                              key="robustness_degrees")
+    i = number - 1
+    changed = perturb(X[i:i + 1], degrees=degrees, dx=dx, dy=dy, sigma=sigma, seed=i)
+    images.plotly_chart(gallery_figure([X[i], changed[0]], ["original", "perturbed"],
+                                       tile_px=150), key="robustness_images", width="content")
+    images.caption("Rotated first, then shifted, then noise added (its pattern is fixed "
+                   "per digit).")
+    answer.plotly_chart(answer_figure(net.predict_proba(changed)[0], int(y[i])),
+                        key="robustness_answer")
+
+    with curves:
+        st.plotly_chart(robustness_figure(result, sigma=sigma, dx=dx, dy=dy, degrees=degrees),
+                        key="robustness_curves")
+        st.caption(f"Accuracy without any change: {result.plain:.1%} (dotted line); chance "
+                   "is 10% (dashed). Red lines mark the amounts chosen below. A network of "
+                   "fully connected layers has no built-in notion of \"the same shape, "
+                   "moved\": each pixel has its own weights, so shifts hurt it most.")
+
+
+live_fragment(session, draw)()
