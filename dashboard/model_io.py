@@ -9,6 +9,7 @@ every page, and the sidebar's settings follow it.
 from __future__ import annotations
 
 import io
+import weakref
 from dataclasses import replace
 
 import streamlit as st
@@ -21,6 +22,7 @@ from .settings import Settings
 
 UPLOAD_KEY = "model_upload"
 ERROR_KEY = "model_upload_error"
+LOADED_KEY = "model_uploaded"
 
 
 def settings_for_model(net: MLP, base: Settings) -> Settings:
@@ -71,9 +73,19 @@ def _on_upload() -> None:
         state[ERROR_KEY] = f"{upload.name} was refused: {e}. The current network is kept."
         return
     session.load_network(net, settings)
+    state[LOADED_KEY] = (upload.name, weakref.ref(session.trainer))
     _settings_to_widgets(settings)
     state.notice = (f"Loaded {upload.name}: {settings.describe()}. Every page now shows this "
                     "network; ▶ Play trains it further with the sidebar's settings.")
+
+
+def uploaded_from(session: TrainingSession) -> str | None:
+    """The name of the file the current network was uploaded from, if it was (and has
+    not been reset since)."""
+    loaded = st.session_state.get(LOADED_KEY)
+    if loaded is not None and loaded[1]() is session.trainer:
+        return loaded[0]
+    return None
 
 
 def model_io_panel(session: TrainingSession) -> None:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard.canvas import draw_canvas
 from dashboard.figures_experiments import activations_figure, digit_figure, output_figure
+from dashboard.model_io import uploaded_from
 from dashboard.session import READY
 from dashboard.ui import live_fragment, page_header, page_session
 from mnist_np.preprocess import to_mnist
@@ -37,7 +38,9 @@ def prediction(session):
     fwd = net.forward(image.reshape(1, -1))
     output = fwd.output[0]
     digit = int(output.argmax())
-    if session.state == READY:
+    if session.state == READY and uploaded_from(session):
+        st.caption(f"The network uploaded from {uploaded_from(session)}, as it was saved.")
+    elif session.state == READY:
         st.warning("This network has not been trained yet, so its answer is a guess: press "
                    "▶ Play in the sidebar and watch the answer change as it learns.")
     st.markdown(f"### The network reads: **{digit}** "
