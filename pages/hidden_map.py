@@ -50,8 +50,9 @@ def draw(session):
     left, middle, right = st.columns([2, 1, 3])
     layers = list(range(1, n_hidden + 1))
     layer = left.selectbox(
-        "Hidden layer", layers, key="map_layer", disabled=not layers,
-        format_func=lambda l: f"hidden layer {l} ({net.layer_sizes[l]} units)")
+        "Hidden layer", layers, key="map_layer",
+        format_func=lambda l: f"hidden layer {l} ({net.layer_sizes[l]} units)") if layers \
+        else None
     size = middle.selectbox("Digits on the map", SIZES, index=1, key="map_size",
                             format_func=lambda n: f"{min(n, len(data.X_test)):,}")
     moment = right.select_slider(
@@ -78,7 +79,7 @@ def draw(session):
         st.warning(f"No map: {e}. Reset the network (sidebar) to start again.")
         return
 
-    if session.state == READY and moment == NOW:
+    if session.state == READY and moment == NOW and layer is not None:
         st.info("This network is freshly initialised and not trained yet: its hidden layer "
                 "is a random mix of the pixels, so the digits are as mixed up as in the "
                 "pixels. Press ▶ Play and watch the colours pull apart.")
@@ -95,22 +96,24 @@ def draw(session):
                            pixels.explained.sum(), chosen)
     select = dict(on_select=lambda k="map_pixels_chart": _keep_selection(k, size),
                   selection_mode=("points", "box", "lasso"))
+    a, b = st.columns(2)
+    a.plotly_chart(pixel_fig, key="map_pixels_chart", **select)
+    a.caption("The digits as 784 pixel brightnesses: classes overlap, because "
+              "the same digit can be written in many ways.")
     if layer is None:
-        st.info("This network has no hidden layer: the pixels go straight to the output, "
-                "so there is no hidden layer to map. Here is the map of the raw pixels; "
-                "add a hidden layer in the sidebar to compare.")
-        st.plotly_chart(pixel_fig, key="map_pixels_chart", **select)
+        b.info("This network has no hidden layer: the pixels go straight to the output, "
+               "so there is no hidden layer to map, only the raw pixels (left). Add a "
+               "hidden layer in the sidebar to compare.")
     else:
-        a, b = st.columns(2)
-        a.plotly_chart(pixel_fig, key="map_pixels_chart", **select)
-        a.caption("The digits as 784 pixel brightnesses: classes overlap, because "
-                  "the same digit can be written in many ways.")
-        # turned to line up with the map shown before, so it moves instead of flipping
-        shown_before = st.session_state.setdefault("map_shown", {})
-        previous = shown_before.get((layer, size))
-        scores = view.projection.scores
-        scores = scores if previous is None else align(scores, previous)
-        shown_before[(layer, size)] = scores
+        # turned to line up with the map shown before, so it moves instead of flipping;
+        # the same view keeps exactly the same turn (a changed figure remounts the chart)
+        shown = st.session_state.setdefault("map_shown", {})
+        before_view, before_scores = shown.get((layer, size), (None, None))
+        if before_view is not view:
+            scores = view.projection.scores
+            scores = scores if before_scores is None else align(scores, before_scores)
+            shown[(layer, size)] = (view, scores)
+        scores = shown[(layer, size)][1]
         b.plotly_chart(
             map_figure(scores, y, view.predicted, f"Hidden layer {layer}",
                        view.projection.explained.sum(), chosen),
@@ -118,7 +121,9 @@ def draw(session):
             on_select=lambda k="map_layer_chart": _keep_selection(k, size),
             selection_mode=("points", "box", "lasso"))
         b.caption(f"The same digits as the {net.layer_sizes[layer]} activations of hidden "
-                  f"layer {layer}: a trained network pulls each digit into its own region.")
+                  f"layer {layer}: as the network learns, it pulls each digit towards its "
+                  "own region. Two dimensions keep only part of the spread, so some "
+                  "overlap is left on the map.")
 
     names = ["pixels", *[f"hidden {l}" for l in layers], "output"]
     st.plotly_chart(separation_figure(names, view.separation), key="map_separation")
@@ -131,10 +136,11 @@ def draw(session):
         st.caption("Click a dot, or pick *Box select* or *Lasso select* in a map's toolbar "
                    "and drag over dots, to see those digits here.")
         return
-    shown = chosen[:MAX_SHOWN]
-    more = f" (the first {MAX_SHOWN} of {len(chosen)})" if len(chosen) > MAX_SHOWN else ""
-    st.caption(f"{len(shown)} digit{'s' * (len(shown) != 1)}{more}: true digit → the "
-               "network's answer.")
+    mistakes_first = sorted(chosen, key=lambda i: bool(view.predicted[i] == y[i]))
+    shown = mistakes_first[:MAX_SHOWN]
+    more = f", the first {MAX_SHOWN} of {len(chosen)}" if len(chosen) > MAX_SHOWN else ""
+    st.caption(f"{len(shown)} digit{'s' * (len(shown) != 1)} (mistakes first{more}): "
+               "true digit → the network's answer.")
     captions = [f"{y[i]} → {view.predicted[i]}" for i in shown]
     st.plotly_chart(gallery_figure(X[shown], captions), key="map_gallery", width="content")
 

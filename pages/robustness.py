@@ -72,7 +72,8 @@ def draw(session):
         st.caption(f"Accuracy without any change: {result.plain:.1%} (dotted line); chance "
                    "is 10% (dashed). Red lines mark the amounts chosen below. A network of "
                    "fully connected layers has no built-in notion of \"the same shape, "
-                   "moved\": each pixel has its own weights, so shifts hurt it most.")
+                   "moved\": each pixel has its own weights, so even a shift by a few "
+                   "pixels can cost a lot of accuracy.")
 
 
 live_fragment(session, draw)()

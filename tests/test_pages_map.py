@@ -136,6 +136,8 @@ def test_map_before_and_after_training(app):
 
     at.selectbox(key="map_layer").set_value(2).run()
     assert _chart(at, "Hidden layer 2") and not at.exception
+    at.slider(key="cfg_n_hidden").set_value(1).run()  # layer 2 is gone: back to layer 1
+    assert not at.exception and _chart(at, "Hidden layer 1")
 
 
 def test_selection_shows_the_digits_as_images(app):
@@ -158,6 +160,8 @@ def test_selection_shows_the_digits_as_images(app):
     gallery = _charts(at)[-1]
     captions = [a["text"] for a in gallery["layout"]["annotations"]]
     assert len(captions) == 3 and all("→" in c for c in captions)
+    wrong = [a != b for a, b in (c.split(" → ") for c in captions)]
+    assert wrong == sorted(wrong, reverse=True)  # mistakes first
     stars = [t for t in _chart(at, "Raw pixels")["data"] if t["name"] == "selected (3)"]
     assert stars and stars[0]["customdata"] == [4, 9, 11]  # shown on the other map too
 
@@ -167,6 +171,7 @@ def test_a_network_without_hidden_layers_shows_the_pixel_map_only(app):
     at.switch_page(PAGE).run()
     assert not at.exception and not at.error
     assert any("no hidden layer to map" in i.value for i in at.info)
+    assert "map_layer" not in {s.key for s in at.selectbox}
     titles = [s["layout"]["title"]["text"] for s in _charts(at)]
     assert titles[0] == "Raw pixels" and not any(t.startswith("Hidden") for t in titles)
     assert len(_separation(at)) == 2  # pixels and output
