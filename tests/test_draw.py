@@ -15,7 +15,6 @@ from mnist_np.preprocess import to_mnist
 from .test_browser import (  # noqa: F401 (fixtures)
     _problems,
     _screenshot_on_failure,
-    _wait_until_idle,
     browser,
     server,
     sync_playwright,
@@ -152,6 +151,17 @@ STROKES = {  # (x, y) as fractions of the canvas, one list per stroke
 }
 
 
+def _wait_until_idle(page, timeout: float = 60) -> None:
+    """Until the script run is over and no element is stale (the Draw page only refreshes
+    on its own while training runs, and it is not waited on then)."""
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            return app && app.dataset.testScriptState === "notRunning"
+                && !document.querySelector('[data-stale="true"]');
+        }""", timeout=timeout * 1000)
+
+
 def _draw(page, strokes) -> None:
     box = page.locator("canvas#ink").bounding_box()
     for points in strokes:
@@ -219,3 +229,19 @@ def test_upload_download_and_draw_digits_with_the_mouse(server, browser, trained
         assert len(seen) > 2, "the outputs did not follow the network while it trained"
         assert _problems(page) == [] and js_errors == []
     page.close()
+
+
+@pytest.mark.parametrize("query, title, hidden", [
+    ({"preset": "seed"}, "Output of each unit (sigmoid)", True),
+    ({"hidden": "none"}, "Probability of each digit (softmax)", False),
+])
+def test_other_networks_are_drawn_for_what_they_are(app, sample, query, title, hidden):
+    at = app(query).run()
+    at.session_state["draw_canvas"] = canvas_value(drawn(sample.X_test[2]))
+    at.switch_page(PAGE).run()
+    assert not at.exception and not at.error
+    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if "draw_output" in c.proto.id)
+    assert spec["layout"]["title"]["text"] == title
+    assert ("draw_hidden" in charts(at)) == hidden
+    assert hidden or any("no hidden layer" in c.value for c in at.caption)
