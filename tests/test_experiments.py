@@ -244,6 +244,16 @@ def test_a_sweep_stops_when_the_browser_session_is_gone(sample):
     assert sweep.state == sw.CANCELLED and sweep.records == [] and session.runs == []
 
 
+def test_a_sweep_that_breaks_says_why_instead_of_dying_silently(sample):
+    session = TrainingSession(sample, Settings(hidden=(8,)))
+    broken = Settings(hidden=(8,), activation="no-such-activation", train_limit=1000)
+    sweep = sw.Sweep(session, sw.Plan([("activation", ["?"])], [("?",)], [broken]), "sweep 1")
+    sweep.start().join(30)
+    assert sweep.state == sw.FAILED and not sweep.running
+    assert sweep.error.startswith("the sweep stopped by an internal error: ConfigError: ")
+    assert "no-such-activation" in sweep.error
+
+
 def test_train_images_counts_what_a_run_really_uses(sample):
     assert sw.train_images(60_000, 5000, 0) == 5000
     assert sw.train_images(len(sample.X_train), 5000, 0) == len(sample.X_train) * 4 // 5
