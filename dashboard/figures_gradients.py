@@ -40,8 +40,11 @@ def update_ratio_figure(steps: Sequence[float], ratios: np.ndarray,
     fig = layer_curves_figure(steps, ratios, names, "Update / weight ratio per step",
                               "‖ΔW‖ / ‖W‖ (log)")
     if len(steps):
-        fig.add_hline(y=HEALTHY_RATIO, line=dict(color="gray", dash="dash"),
-                      annotation_text="≈ 1e-3: healthy", annotation_position="bottom right")
+        fig.add_hline(y=HEALTHY_RATIO, line=dict(color="gray", dash="dash"))
+        # annotations on a log axis take log10 of the value (shapes take the value)
+        fig.add_annotation(x=1, xref="paper", xanchor="right", y=np.log10(HEALTHY_RATIO),
+                           yanchor="top", text="≈ 1e-3: healthy", showarrow=False,
+                           font=dict(color="gray"))
     return fig
 
 

@@ -90,7 +90,9 @@ def histogram_figure(series: Sequence[tuple[str, np.ndarray]], title: str, x: st
         return empty(layout(fig, title, x, "count"), "no finite values")
     lo = min(v.min() for v in finite if v.size)
     hi = max(v.max() for v in finite if v.size)
-    edges = np.histogram_bin_edges(np.concatenate(finite), bins=bins, range=(lo, hi))
+    if lo == hi:  # all values equal (biases at the start): a bin around them
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.linspace(lo, hi, bins + 1)
     centres = (edges[:-1] + edges[1:]) / 2
     for i, ((name, _), v) in enumerate(zip(series, finite)):
         counts, _ = np.histogram(v, bins=edges)

@@ -23,8 +23,8 @@ def layout(fig: go.Figure, title: str, x: str = "", y: str = "", height: int = 3
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=height,
                       margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2),
                       uirevision=title)
-    if log_y:
-        fig.update_yaxes(type="log")
+    if log_y:  # one tick per power of ten: 10⁻³, 10⁻², ...
+        fig.update_yaxes(type="log", dtick=1, exponentformat="power")
     return fig
 
 

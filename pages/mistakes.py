@@ -40,9 +40,10 @@ def draw(session):
     if session.state == READY:
         st.info("Not trained yet: a freshly initialised network guesses, so about 90% of the "
                 "test digits are mistakes. Press ▶ Play in the sidebar and watch them go.")
+    lag = st.empty()  # always there, so live redraws keep every element in its place
     if shown != version:
-        st.caption(f"While training runs, the test predictions refresh every few seconds "
-                   f"(these are from step {shown:,}).")
+        lag.caption("While training runs, the test predictions refresh every few seconds; "
+                    f"these are {version - shown} steps old.")
     y = data.y_test
     predicted = proba.argmax(axis=1)
     cm = confusion_matrix(y, predicted, proba.shape[1])
@@ -64,13 +65,13 @@ def draw(session):
 
     true, pred = cell if cell is not None else (None, None)
     idx = confident_mistakes(proba, y, true=true, predicted=pred, limit=GALLERY)
-    if cell is None:
-        st.subheader("The most confident mistakes")
-    else:
-        title, reset = st.columns([4, 1])
-        title.subheader(f"True {true}, predicted {pred}: the most confident of "
-                        f"{int(cm[true, pred]):,}")
-        reset.button("Show all mistakes", key="mistakes_show_all", on_click=_show_all)
+    # the same elements whether filtered or not, so live redraws replace them in place
+    title, reset = st.columns([4, 1], vertical_alignment="bottom")
+    title.subheader("The most confident mistakes" if cell is None else
+                    f"True {true}, predicted {pred}: the most confident of "
+                    f"{int(cm[true, pred]):,}")
+    reset.button("Show all mistakes", key="mistakes_show_all", on_click=_show_all,
+                 disabled=cell is None)
     st.plotly_chart(gallery_figure(data.X_test[idx], y[idx], predicted[idx],
                                    proba[idx, predicted[idx]]), key="mistakes_gallery")
     st.caption("Each digit is titled **true** → predicted (the probability the network gave "

@@ -120,6 +120,7 @@ def test_layer_curves_one_line_per_layer_on_log_scale():
     np.testing.assert_allclose(fig.data[0].y, 1e-3)
     ratio = update_ratio_figure(steps, values, ["W1", "W2"])
     assert ratio.layout.shapes[0].y0 == HEALTHY_RATIO
+    assert ratio.layout.annotations[0].y == np.log10(HEALTHY_RATIO)  # log axis: log units
     sat = saturation_figure(steps, values[:, :1], ["hidden 1"], "dead")
     assert sat.layout.yaxis.type != "log" and list(sat.layout.yaxis.range) == [-0.02, 1.02]
     assert "dead" in _text(sat)
@@ -180,7 +181,7 @@ def test_backprop_figures_show_the_traced_numbers(net):
     lay = layer_figure(t.zs[0], t.activations[1], "Layer 1", "tanh")
     np.testing.assert_allclose(lay.data[0].y, t.zs[0], rtol=1e-6)
     np.testing.assert_allclose(lay.data[1].y, np.tanh(t.zs[0]), rtol=1e-5)
-    assert lay.layout.annotations[1].text == "a = tanh(z)"
+    assert lay.layout.yaxis2.title.text == "a = tanh(z)" and lay.data[1].yaxis == "y2"
     delta = vector_figure(t.deltas[0], "δ1", "δ")
     np.testing.assert_allclose(delta.data[0].y, t.deltas[0], rtol=1e-6)
     out = output_figure(t.output, t.target)
