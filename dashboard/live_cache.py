@@ -6,7 +6,7 @@ training or the page."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,11 +28,13 @@ class Entry:
 
 
 def per_version(key: str, session: TrainingSession, version: int,
-                compute: Callable[[], Any]) -> tuple[Any, int]:
-    """``compute()`` for this network ``version``, kept in ``st.session_state[key]``
-    (one entry). Returns the value and the version it belongs to, which lags behind
-    ``version`` while training runs if the computation is slow."""
-    entry: Entry | None = st.session_state.get(key)
+                compute: Callable[[], Any],
+                store: MutableMapping | None = None) -> tuple[Any, int]:
+    """``compute()`` for this network ``version``, kept in ``store[key]`` (one entry;
+    ``st.session_state`` by default). Returns the value and the version it belongs to,
+    which lags behind ``version`` while training runs if the computation is slow."""
+    store = st.session_state if store is None else store
+    entry: Entry | None = store.get(key)
     now = time.monotonic()
     if entry is not None and entry.trainer is session.trainer:
         fresh = entry.version == version
@@ -41,6 +43,5 @@ def per_version(key: str, session: TrainingSession, version: int,
             return entry.value, entry.version
     start = time.perf_counter()
     value = compute()
-    st.session_state[key] = Entry(session.trainer, version, now, time.perf_counter() - start,
-                                  value)
+    store[key] = Entry(session.trainer, version, now, time.perf_counter() - start, value)
     return value, version
