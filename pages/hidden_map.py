@@ -53,8 +53,9 @@ def draw(session):
         "Hidden layer", layers, key="map_layer",
         format_func=lambda l: f"hidden layer {l} ({net.layer_sizes[l]} units)") if layers \
         else None
-    size = middle.selectbox("Digits on the map", SIZES, index=1, key="map_size",
-                            format_func=lambda n: f"{min(n, len(data.X_test)):,}")
+    sizes = sorted({min(n, len(data.X_test)) for n in SIZES})  # the offline sample has 1,000
+    size = middle.selectbox("Digits on the map", sizes, index=min(1, len(sizes) - 1),
+                            key="map_size", format_func=lambda n: f"{n:,}")
     moment = right.select_slider(
         "Network at", [*snapshots, NOW], value=NOW, key="map_at",
         help="Saved copies of the network from the start and the end of each epoch, "

@@ -74,7 +74,7 @@ def _plain(at) -> float:
 def test_robustness_before_and_after_training(app):
     at = app({"hidden": "64", "batch": "64"}).run()
     at.switch_page(PAGE).run()
-    assert not at.exception and not at.error and not at.warning
+    assert not at.exception and not at.error and not at.main.warning
     assert "not trained yet" in at.info[0].value
     assert _plain(at) < 0.3
     curves = _chart(at, "Gaussian noise")
