@@ -94,9 +94,11 @@ class TrainingSession:
         self._build(settings)
 
     # -- building ------------------------------------------------------------------
-    def _build(self, settings: Settings, net: MLP | None = None) -> None:
+    def _build(self, settings: Settings, net: MLP | None = None,
+               source: str | None = None) -> None:
         self.settings = settings
         self.net = net if net is not None else MLP(**settings.net_config())
+        self.network_source = source  # None: fresh random weights from the settings
         self.trainer = Trainer(self.net, self.data.X_train, self.data.y_train,
                                TrainConfig(**settings.train_config()))
         self.test_result: tuple[float, float] | None = None
@@ -112,12 +114,13 @@ class TrainingSession:
             self._record_run()
             self._build(settings or self.settings)
 
-    def load_network(self, net: MLP, settings: Settings) -> None:
-        """Replace the network by ``net`` (an uploaded model), ready to inspect or train."""
+    def load_network(self, net: MLP, settings: Settings, source: str = "uploaded file") -> None:
+        """Replace the network by ``net`` (an uploaded model, named by ``source``), ready
+        to inspect or train."""
         self.pause()
         with self.lock:
             self._record_run()
-            self._build(settings, net)
+            self._build(settings, net, source)
 
     def apply_live(self, settings: Settings) -> None:
         """Learning rate, batch size and the stopping rule, applied to the running run."""

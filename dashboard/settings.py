@@ -67,7 +67,7 @@ class Settings:
     def needs_reset(self, other: Settings) -> bool:
         """True when going from ``other`` to ``self`` changes more than the live fields."""
         live = {f: getattr(self, f) for f in LIVE_FIELDS}
-        return replace(other, **live) != self
+        return as_dict(replace(other, **live)) != as_dict(self)
 
     def describe(self) -> str:
         sizes = "-".join(map(str, self.layer_sizes))

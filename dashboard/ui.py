@@ -170,7 +170,8 @@ def sidebar() -> TrainingSession:
     """
     session = get_session()
     new = _settings_from_widgets()
-    if new != session.settings:
+    # compared as plain values: a reloaded module (while developing) makes a new class
+    if cfg.as_dict(new) != cfg.as_dict(session.settings):
         st.session_state.query_warnings = []
         if new.needs_reset(session.settings):
             session.reset(new)
@@ -242,7 +243,10 @@ def _status(session: TrainingSession) -> None:
         else:
             epochs = t.config.epochs
             where = f"epoch {min(t.epoch + 1, epochs)} of {epochs} · step {step:,}"
-    st.progress(progress, text=f"{STATE_LABELS[state]} · {where}")
+    label = STATE_LABELS[state]
+    if state == READY and session.network_source:
+        label = f"⏹ ready · {session.network_source}"
+    st.progress(progress, text=f"{label} · {where}")
     if speed:
         st.caption(f"{speed:,.0f} samples/s")
 
@@ -266,6 +270,14 @@ def page_session() -> TrainingSession:
     """The session for a page. Normally the entry script has drawn the sidebar already;
     on a server's very first run Streamlit may run a ``pages/`` file on its own (its
     pre-``st.navigation`` mode), and then the page draws the frame itself."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        # Streamlit ran this file on its own, as it does for a `pages/` folder until the
+        # first st.navigation call of the process (e.g. a fresh server opened at a page's
+        # URL). Leave that mode as st.navigation would, and rerun through the entry script.
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     session = st.session_state.get("session")
     return session if session is not None else sidebar()
 
