@@ -138,20 +138,22 @@ def sweep(net, X, y, seed: int = 0) -> Sweep:
     """
     X = np.asarray(X, dtype=np.float32)
     _side(X)
-    with np.errstate(all="ignore"):  # overflow is detected here and reported in words
+    # a diverged network overflows; that is detected below and reported in words, and its
+    # perturbed accuracies are still plain counts of argmax hits
+    with np.errstate(all="ignore"):
         proba = net.predict_proba(X)
-    if not np.all(np.isfinite(proba)):
-        raise ValueError("the network's outputs are not finite numbers (it has diverged), "
-                         "so its accuracy means nothing")
-    pattern = _pattern(X.shape, seed)  # drawn once: every level scales the same noise
+        if not np.all(np.isfinite(proba)):
+            raise ValueError("the network's outputs are not finite numbers (it has "
+                             "diverged), so its accuracy means nothing")
+        pattern = _pattern(X.shape, seed)  # drawn once: every level scales the same noise
 
-    def curve(levels, make) -> tuple[np.ndarray, np.ndarray]:
-        return levels, np.array([net.accuracy(make(level), y) for level in levels])
+        def curve(levels, make) -> tuple[np.ndarray, np.ndarray]:
+            return levels, np.array([net.accuracy(make(level), y) for level in levels])
 
-    return Sweep(
-        plain=float(np.mean(proba.argmax(axis=1) == np.asarray(y))),
-        noise=curve(NOISE_LEVELS, lambda s: _scaled_noise(X, s, lambda: pattern)),
-        shift_x=curve(SHIFT_LEVELS, lambda d: shift(X, d, 0)),
-        shift_y=curve(SHIFT_LEVELS, lambda d: shift(X, 0, d)),
-        rotation=curve(ROTATION_LEVELS, lambda a: rotate(X, a)),
-    )
+        return Sweep(
+            plain=float(np.mean(proba.argmax(axis=1) == np.asarray(y))),
+            noise=curve(NOISE_LEVELS, lambda s: _scaled_noise(X, s, lambda: pattern)),
+            shift_x=curve(SHIFT_LEVELS, lambda d: shift(X, d, 0)),
+            shift_y=curve(SHIFT_LEVELS, lambda d: shift(X, 0, d)),
+            rotation=curve(ROTATION_LEVELS, lambda a: rotate(X, a)),
+        )

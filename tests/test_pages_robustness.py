@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from dashboard.figures_robustness import answer_figure, robustness_figure
+from dashboard.session import DIVERGED
 from mnist_np.perturb import Sweep
 
 PAGE = "pages/robustness.py"
@@ -112,3 +113,15 @@ def test_a_network_that_is_not_finite_gets_a_message_not_curves(app):
     at.switch_page(PAGE).run()
     assert not at.exception
     assert any(w.value.startswith("No curves:") and "diverged" in w.value for w in at.warning)
+
+
+def test_a_diverged_network_is_named_and_overflow_is_not_an_error(app):
+    at = app({"preset": "exploding"}).run()
+    session = at.session_state["session"]
+    session.play()
+    session._thread.join(timeout=60)
+    at.switch_page(PAGE).run()
+    assert not at.exception and session.state == DIVERGED
+    assert any("diverged" in w.value for w in at.main.warning)
+    at.slider(key="robustness_sigma").set_value(1.0).run()
+    assert not at.exception
