@@ -147,6 +147,10 @@ def test_backprop_update_random_digit_and_gradient_check(app):
     label = int(session.data.y_test[3])
     assert result["after"][label] > result["before"][label]
     assert f"true digit {label}" in " ".join(c.value for c in at.caption)
+    for _ in range(3):  # until the network is sure of this digit: tiny gradients
+        at.button(key="backprop_apply").click().run()
+    assert "agrees with finite differences" in at.success[0].value
+    assert "rounding in 𝓛(w ± ε)" in " ".join(c.value for c in at.caption)
     at.button(key="backprop_random").click().run()
     expected = int(np.random.default_rng([session.settings.seed, 0]).integers(len(
         session.data.y_test)))
@@ -185,3 +189,14 @@ def test_per_version_cache_recomputes_per_version_and_throttles_while_training(s
         session.pause()
     session.reset()  # a new run counts versions from 0 again: nothing carries over
     assert per_version("k", session, 0, compute, store) == (5, 0)
+
+
+@pytest.mark.parametrize("hidden", ["none", "24,16,12"])
+@pytest.mark.parametrize("page", list(PAGES))
+def test_pages_work_for_any_depth(app, page, hidden):
+    at = _open(app, page, {"hidden": hidden, "act": "sigmoid", "out": "sigmoid+mse"})
+    assert not at.exception and not at.error
+    assert at.session_state["session"].net.layer_sizes[1:-1] == (
+        [] if hidden == "none" else [24, 16, 12])
+    at.button(key="step").click().run()
+    assert not at.exception and not at.error and _charts(at)
