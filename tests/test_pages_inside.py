@@ -164,7 +164,7 @@ def test_per_version_cache_recomputes_per_version_and_throttles_while_training(s
     from dashboard.session import TrainingSession
     from dashboard.settings import Settings
 
-    session = TrainingSession(sample, Settings(hidden=(16,), epochs=50))
+    session = TrainingSession(sample, Settings(hidden=(16,), steps=cfg.MAX_STEPS))  # long
     store, calls = {}, []
 
     def compute():
@@ -185,6 +185,7 @@ def test_per_version_cache_recomputes_per_version_and_throttles_while_training(s
         assert per_version("k", session, 3, compute, store) == (3, 2)
         time.sleep(store["k"].seconds / TIME_SHARE)
         assert per_version("k", session, 4, compute, store) == (4, 4)
+        assert session.running
     finally:
         session.pause()
     session.reset()  # a new run counts versions from 0 again: nothing carries over
