@@ -30,6 +30,7 @@ class _Entry:
     owner: weakref.ref
     version: int
     computed_at: float
+    seconds: float  # how long the computation took
     value: Any
 
 
@@ -38,30 +39,38 @@ class LiveCache:
 
     A network state is an ``owner`` (the session's trainer: a reset makes a new one) and
     its ``version``. A stored result is reused while both match; while ``running``, also
-    for ``min_seconds`` after it was computed, so a view of a training network is redrawn
-    at most that often.
+    for ``min_seconds`` after it was computed, and for as long as it takes for the
+    computation to use no more than ``time_share`` of the time (a slow view never
+    starves training or the page), so a view of a training network is redrawn at most
+    that often.
     """
 
     def __init__(self, max_entries: int = 6, min_seconds: float = 3.0,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, time_share: float = 0.1):
         self.max_entries, self.min_seconds, self.clock = max_entries, min_seconds, clock
+        self.time_share = time_share
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
 
     def get(self, key: Hashable, owner: object, version: int, running: bool,
             compute: Callable[[], Any]) -> Any:
         now = self.clock()
         entry = self._entries.get(key)
-        if entry is not None and entry.owner() is owner and (
-                entry.version == version
-                or (running and now - entry.computed_at < self.min_seconds)):
-            self._entries.move_to_end(key)
-            return entry.value
+        if entry is not None and entry.owner() is owner:
+            wait = max(self.min_seconds, entry.seconds / self.time_share)
+            if entry.version == version or (running and now - entry.computed_at < wait):
+                self._entries.move_to_end(key)
+                return entry.value
         value = compute()
-        self._entries[key] = _Entry(weakref.ref(owner), version, now, value)
+        self._entries[key] = _Entry(weakref.ref(owner), version, now, self.clock() - now, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
         return value
+
+    def version_of(self, key: Hashable) -> int | None:
+        """The network version the stored result for ``key`` was computed on."""
+        entry = self._entries.get(key)
+        return None if entry is None else entry.version
 
     def __len__(self) -> int:
         return len(self._entries)

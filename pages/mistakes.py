@@ -9,7 +9,7 @@ from dashboard.figures_mistakes import (
     gallery_figure,
     per_digit_accuracy_figure,
 )
-from dashboard.live_cache import per_version
+from dashboard.live import LiveCache
 from dashboard.session import READY
 from dashboard.ui import live_fragment, page_header, page_session
 from mnist_np.metrics import confident_mistakes, confusion_matrix, per_class_accuracy
@@ -35,8 +35,10 @@ def _show_all() -> None:
 def draw(session):
     data = session.data
     net, version = session.network_copy()
-    proba, shown = per_version("mistakes_predictions", session, version,
-                               lambda: net.predict_proba(data.X_test))
+    cache = st.session_state.setdefault("mistakes_cache", LiveCache(1, min_seconds=0.0))
+    proba = cache.get("predictions", session.trainer, version, session.running,
+                      lambda: net.predict_proba(data.X_test))
+    shown = cache.version_of("predictions")
     if session.state == READY:
         st.info("Not trained yet: a freshly initialised network guesses, so about 90% of the "
                 "test digits are mistakes. Press ▶ Play in the sidebar and watch them go.")

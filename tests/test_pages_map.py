@@ -86,6 +86,24 @@ def test_live_cache_reuses_per_state_and_throttles_while_running():
     assert len(calls) == 7
 
 
+def test_live_cache_throttles_a_slow_view_to_a_share_of_the_time():
+    now = [0.0]
+    cache = LiveCache(max_entries=1, min_seconds=0.0, clock=lambda: now[0], time_share=0.1)
+    owner, calls = Owner(), []
+
+    def slow():  # takes 0.5 s of the (fake) clock: at most every 5 s while training
+        calls.append(now[0])
+        now[0] += 0.5
+        return len(calls)
+
+    assert cache.get("p", owner, 0, False, slow) == 1 and cache.version_of("p") == 0
+    assert cache.get("p", owner, 1, False, slow) == 2  # paused: always the latest state
+    now[0] = 4.0
+    assert cache.get("p", owner, 7, True, slow) == 2 and cache.version_of("p") == 1
+    now[0] = 6.5
+    assert cache.get("p", owner, 9, True, slow) == 3 and cache.version_of("p") == 9
+
+
 def test_digit_subset_is_fixed_distinct_and_bounded():
     a, b = digit_subset(10_000, 2000), digit_subset(10_000, 2000)
     np.testing.assert_array_equal(a, b)
