@@ -72,7 +72,7 @@ def _on_upload() -> None:
     except ModelFileError as e:
         state[ERROR_KEY] = f"{upload.name} was refused: {e}. The current network is kept."
         return
-    session.load_network(net, settings, source=f"uploaded {upload.name}")
+    session.load_network(net, settings, source=f"{upload.name} (uploaded)")
     state[LOADED_KEY] = (upload.name, weakref.ref(session.trainer))
     _settings_to_widgets(settings)
     state.notice = (f"Loaded {upload.name}: {settings.describe()}. Every page now shows this "

@@ -100,23 +100,30 @@ def get_session() -> TrainingSession:
 
 
 # -- sidebar ------------------------------------------------------------------------
+def _widget_values(s: Settings) -> dict:
+    """The sidebar widgets' values (by key) that show ``s``."""
+    values = {f"cfg_units_{i}": units for i, units in enumerate(s.hidden)}
+    values |= {
+        "cfg_n_hidden": len(s.hidden), "cfg_activation": s.activation,
+        "cfg_output_loss": s.output_loss, "cfg_init": s.init, "cfg_optimizer": s.optimizer,
+        "cfg_lr": s.lr, "cfg_batch_size": s.batch_size, "cfg_epochs": s.epochs,
+        "cfg_steps": s.steps or 0, "cfg_schedule": s.schedule, "cfg_l2": s.l2,
+        "cfg_train_limit": s.train_limit, "cfg_seed": s.seed,
+    }
+    return values
+
+
 def _settings_to_widgets(s: Settings) -> None:
-    state = st.session_state
-    state.cfg_n_hidden = len(s.hidden)
-    for i, units in enumerate(s.hidden):
-        state[f"cfg_units_{i}"] = units
-    state.cfg_activation = s.activation
-    state.cfg_output_loss = s.output_loss
-    state.cfg_init = s.init
-    state.cfg_optimizer = s.optimizer
-    state.cfg_lr = s.lr
-    state.cfg_batch_size = s.batch_size
-    state.cfg_epochs = s.epochs
-    state.cfg_steps = s.steps or 0
-    state.cfg_schedule = s.schedule
-    state.cfg_l2 = s.l2
-    state.cfg_train_limit = s.train_limit
-    state.cfg_seed = s.seed
+    st.session_state.update(_widget_values(s))
+
+
+def _restore_missing_widgets(s: Settings) -> None:
+    """Streamlit drops a widget's state when a run ends without drawing it (a page
+    switch can interrupt a run early); a dropped sidebar widget would come back at its
+    default and silently rebuild the network. Put back what is missing from ``s``."""
+    for key, value in _widget_values(s).items():
+        if key not in st.session_state:
+            st.session_state[key] = value
 
 
 def _settings_from_widgets() -> Settings:
@@ -169,6 +176,7 @@ def sidebar() -> TrainingSession:
     stopping rule) resets the network and says so; those three apply to the running one.
     """
     session = get_session()
+    _restore_missing_widgets(session.settings)
     new = _settings_from_widgets()
     # compared as plain values: a reloaded module (while developing) makes a new class
     if cfg.as_dict(new) != cfg.as_dict(session.settings):

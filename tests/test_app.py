@@ -74,6 +74,28 @@ def test_architecture_change_resets_and_says_so_lr_change_applies_live(app):
     assert len(session.runs) == 1 and session.runs[0].steps == 2
 
 
+def _restore_app():
+    import streamlit as st
+
+    from dashboard.settings import Settings
+    from dashboard.ui import _restore_missing_widgets
+
+    st.session_state.setdefault("cfg_epochs", 3)  # still there: kept as the user set it
+    _restore_missing_widgets(Settings(hidden=(64, 32), epochs=9, lr=0.05))
+    state = st.session_state
+    st.markdown(f"{state.cfg_units_1} {state.cfg_epochs} {state.cfg_lr} {state.cfg_n_hidden}")
+
+
+def test_dropped_widget_state_comes_back_from_the_session_settings():
+    # A page switch can end a run before the sidebar is drawn, and Streamlit then drops
+    # the sidebar widgets' state; their defaults (1 unit, 1 epoch) must not rebuild the
+    # network, so what is missing is restored from the session's settings.
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_restore_app).run()
+    assert at.markdown[0].value.split() == ["32", "3", "0.05", "2"] and not at.exception
+
+
 def test_settings_come_from_the_url_and_go_back_into_it(app):
     query = {"hidden": "64,32", "act": "tanh", "lr": "0.05", "batch": "64", "seed": "7"}
     at = app(query).run()
@@ -127,7 +149,7 @@ def _session(sample, **changes):
 
 
 def test_session_pause_takes_effect_quickly(sample):
-    session = _session(sample, epochs=50)
+    session = _session(sample, steps=cfg.MAX_STEPS)  # cannot finish by itself meanwhile
     session.play()
     time.sleep(0.5)
     start = time.perf_counter()
