@@ -105,9 +105,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch-sizes", type=_hidden, default=[128, 32])
     bench.add_argument("--steps", type=_positive_int, default=1500)
     bench.add_argument("--repeats", type=_positive_int, default=3)
-    bench.add_argument("--threads", type=_positive_int, default=None,
-                       help="BLAS/PyTorch threads (default: as the libraries choose)")
+    bench.add_argument("--threads", type=_positive_int, nargs="+", default=None, metavar="N",
+                       help="BLAS/PyTorch thread counts to measure, e.g. 1 2 "
+                            "(default: 1 and all cores)")
     bench.add_argument("--data-dir", metavar="DIR")
+    bench.add_argument("--preset", choices=sorted(PRESETS),
+                       help="also train this preset end to end: train seconds, test accuracy")
+    bench.add_argument("--no-torch", action="store_true", help="engine only, even with PyTorch")
+    bench.add_argument("--torch-gather", choices=["index_select", "index"], nargs="+",
+                       default=["index_select"],
+                       help="how PyTorch takes a batch: X.index_select(0, idx) (fastest), "
+                            "X[idx], or both, timed side by side")
+    bench.add_argument("--json", action="store_true", help="end stdout with a JSON summary")
 
     data = sub.add_parser("data", help="load MNIST (downloading it if needed), say from where")
     data.add_argument("--data-dir", metavar="DIR")

@@ -39,12 +39,31 @@ def _mse(z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
     return float(0.5 * np.einsum("ij,ij->", d, d) / len(a))
 
 
-def _mse_delta(a: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return (a - y) * a * (1 - a)
+def _mse_delta(a: np.ndarray, y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    out = np.subtract(a, y, out=out)
+    out *= a
+    out *= 1 - a
+    return out
 
 
 def _softmax_cross_entropy(z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
     return float(-np.einsum("ij,ij->", y, _log_softmax(z)) / len(z))
+
+
+def _softmax_with_cross_entropy(z: np.ndarray, y: np.ndarray,
+                                out: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """``softmax(z)`` (into ``out``) and its mean cross-entropy against ``y`` in one go.
+
+    The shifted logits ``s = z - max`` and the row sums ``Σ e^s`` serve both: with rows
+    of ``y`` summing to 1 (one-hot targets), ``-Σ y log a = Σ_rows log Σ e^s - Σ y s``.
+    No log-softmax array, and as stable as it: ``s <= 0`` and ``Σ e^s >= 1``.
+    """
+    shifted = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+    picked = np.vdot(y, shifted)
+    np.exp(shifted, out=shifted)
+    sums = shifted.sum(axis=1, keepdims=True)
+    shifted /= sums
+    return shifted, float((np.log(sums).sum() - picked) / len(z))
 
 
 def _binary_cross_entropy(z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
@@ -53,8 +72,8 @@ def _binary_cross_entropy(z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
     return float(loss.sum() / len(z))
 
 
-def _a_minus_y(a: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return a - y
+def _a_minus_y(a: np.ndarray, y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    return np.subtract(a, y, out=out)
 
 
 @dataclass(frozen=True)
@@ -62,17 +81,31 @@ class OutputLoss:
     """An output activation fused with its loss.
 
     ``activate(z, out=None)`` gives ``a_L``; ``loss(z, a, y)`` the batch mean;
-    ``delta(a, y)`` the per-sample ``∂loss/∂z_L`` of shape ``(n, k)``.
+    ``delta(a, y, out=None)`` the per-sample ``∂loss/∂z_L`` of shape ``(n, k)``;
+    ``activate_loss(z, y, out=None)`` gives ``(a_L, loss)`` for one-hot ``y`` at once, for
+    the training loop (by default ``activate`` then ``loss``; softmax + cross-entropy
+    shares the work of the two).
     """
 
     output: str
     loss_name: str
     activate: Callable[..., np.ndarray]
     loss: Callable[[np.ndarray, np.ndarray, np.ndarray], float]
-    delta: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    delta: Callable[..., np.ndarray]
     latex_output: str
     latex_loss: str
     latex_delta: str
+    activate_loss: Callable[..., tuple[np.ndarray, float]] | None = None
+
+    def __post_init__(self):
+        if self.activate_loss is None:
+            activate, loss = self.activate, self.loss
+
+            def activate_loss(z, y, out=None):
+                a = activate(z, out=out)
+                return a, loss(z, a, y)
+
+            object.__setattr__(self, "activate_loss", activate_loss)
 
 
 OUTPUT_LOSSES: dict[tuple[str, str], OutputLoss] = {
@@ -86,7 +119,7 @@ OUTPUT_LOSSES: dict[tuple[str, str], OutputLoss] = {
         "softmax", "cross_entropy", softmax, _softmax_cross_entropy, _a_minus_y,
         r"a_L = \mathrm{softmax}(z_L)",
         r"\mathcal{L} = -\frac{1}{n}\sum_{i}\sum_k y^{(i)}_k \log a^{(i)}_{L,k}",
-        r"\delta_L = a_L - y",
+        r"\delta_L = a_L - y", _softmax_with_cross_entropy,
     ),
     ("sigmoid", "cross_entropy"): OutputLoss(
         "sigmoid", "cross_entropy", sigmoid, _binary_cross_entropy, _a_minus_y,

@@ -63,6 +63,33 @@ class Backward:
     deltas: list[np.ndarray] | None = None
 
 
+class Buffers:
+    """Preallocated arrays for training on batches of ``n`` rows, reused at every step.
+
+    ``activations``: ``[a_0, ..., a_L]`` (``a_0`` is where the batch is gathered),
+    ``logits``: ``z_L``, ``targets``: the one-hot ``Y``, ``deltas``: ``[delta_1, ...,
+    delta_L]``, ``dWs``/``dbs`` shaped like the weights and biases, and ``ones: (n,)``.
+    Only the shapes and dtype of a network matter: :meth:`fits` says whether one can use
+    them.
+    """
+
+    def __init__(self, layer_sizes, n: int, dtype, input_dtype=None):
+        self.layer_sizes, self.n, self.dtype = list(layer_sizes), int(n), np.dtype(dtype)
+        self.input_dtype = np.dtype(input_dtype or dtype)
+        sizes, dt = self.layer_sizes, self.dtype
+        self.activations = [np.empty((n, sizes[0]), self.input_dtype)]
+        self.activations += [np.empty((n, k), dt) for k in sizes[1:]]
+        self.logits = np.empty((n, sizes[-1]), dt)
+        self.targets = np.empty((n, sizes[-1]), dt)
+        self.deltas = [np.empty((n, k), dt) for k in sizes[1:]]
+        self.dWs = [np.empty((sizes[l], sizes[l + 1]), dt) for l in range(len(sizes) - 1)]
+        self.dbs = [np.empty(o, dt) for o in sizes[1:]]
+        self.ones = np.ones(n, dt)  # db = ones @ delta: the column sums as one BLAS call
+
+    def fits(self, net: MLP, n: int) -> bool:
+        return n == self.n and net.layer_sizes == self.layer_sizes and net.dtype == self.dtype
+
+
 def check_config(layer_sizes, activation, output, loss, init, l2, dtype) -> list[int]:
     """Validate a network description; return the layer sizes as ints or raise ConfigError."""
     sizes = list(layer_sizes)
@@ -137,22 +164,43 @@ class MLP:
     def _as_input(self, X) -> np.ndarray:
         return np.asarray(X, dtype=self.dtype)
 
-    def forward(self, X, keep_z: bool = False) -> Forward:
-        """Run ``X: (n, n_0)`` through the network, keeping every ``a_l`` (and ``z_l``)."""
+    def forward(self, X, keep_z: bool = False, buffers: Buffers | None = None) -> Forward:
+        """Run ``X: (n, n_0)`` through the network, keeping every ``a_l`` (and ``z_l``).
+
+        With ``buffers`` (a :class:`Buffers` for ``n`` rows) every ``a_l`` and the logits
+        are written into its arrays instead of new ones: the training loop's way of
+        allocating nothing per step. The result then lives only until the next such call.
+        """
+        return self._forward(X, keep_z, buffers)[0]
+
+    def forward_loss(self, X, Y, buffers: Buffers | None = None) -> tuple[Forward, float]:
+        """``forward(X)`` and ``data_loss`` against one-hot ``Y`` together: the output
+        layer computes its activation and the loss in one pass (the training loop's way)."""
+        return self._forward(X, False, buffers, np.asarray(Y, self.dtype))
+
+    def _forward(self, X, keep_z: bool, buffers: Buffers | None, Y=None):
         a = self._as_input(X)
         activations, zs = [a], [] if keep_z else None
         last = len(self.weights) - 1
+        loss = None
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
-            z = a @ W
+            if buffers is None:
+                z = a @ W
+            else:
+                z = np.matmul(a, W, out=buffers.logits if l == last else buffers.activations[l + 1])
             z += b
             if zs is not None:
                 zs.append(z.copy())
             if l < last:
                 a = self.act.f(z, out=z)  # in place: backward only needs a_l
             else:
-                a = self.out.activate(z)
+                out = None if buffers is None else buffers.activations[-1]
+                if Y is None:
+                    a = self.out.activate(z, out=out)
+                else:
+                    a, loss = self.out.activate_loss(z, Y, out=out)
             activations.append(a)
-        return Forward(activations, z, zs)
+        return Forward(activations, z, zs), loss
 
     def predict_proba(self, X, chunk: int = 8192) -> np.ndarray:
         """Output activations ``a_L: (n, n_L)``, computed in chunks, keeping nothing."""
@@ -184,16 +232,24 @@ class MLP:
         return self.data_loss(self.forward(X), np.asarray(Y, self.dtype)) + self.l2_term()
 
     # -- backward ------------------------------------------------------------------
-    def backward(self, fwd: Forward, Y: np.ndarray, keep_deltas: bool = False) -> Backward:
+    def backward(self, fwd: Forward, Y: np.ndarray, keep_deltas: bool = False,
+                 buffers: Buffers | None = None, scale: float = 1.0) -> Backward:
         """Backpropagate: the gradients of ``loss`` for the batch that produced ``fwd``.
 
         ``dW_l = a_{l-1}ᵀ delta_l`` and ``db_l = Σ_rows delta_l`` (both with the 1/n of the
         mean folded into ``delta_L``), then ``delta_{l-1} = (delta_l W_lᵀ) ⊙ f'(z_{l-1})``.
+        With ``buffers``, every ``delta_l`` and gradient is written into its arrays.
+        ``scale`` multiplies every gradient (it is folded into ``delta_L`` with the 1/n):
+        the training loop passes the learning rate of SGD and momentum this way.
         """
         acts = fwd.activations
         n = len(acts[0])
-        delta = self.out.delta(fwd.output, np.asarray(Y, self.dtype))
-        delta *= self.dtype.type(1.0 / n)  # the loss is a mean over the batch
+        Y = np.asarray(Y, self.dtype)
+        if buffers is None:
+            delta = self.out.delta(fwd.output, Y)
+        else:
+            delta = self.out.delta(fwd.output, Y, out=buffers.deltas[-1])
+        delta *= scale / n  # the loss is a mean over the batch (a float: delta's dtype stays)
         L = len(self.weights)
         dWs: list = [None] * L
         dbs: list = [None] * L
@@ -201,14 +257,20 @@ class MLP:
         for l in range(L - 1, -1, -1):
             if deltas is not None:
                 deltas[l] = delta
-            dWs[l] = acts[l].T @ delta        # ∂loss/∂W_l: how each weight moved z_l
-            dbs[l] = delta.sum(axis=0)       # ∂loss/∂b_l: b_l adds to every row
+            # ∂loss/∂W_l: how each weight moved z_l; ∂loss/∂b_l: b_l adds to every row
+            if buffers is None:
+                dWs[l] = acts[l].T @ delta
+                dbs[l] = delta.sum(axis=0)
+            else:
+                dWs[l] = np.matmul(acts[l].T, delta, out=buffers.dWs[l])
+                dbs[l] = np.dot(buffers.ones, delta, out=buffers.dbs[l])  # BLAS, not a reduce
             if self.l2:
-                dWs[l] += self.l2 * self.weights[l]
+                dWs[l] += (self.l2 * scale) * self.weights[l]
             if l > 0:
                 # chain rule through z_l = a_{l-1} W_l + b_l, then through a_{l-1} = f(z_{l-1})
-                delta = delta @ self.weights[l].T
-                delta *= self.act.grad(acts[l])
+                delta = np.matmul(delta, self.weights[l].T,
+                                  out=None if buffers is None else buffers.deltas[l - 1])
+                self.act.backprop(delta, acts[l])  # delta *= f'(z_{l-1}), in place
         return Backward(dWs, dbs, deltas)
 
     def gradients(self, X, Y) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -5,48 +5,76 @@ check, the gradient plots and the backprop step-through look at gradients withou
 changing the network. ``params`` and ``grads`` are matching lists of arrays
 (weights first, then biases); ``step`` returns the norm of each update, which the
 training loop divides by the weight norm to get the update/weight ratio.
+
+SGD and momentum first multiply the gradient by the learning rate. Their class attribute
+``takes_scaled_grads`` says that they can be given ``lr * g`` directly
+(``step(..., scaled=True)``): the training loop folds ``lr`` into backpropagation, where
+it multiplies the small output-layer error instead of every gradient array, and passes
+the norms of the gradients it has already computed (``grad_norms``) so that SGD does
+not compute them twice.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 
 def norm(x: np.ndarray) -> float:
-    """Frobenius norm of any array, as one BLAS dot product (no temporary squares)."""
-    flat = x.ravel()
-    return float(np.sqrt(np.dot(flat, flat)))
+    """Frobenius norm of any array, as one BLAS dot product (no temporary squares).
+
+    ``np.vdot`` flattens by itself, so this is a single numpy call: the trainer takes
+    several norms per step, and on small layers the call overhead is most of the cost.
+    """
+    return math.sqrt(np.vdot(x, x))
 
 
 class SGD:
     """Plain stochastic gradient descent: ``p -= lr * g``."""
 
+    takes_scaled_grads = True
+
     def __init__(self, lr: float = 0.1):
         self.lr = lr
 
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> list[float]:
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray], scaled: bool = False,
+             grad_norms: list[float | None] | None = None) -> list[float]:
+        """Update ``params`` in place; ``grads`` are ``lr * g`` already when ``scaled``.
+        ``grad_norms[i]``, when given, is ``norm(grads[i])`` as passed in."""
         norms = []
-        for p, g in zip(params, grads):
-            g *= self.lr  # the gradient buffer is scratch space: reuse it for the update
+        for i, (p, g) in enumerate(zip(params, grads)):
+            if not scaled:
+                g *= self.lr  # the gradient buffer is scratch space: reuse it for the update
             p -= g
-            norms.append(norm(g))
+            known = grad_norms[i] if grad_norms is not None else None
+            if known is None:
+                norms.append(norm(g))
+            else:  # the update is g itself (scaled) or lr * g
+                norms.append(known if scaled else abs(self.lr) * known)
         return norms
 
 
 class Momentum:
     """SGD with (heavy-ball) momentum: ``v = μ v - lr g;  p += v``."""
 
+    takes_scaled_grads = True
+
     def __init__(self, lr: float = 0.01, mu: float = 0.9):
         self.lr, self.mu = lr, mu
         self.velocity: list[np.ndarray] | None = None
 
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> list[float]:
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray], scaled: bool = False,
+             grad_norms: list[float | None] | None = None) -> list[float]:
+        """Update ``params`` in place; ``grads`` are ``lr * g`` already when ``scaled``.
+        (``grad_norms`` is accepted for a common signature; the update is ``v``.)"""
         if self.velocity is None:
             self.velocity = [np.zeros_like(p) for p in params]
         norms = []
         for p, g, v in zip(params, grads, self.velocity):
             v *= self.mu
-            g *= self.lr
+            if not scaled:
+                g *= self.lr
             v -= g
             p += v
             norms.append(norm(v))
@@ -55,7 +83,10 @@ class Momentum:
 
 class Adam:
     """Adam (Kingma & Ba): per-weight step sizes from running moments of the gradient,
-    with bias correction: ``p -= lr · m̂ / (sqrt(v̂) + ε)``."""
+    with bias correction: ``p -= lr · m̂ / (sqrt(v̂) + ε)``. It needs ``g`` itself, so it
+    does not take scaled gradients."""
+
+    takes_scaled_grads = False
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8):
@@ -64,14 +95,19 @@ class Adam:
         self.v: list[np.ndarray] | None = None
         self.t = 0
 
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> list[float]:
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray], scaled: bool = False,
+             grad_norms: list[float | None] | None = None) -> list[float]:
+        if scaled:
+            raise ValueError("Adam needs the gradients themselves, not lr * g")
         if self.m is None or self.v is None:
             self.m = [np.zeros_like(p) for p in params]
             self.v = [np.zeros_like(p) for p in params]
         self.t += 1
         # Fold both bias corrections into one step size (as in the paper, section 2).
-        lr_t = self.lr * np.sqrt(1 - self.beta2**self.t) / (1 - self.beta1**self.t)
-        eps_t = self.eps * np.sqrt(1 - self.beta2**self.t)
+        # Python floats, not numpy float64 scalars: those would upcast every float32
+        # update to float64 and back.
+        lr_t = self.lr * math.sqrt(1 - self.beta2**self.t) / (1 - self.beta1**self.t)
+        eps_t = self.eps * math.sqrt(1 - self.beta2**self.t)
         norms = []
         for p, g, m, v in zip(params, grads, self.m, self.v):
             m *= self.beta1

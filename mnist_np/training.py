@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .network import MLP, ConfigError
+from .network import MLP, Buffers, ConfigError
 from .optimizers import OPTIMIZERS, make_optimizer, norm
 
 DIVERGED_ADVICE = (
@@ -22,6 +22,12 @@ DIVERGED_ADVICE = (
     "Try a learning rate about 10x lower, a smaller initialisation (xavier or he), "
     "or a larger batch."
 )
+
+
+# The learning rate is folded into backpropagation (see Trainer._step) only within this
+# range: there it changes float32 rounding and nothing else, while a far smaller or larger
+# factor could underflow or overflow where the gradient itself would not.
+_FOLD_MIN, _FOLD_MAX = 1e-12, 1e3
 
 
 @dataclass
@@ -176,6 +182,7 @@ class Trainer:
         self.y_val = np.asarray(y[val_idx])
         self.n_classes = net.layer_sizes[-1]
         self._eye = np.eye(self.n_classes, dtype=net.dtype)
+        self._buffer_cache: list[Buffers] = []
         self.optimizer = make_optimizer(config.optimizer, config.lr)
         self._rng = np.random.default_rng(config.seed + 1)
         self._order = self._rng.permutation(len(self.X_train))
@@ -256,30 +263,57 @@ class Trainer:
         finally:
             self.train_seconds += time.perf_counter() - start
 
+    def _buffers(self, n: int) -> Buffers:
+        """The preallocated arrays for a batch of ``n`` rows (the last batch of an epoch
+        can be shorter, and the batch size or the network can change between steps)."""
+        for buffers in self._buffer_cache:
+            if buffers.fits(self.net, n):  # (X_train's dtype is fixed per trainer)
+                return buffers
+        buffers = Buffers(self.net.layer_sizes, n, self.net.dtype, self.X_train.dtype)
+        self._buffer_cache = [buffers, *self._buffer_cache[:1]]
+        return buffers
+
     def _step(self) -> StepRecord | None:
-        net = self.net
-        self.optimizer.lr = self.config.lr * SCHEDULES[self.config.schedule](self.progress)
-        idx = self._order[self._pos:self._pos + self.config.batch_size]
-        X, labels = self.X_train[idx], self.y_train[idx]
-        Y = self._eye[labels]
-        fwd = net.forward(X)
-        loss = net.data_loss(fwd, Y) + net.l2_term()
-        grads = net.backward(fwd, Y)
-        grad_norms = np.array([norm(g) for g in grads.dWs])
-        if not (math.isfinite(loss) and np.all(np.isfinite(grad_norms))):
+        net, config = self.net, self.config
+        # a Python float: a numpy float64 would upcast every float32 update to float64
+        self.optimizer.lr = float(config.lr * SCHEDULES[config.schedule](self.progress))
+        idx = self._order[self._pos:self._pos + config.batch_size]
+        n = len(idx)
+        buffers = self._buffers(n)
+        # gather the batch and its one-hot targets into the buffers: no new arrays
+        X = self.X_train.take(idx, 0, buffers.activations[0], "clip")
+        labels = self.y_train[idx]
+        if self._eye.dtype != net.dtype:  # another network was put in
+            self._eye = self._eye.astype(net.dtype)
+        Y = self._eye.take(labels, 0, buffers.targets, "clip")
+        fwd, loss = net.forward_loss(X, Y, buffers=buffers)
+        loss += net.l2_term()
+        correct = int(np.count_nonzero(fwd.output.argmax(axis=1) == labels))
+        saturation = np.array([net.act.saturation(a) for a in fwd.activations[1:-1]])
+        # SGD and momentum start by multiplying the gradient by lr: fold that into the
+        # backward pass (one multiply of the (n, k) output error), so the gradient
+        # buffers hold the updates themselves; the norms are divided back by lr.
+        optimizer = self.optimizer
+        scaled = (getattr(optimizer, "takes_scaled_grads", False)
+                  and _FOLD_MIN <= optimizer.lr <= _FOLD_MAX)
+        scale = optimizer.lr if scaled else 1.0
+        grads = net.backward(fwd, Y, buffers=buffers, scale=scale)
+        norms = [norm(g) for g in grads.dWs]
+        grad_norms = np.array([x / scale for x in norms])
+        if not (math.isfinite(loss) and math.isfinite(sum(norms))):
             value = loss if not math.isfinite(loss) else "finite but its gradient inf/NaN"
             self.diverged = True
             self.message = DIVERGED_ADVICE.format(value=value, step=self.step_count + 1)
             return None
-        correct = int(np.count_nonzero(fwd.output.argmax(axis=1) == labels))
-        saturation = np.array([net.act.saturation(a) for a in fwd.activations[1:-1]])
-        L = len(net.weights)
-        update_norms = self.optimizer.step(net.weights + net.biases, grads.dWs + grads.dbs)
-        weight_norms = np.array([norm(W) for W in net.weights])
-        update_ratios = np.divide(update_norms[:L], weight_norms,
-                                  out=np.zeros(L), where=weight_norms > 0)
+        params, updates = net.weights + net.biases, grads.dWs + grads.dbs
+        if scaled:  # SGD's update is the scaled gradient: its norms are known already
+            update_norms = optimizer.step(params, updates, scaled=True,
+                                          grad_norms=norms + [None] * len(norms))
+        else:
+            update_norms = optimizer.step(params, updates)
+        update_ratios = np.array([u / w if w > 0 else 0.0 for u, w in
+                                  zip(update_norms, map(norm, net.weights))])
 
-        n = len(idx)
         self.step_count += 1
         self.samples_seen += n
         self._pos += n
