@@ -43,8 +43,19 @@ def _load_data(_progress: Callable | None = None) -> tuple[MNIST, str | None]:
     return data, error
 
 
+@st.cache_resource(show_spinner=False)
+def _one_blas_thread() -> bool:
+    """Train with one BLAS thread, once per process: beside the Streamlit server the
+    other core is never idle, and OpenBLAS's second thread then slows training 3-16x
+    (BENCHMARKS.md)."""
+    from mnist_np.bench import set_threads
+
+    return set_threads(1)
+
+
 def get_data() -> MNIST:
     """The dataset, with download progress shown on the very first load."""
+    _one_blas_thread()
     slot = st.empty()
 
     def progress(filename: str, done: int, total: int | None) -> None:

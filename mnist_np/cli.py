@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", metavar="model.npz", help="save the trained network here")
     train.add_argument("--json", action="store_true", help="end stdout with a JSON summary")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--threads", type=_positive_int, default=1,
+                       help="BLAS threads (default 1: see BENCHMARKS.md)")
 
     bench = sub.add_parser("bench", help="samples/second of the engine (and PyTorch, if present)")
     bench.add_argument("--hidden", type=_hidden, default=[128])
@@ -188,6 +190,9 @@ def train_command(args: argparse.Namespace) -> int:
         print(f"python -m mnist_np train: error: {e}", file=sys.stderr)
         return 2
     data = _load_data(args.data_dir, args.quiet)
+    from .bench import set_threads
+
+    set_threads(args.threads)
     trainer = Trainer(net, data.X_train, data.y_train, config)
     bar = None if args.quiet else ProgressBar()
     interrupted = False
