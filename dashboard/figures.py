@@ -27,6 +27,16 @@ def smooth(values: np.ndarray, window: int = 25) -> np.ndarray:
     return (cumsum[idx] - cumsum[start]) / (idx - start)
 
 
+def thin(*columns: np.ndarray, max_points: int = 500) -> list[np.ndarray]:
+    """Every k-th point (the last one kept) so that at most about ``max_points`` are drawn:
+    a live chart redrawn every second stays cheap to build, send and render."""
+    n = len(columns[0])
+    if n <= max_points:
+        return [np.asarray(c) for c in columns]
+    keep = np.unique(np.append(np.arange(0, n, -(-n // max_points)), n - 1))
+    return [np.asarray(c)[keep] for c in columns]
+
+
 def _layout(fig: go.Figure, title: str, x: str, y: str, log_y: bool = False) -> go.Figure:
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=340,
                       margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25),
@@ -43,9 +53,10 @@ def loss_figure(steps: Sequence[float], losses: Sequence[float],
     fig = go.Figure()
     steps, losses = np.asarray(steps, float), np.asarray(losses, float)
     if len(steps):
+        steps, average, losses = thin(steps, smooth(losses), losses)
         fig.add_scatter(x=steps, y=losses, name="batch loss", mode="lines",
                         line=dict(color=BATCH, width=1))
-        fig.add_scatter(x=steps, y=smooth(losses), name="batch loss (moving average)",
+        fig.add_scatter(x=steps, y=average, name="batch loss (moving average)",
                         mode="lines", line=dict(color=TRAIN, width=2))
     if epochs:
         x = [e.step for e in epochs]
@@ -61,7 +72,8 @@ def accuracy_figure(steps: Sequence[float], accuracies: Sequence[float],
     """Batch accuracy (moving average) and per-epoch train/validation accuracy."""
     fig = go.Figure()
     if len(steps):
-        fig.add_scatter(x=np.asarray(steps, float), y=smooth(accuracies), mode="lines",
+        steps, average = thin(np.asarray(steps, float), smooth(accuracies))
+        fig.add_scatter(x=steps, y=average, mode="lines",
                         name="batch accuracy (moving average)", line=dict(color=TRAIN, width=2))
     if epochs:
         x = [e.step for e in epochs]

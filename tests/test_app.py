@@ -209,3 +209,8 @@ def test_train_figures_show_batches_and_epochs():
     assert list(acc.data[-1].y) == [0.68, 0.88]
     assert len(loss_figure([], [], []).data) == 0
     np.testing.assert_allclose(smooth([1, 3, 5], window=2), [1, 2, 4])
+    long = loss_figure(np.arange(1, 2001), np.linspace(2, 0.1, 2000), [])
+    x = np.asarray(long.data[0].x)
+    assert len(x) <= 501 and x[0] == 1 and x[-1] == 2000  # thinned, ends kept
+    # the moving average is taken before thinning, over every step
+    assert long.data[1].y[-1] == pytest.approx(np.linspace(2, 0.1, 2000)[-25:].mean())
