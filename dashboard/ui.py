@@ -7,8 +7,10 @@ anything that should update about once a second while training runs.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
+import numpy as np
 import streamlit as st
 
 from mnist_np import ACTIVATIONS, INITS, OPTIMIZERS, PRESETS
@@ -277,7 +279,11 @@ def live_fragment(session: TrainingSession, draw: Callable[[TrainingSession], No
     was_running = session.running
 
     def body() -> None:
-        draw(session)
+        # A diverged network's weights are huge: its forward passes overflow to inf/NaN,
+        # which the pages show as such, so that is no error there.
+        quiet = session.state == DIVERGED
+        with np.errstate(all="ignore") if quiet else contextlib.nullcontext():
+            draw(session)
         if was_running and not session.running:
             st.rerun()
 
@@ -311,3 +317,6 @@ def page_header(title: str, session: TrainingSession) -> None:
         st.info(notice)
     if session.error:
         st.error(session.error)
+    if session.state == DIVERGED:
+        st.warning(f"This network diverged, so its numbers are inf or NaN: "
+                   f"{session.trainer.message}")

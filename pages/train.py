@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard.figures import accuracy_figure, loss_figure
-from dashboard.session import DIVERGED, FINISHED, READY
+from dashboard.session import FINISHED, READY
 from dashboard.ui import live_fragment, page_header, page_session
 
 session = page_session()
@@ -18,7 +18,7 @@ def curves(session):
         steps, losses, accs = h.array("step"), h.array("loss"), h.array("accuracy")
         epochs = list(t.epochs)
         epoch, step, speed = t.epochs_done, t.step_count, t.samples_per_second
-        state, message = session.state, t.message
+        state = session.state
     cols = st.columns(5)
     cols[0].metric("Epoch", f"{epoch:.2f}")
     cols[1].metric("Step", f"{step:,}")
@@ -29,8 +29,6 @@ def curves(session):
         cols[4].metric("Test accuracy", f"{test_acc:.2%}")
     else:
         cols[4].metric("Test accuracy", "at the end")
-    if state == DIVERGED:
-        st.error(f"💥 {message}")
     if state == READY:
         st.info("Press ▶ Play in the sidebar to train, or Step for one mini-batch.")
     left, right = st.columns(2)

@@ -214,3 +214,33 @@ def test_train_figures_show_batches_and_epochs():
     assert len(x) <= 501 and x[0] == 1 and x[-1] == 2000  # thinned, ends kept
     # the moving average is taken before thinning, over every step
     assert long.data[1].y[-1] == pytest.approx(np.linspace(2, 0.1, 2000)[-25:].mean())
+
+
+# -- every page, with a network that diverged -------------------------------------------
+def _page_files() -> list[str]:
+    """The page files that streamlit_app.py registers with st.Page."""
+    import re
+
+    from .conftest import REPO
+
+    return re.findall(r'st\.Page\("([^"]+)"', (REPO / "streamlit_app.py").read_text())
+
+
+@pytest.fixture
+def diverged(app):
+    """The app after the exploding preset diverged (its weights are huge but finite)."""
+    at = app({"preset": "exploding"}).run()
+    session = at.session_state["session"]
+    session.play()
+    session._thread.join(timeout=60)
+    assert session.state == DIVERGED
+    return at
+
+
+@pytest.mark.parametrize("page", _page_files())
+def test_every_page_copes_with_a_diverged_network(diverged, page):
+    # overflow in a forward pass is an expected outcome here, not a crash
+    # (pytest turns any overflow warning into an error)
+    diverged.switch_page(page).run()
+    assert not diverged.exception, diverged.exception
+    assert len(_page_files()) >= 9
