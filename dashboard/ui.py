@@ -23,6 +23,7 @@ from .session import DIVERGED, FINISHED, PAUSED, READY, RUNNING, TrainingSession
 from .settings import Settings
 
 REFRESH_SECONDS = 1.0
+HEAVY_REFRESH_SECONDS = 3.0  # pages with heavy figures (see live_fragment)
 CUSTOM = "custom"
 LR_GRID = sorted({m * 10.0**e for e in range(-5, 1) for m in (1, 2, 3, 5)} | {7e-3, 10.0})
 BATCH_GRID = [1, 2, 4, 8, 16, 32, 64, 100, 128, 256, 512, 1024, 2048]
@@ -272,10 +273,13 @@ def _status(session: TrainingSession) -> None:
         st.caption(f"{speed:,.0f} samples/s")
 
 
-def live_fragment(session: TrainingSession, draw: Callable[[TrainingSession], None]):
-    """``draw(session)`` as a fragment that reruns every second while training runs,
-    and hands over to one full rerun when training stops by itself (so the controls
-    and every page show the final state)."""
+def live_fragment(session: TrainingSession, draw: Callable[[TrainingSession], None],
+                  every: float = REFRESH_SECONDS):
+    """``draw(session)`` as a fragment that reruns every ``every`` seconds while training
+    runs, and hands over to one full rerun when training stops by itself (so the controls
+    and every page show the final state). Pages whose figures are heavy (100k-cell
+    heatmaps, thousands of points) pass a longer interval: redrawn every second, they
+    would keep the server busy and slow training down on a small machine."""
     was_running = session.running
 
     def body() -> None:
@@ -288,7 +292,7 @@ def live_fragment(session: TrainingSession, draw: Callable[[TrainingSession], No
             st.rerun()
 
     body.__qualname__ = f"live_{draw.__qualname__}"
-    return st.fragment(body, run_every=REFRESH_SECONDS if was_running else None)
+    return st.fragment(body, run_every=every if was_running else None)
 
 
 def page_session() -> TrainingSession:

@@ -146,4 +146,4 @@ def draw(session):
     st.plotly_chart(gallery_figure(X[shown], captions), key="map_gallery", width="content")
 
 
-live_fragment(session, draw)()
+live_fragment(session, draw, every=LIVE_SECONDS)()

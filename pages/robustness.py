@@ -78,4 +78,4 @@ def draw(session):
                    "pixels can cost a lot of accuracy.")
 
 
-live_fragment(session, draw)()
+live_fragment(session, draw, every=LIVE_SECONDS)()

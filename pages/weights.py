@@ -11,7 +11,7 @@ from dashboard.figures_weights import (
 )
 from dashboard.plotting import weight_name
 from dashboard.session import READY
-from dashboard.ui import live_fragment, page_header, page_session
+from dashboard.ui import HEAVY_REFRESH_SECONDS, live_fragment, page_header, page_session
 
 NOW = "now"
 
@@ -85,4 +85,4 @@ def draw(session):
                "from 0 as they learn. Biases start at 0 and move only through training.")
 
 
-live_fragment(session, draw)()
+live_fragment(session, draw, every=HEAVY_REFRESH_SECONDS)()
