@@ -76,6 +76,17 @@ def app(monkeypatch, mnist_or_sample_env):
 
 
 @pytest.fixture
+def diverged(app):
+    """The app after the exploding preset diverged (its weights are huge but finite)."""
+    at = app({"preset": "exploding"}).run()
+    session = at.session_state["session"]
+    session.play()
+    session._thread.join(timeout=60)
+    assert session.state == "diverged"
+    return at
+
+
+@pytest.fixture
 def mnist_or_sample_env(monkeypatch, tmp_path):
     """The app's data: the official files when present, else the offline sample; never
     the network."""

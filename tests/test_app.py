@@ -226,17 +226,6 @@ def _page_files() -> list[str]:
     return re.findall(r'st\.Page\("([^"]+)"', (REPO / "streamlit_app.py").read_text())
 
 
-@pytest.fixture
-def diverged(app):
-    """The app after the exploding preset diverged (its weights are huge but finite)."""
-    at = app({"preset": "exploding"}).run()
-    session = at.session_state["session"]
-    session.play()
-    session._thread.join(timeout=60)
-    assert session.state == DIVERGED
-    return at
-
-
 @pytest.mark.parametrize("page", _page_files())
 def test_every_page_copes_with_a_diverged_network(diverged, page):
     # overflow in a forward pass is an expected outcome here, not a crash

@@ -214,11 +214,9 @@ def test_the_map_steps_back_to_saved_snapshots(app):
     assert _separation(at) == pytest.approx(now)  # the last snapshot is the network now
 
 
-def test_a_diverged_network_is_named_and_a_non_finite_one_gets_no_map(app):
-    at = app({"preset": "exploding"}).run()
+def test_a_diverged_network_is_named_and_a_non_finite_one_gets_no_map(diverged):
+    at = diverged
     session = at.session_state["session"]
-    session.play()
-    session._thread.join(timeout=60)
     at.switch_page(PAGE).run()
     assert not at.exception and session.state == DIVERGED
     assert any("diverged" in w.value for w in at.warning)

@@ -115,11 +115,9 @@ def test_a_network_that_is_not_finite_gets_a_message_not_curves(app):
     assert any(w.value.startswith("No curves:") and "diverged" in w.value for w in at.warning)
 
 
-def test_a_diverged_network_is_named_and_overflow_is_not_an_error(app):
-    at = app({"preset": "exploding"}).run()
+def test_a_diverged_network_is_named_and_overflow_is_not_an_error(diverged):
+    at = diverged
     session = at.session_state["session"]
-    session.play()
-    session._thread.join(timeout=60)
     at.switch_page(PAGE).run()
     assert not at.exception and session.state == DIVERGED
     assert any("diverged" in w.value for w in at.main.warning)
