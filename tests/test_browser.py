@@ -3,8 +3,10 @@ headless by Playwright. Press Play, watch the loss chart fill, pause, then open 
 in the navigation and check that none shows an exception or an error.
 
 Prints (to the terminal, past pytest's capture) the in-app samples/s and how long after the
-Pause click the Train page's step counter stopped moving. On failure, a screenshot goes to
-``artifacts/`` (gitignored) and the server's log is printed.
+Pause click the Play button was back (timed by the page itself, as in
+``benchmarks/app_throughput.py``), and checks that the step counter then holds still.
+On failure, a screenshot goes to ``artifacts/`` (gitignored) and the server's log is
+printed.
 """
 
 import os
@@ -19,6 +21,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from benchmarks.app_throughput import CONTROLS_WATCH, measure_pause
 
 from .conftest import REPO, mnist_dir
 
@@ -255,27 +259,12 @@ def _registered_pages() -> int:
     return len(re.findall(r"\bst\.Page\(", (REPO / "streamlit_app.py").read_text()))
 
 
-def _measure_pause(page) -> tuple[float, str, str]:
-    """Click Pause, then watch the Step metric until it holds still for 3 s.
-
-    Returns (ms from the click to the last change, step at the click, final step)."""
-    before = _step(page)
-    page.get_by_role("button", name="Pause").click()
-    clicked = last_change = time.monotonic()
-    value = before
-    while time.monotonic() - last_change < 3.0:
-        time.sleep(0.05)
-        now = _step(page)
-        if now != value:
-            value, last_change = now, time.monotonic()
-    return (last_change - clicked) * 1000, before, value
-
-
 # -- the test ------------------------------------------------------------------------------
 def test_play_pause_and_every_page_in_a_real_browser(server, browser, capsys):
     url, log = server
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.add_init_script(IDLE_WATCH)
+    page.add_init_script(CONTROLS_WATCH)
     js_errors = []
     page.on("pageerror", lambda e: js_errors.append(str(e)))
 
@@ -303,11 +292,14 @@ def test_play_pause_and_every_page_in_a_real_browser(server, browser, capsys):
         say(f"in-app speed: {speed:,} samples/s (sidebar), {_loss_points(page)} points "
             "in the loss chart")
 
-        delay_ms, at_click, final = _measure_pause(page)
-        page.get_by_role("button", name="Play").wait_for(timeout=PAGE_TIMEOUT * 1000)
+        paused = measure_pause(page, hold_seconds=3.0)
         assert _problems(page) == []
-        say(f"click-to-pause: the step counter stopped {delay_ms:.0f} ms after the Pause "
-            f"click (step {at_click} at the click, {final} after)")
+        assert paused["step_after_hold"] == paused["step_when_paused"], (
+            f"training went on after Pause: step {paused['step_when_paused']} when the Play "
+            f"button came back, {paused['step_after_hold']} 3 s later")
+        say(f"click-to-pause: Play button back {paused['play_back_ms']:.0f} ms after the "
+            f"Pause click (training had stopped by then); step counter held at "
+            f"{paused['step_when_paused']:,}")
 
         play.click()  # resume: the pages below are visited while training runs
         page.get_by_role("button", name="Pause").wait_for(timeout=PAGE_TIMEOUT * 1000)
