@@ -144,6 +144,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def chromium_cpu_seconds() -> float:
     """CPU time of every chromium process so far (the browser runs on this machine too)."""
     total = 0.0
@@ -156,7 +164,8 @@ def chromium_cpu_seconds() -> float:
     return total
 
 
-def measure_app(port: int, server_pid: int, seconds: float, batch_size: int) -> dict:
+def measure_app(port: int, server_pid: int, seconds: float, batch_size: int,
+                page_path: str = "/") -> dict:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -165,15 +174,17 @@ def measure_app(port: int, server_pid: int, seconds: float, batch_size: int) -> 
                                           "--disable-background-networking"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.add_init_script(CONTROLS_WATCH)
-        page.goto(f"http://127.0.0.1:{port}/?epochs=100")
+        page.goto(f"http://127.0.0.1:{port}{page_path}?epochs=100")
         page.get_by_role("button", name="Play").wait_for(timeout=60_000)
         page.get_by_role("button", name="Play").click()
         page.wait_for_timeout(3000)  # the first redraws, and the thread up to speed
         cpu = (time.perf_counter(), cpu_seconds(server_pid), chromium_cpu_seconds())
+        rss_before = rss_mb(server_pid)
         rate = training_rate(page, seconds, batch_size)
         wall = time.perf_counter() - cpu[0]
         shares = {"server_cpu_share": (cpu_seconds(server_pid) - cpu[1]) / wall,
-                  "chromium_cpu_share": (chromium_cpu_seconds() - cpu[2]) / wall}
+                  "chromium_cpu_share": (chromium_cpu_seconds() - cpu[2]) / wall,
+                  "server_rss_mb": [rss_before, rss_mb(server_pid)]}
         caption = page.get_by_text(re.compile(r"[\d,]+ samples/s")).first.inner_text()
         pause = measure_pause(page)
         browser.close()
@@ -188,11 +199,11 @@ def measure_cli(steps: int) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def run_once(seconds: float, batch_size: int) -> dict:
+def run_once(seconds: float, batch_size: int, page_path: str = "/") -> dict:
     port = free_port()
     app = start_app(port)
     try:
-        app_side = measure_app(port, app.pid, seconds, batch_size)
+        app_side = measure_app(port, app.pid, seconds, batch_size, page_path)
     finally:
         app.kill()
         app.wait()
@@ -208,12 +219,14 @@ def main() -> None:
                         help="how long to measure the in-app speed (after 3 s of warm-up)")
     parser.add_argument("--repeats", type=int, default=1,
                         help="whole runs (fresh server and browser each), medians at the end")
+    parser.add_argument("--page", default="/",
+                        help="the page open while training, e.g. /weights (default: Train)")
     parser.add_argument("--json", action="store_true", help="end with a JSON line")
     args = parser.parse_args()
     batch_size = PRESETS["default"].train["batch_size"]
     runs = []
     for r in range(args.repeats):
-        m = run_once(args.seconds, batch_size)
+        m = run_once(args.seconds, batch_size, args.page)
         runs.append(m)
         print(f"run {r + 1}: in-app {m['samples_per_second']:,.0f} samples/s over "
               f"{m['seconds']:.1f} s of wall-clock time (the app's own figure, time inside "
@@ -222,14 +235,16 @@ def main() -> None:
         print(f"       Pause click -> Play button back: {m['play_back_ms']:.0f} ms (goal < 500); "
               f"step counter {m['step_when_paused']:,} then {m['step_after_hold']:,} after "
               f"{m['hold_seconds']:.0f} s; CPU while training: server "
-              f"{m['server_cpu_share']:.0%} of a core, chromium {m['chromium_cpu_share']:.0%}")
+              f"{m['server_cpu_share']:.0%} of a core, chromium {m['chromium_cpu_share']:.0%}; "
+              f"server memory {m['server_rss_mb'][0]:,.0f} -> {m['server_rss_mb'][1]:,.0f} MB")
     med = {k: statistics.median(m[k] for m in runs) for k in ("ratio", "play_back_ms")}
-    print(f"data: {runs[0]['data_source']}; default preset (batch {batch_size}); "
+    print(f"data: {runs[0]['data_source']}; default preset (batch {batch_size}), page "
+          f"{args.page}; "
           f"{len(runs)} run(s): median ratio {med['ratio']:.2f}, median Pause-to-Play "
           f"{med['play_back_ms']:.0f} ms; OPENBLAS_NUM_THREADS="
           f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, {os.cpu_count()} CPUs")
     if args.json:
-        print(json.dumps({"runs": runs, "median": med}))
+        print(json.dumps({"page": args.page, "runs": runs, "median": med}))
 
 
 if __name__ == "__main__":

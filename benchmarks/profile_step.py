@@ -10,7 +10,9 @@ thread spends descheduled (the machine may be shared) when BLAS runs in one thre
 
 Statements are timed as written in ``training.py``; calls into ``network.py`` show as
 one line (``net.forward_loss(...)``, ``net.backward(...)``). ``--matmul`` adds the time
-of the step's matrix products alone, measured apart, as the floor to compare with.
+of the step's matrix products alone, measured apart, as the floor to compare with; with
+PyTorch installed it also times the same products in PyTorch and PyTorch's whole step
+(``mnist_np.bench``'s loop), and prints what a step may cost to be 1.5x or 2x faster.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import ast
 import inspect
+import itertools
 import os
 import sys
 import textwrap
@@ -66,6 +69,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--wall", action="store_true", help="wall-clock time, not CPU time")
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DIR"))
+    parser.add_argument("--matmul", action="store_true",
+                        help="also time the step's matrix products alone (and PyTorch's)")
     args = parser.parse_args()
 
     from threadpoolctl import threadpool_limits
@@ -98,6 +103,73 @@ def main() -> None:
         if us >= 0.05:
             print(f"{us:8.1f}  {label[:90]}")
     print(f"{total:8.1f}  total per step ({args.batch_size / total * 1e6:,.0f} samples/s)")
+    if args.matmul:
+        matmul_floor(trainer, args.batch_size, args.threads, clock, total)
+
+
+def _time(fn, clock, repeats: int = 400) -> float:
+    """Median microseconds of ``fn()`` over ``repeats`` calls, after a warm-up."""
+    for _ in range(20):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = clock()
+        fn()
+        times.append(clock() - start)
+    return float(np.median(times)) * 1e6
+
+
+def matmul_floor(trainer: Trainer, n: int, threads: int, clock, step_total: float) -> None:
+    """The step's matrix products alone, at its shapes, into preallocated outputs: per
+    layer ``a_{l-1} W_l`` (forward), ``a_{l-1}ᵀ delta_l`` (dW) and ``delta_l W_lᵀ`` (the
+    error sent back, not for the first layer). The same products in PyTorch, and its
+    whole training step, when it is installed. ``step_total``: the profiled engine step
+    in microseconds."""
+    from mnist_np.bench import TorchLoop, import_torch, set_threads
+
+    rng = np.random.default_rng(0)
+    sizes, dt = trainer.net.layer_sizes, trainer.net.dtype
+    products = []  # (name, A, B) with A @ B timed
+    for l, (k_in, k_out) in enumerate(itertools.pairwise(sizes)):
+        a = rng.random((n, k_in), dtype=dt)
+        W = rng.standard_normal((k_in, k_out)).astype(dt)
+        delta = rng.standard_normal((n, k_out)).astype(dt)
+        products.append((f"a{l} W{l + 1}      ({n}x{k_in} @ {k_in}x{k_out})", a, W))
+        products.append((f"a{l}.T delta{l + 1} ({k_in}x{n} @ {n}x{k_out})", a.T, delta))
+        if l > 0:
+            products.append((f"delta{l + 1} W{l + 1}.T ({n}x{k_out} @ {k_out}x{k_in})",
+                             delta, W.T))
+    torch = import_torch()
+    if torch is not None:
+        set_threads(threads, torch)
+    print("\nthe same step's matrix products alone, median microseconds:")
+    numpy_total = torch_total = 0.0
+    for name, A, B in products:
+        out = np.empty((A.shape[0], B.shape[1]), dt)
+        us = _time(lambda A=A, B=B, out=out: np.matmul(A, B, out=out), clock)
+        numpy_total += us
+        line = f"{us:8.1f}  numpy  {name}"
+        if torch is not None:
+            tA, tB = torch.from_numpy(np.ascontiguousarray(A)), torch.from_numpy(B.copy())
+            if A.base is not None:  # a transposed view: as autograd would pass it
+                tA = torch.from_numpy(np.ascontiguousarray(A.T)).t()
+            t_us = _time(lambda tA=tA, tB=tB: torch.mm(tA, tB), clock)
+            torch_total += t_us
+            line += f"   pytorch {t_us:8.1f}"
+        print(line)
+    print(f"{numpy_total:8.1f}  all products (numpy)"
+          + (f", {torch_total:.1f} in pytorch" if torch is not None else ""))
+    if torch is None:
+        print("pytorch is not installed: no comparison")
+        return
+    loop = TorchLoop(torch, trainer.X_train, trainer.y_train, trainer.net, n)
+    torch_step = _time(lambda: loop.run(1), clock, repeats=2000)
+    for goal in (1.5, 2.0):
+        budget = torch_step / goal
+        print(f"pytorch's whole step: {torch_step:.1f} us, so {goal}x its speed means a step "
+              f"of at most {budget:.1f} us: {budget - numpy_total:.1f} us beside the "
+              f"products (this step spends {step_total - numpy_total:.1f})")
+
 
 
 if __name__ == "__main__":
