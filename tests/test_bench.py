@@ -172,3 +172,22 @@ def test_trainer_records_match_a_step_done_by_hand(sample, optimizer):
         np.testing.assert_allclose(W - W0, W_ref - W0, rtol=1e-3, atol=1e-7)
     ratios = [u / norm(W) for u, W in zip(updates, reference.weights)]
     np.testing.assert_allclose(record.update_ratios, ratios, rtol=1e-4)
+
+
+def test_profile_step_prints_each_statement_and_the_matmul_floor(offline_env):
+    """benchmarks/profile_step.py on the offline sample: a line per statement of
+    Trainer._step, the total, and with --matmul the products timed alone."""
+    result = subprocess.run(
+        [sys.executable, "benchmarks/profile_step.py", "--steps", "30", "--batch-size", "32",
+         "--matmul"], cwd=REPO, env=offline_env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "net.forward_loss(X, Y, buffers=buffers)" in out
+    assert "total per step" in out
+    products = [line for line in out.splitlines() if " numpy " in line]
+    assert len(products) == 5  # 784-128-10: forward and dW for both layers, one delta back
+    assert "all products (numpy)" in out
+    if torch is None:
+        assert "pytorch is not installed" in out
+    else:
+        assert "1.5x its speed means a step of at most" in out
