@@ -15,7 +15,13 @@ from dashboard.figures_backprop import (
 from dashboard.figures_weights import matrix_figure
 from dashboard.plotting import layer_name
 from dashboard.session import PAUSED, READY
-from dashboard.ui import LR_GRID, live_fragment, page_header, page_session
+from dashboard.ui import (
+    HEAVY_REFRESH_SECONDS,
+    LR_GRID,
+    live_fragment,
+    page_header,
+    page_session,
+)
 from mnist_np.gradcheck import RTOL, gradient_check
 from mnist_np.stepthrough import one_hot, sgd_step, trace
 
@@ -173,4 +179,4 @@ def draw(session):
                    "ReLU this can happen when ±ε moves a unit across 0, where the slope "
                    "jumps; try another digit.")
 
-live_fragment(session, draw)()
+live_fragment(session, draw, every=HEAVY_REFRESH_SECONDS)()
