@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures import smooth
+from .figures import smooth, thin
 from .plotting import LAYER_COLORS, empty, layout
 
 # Karpathy's rule of thumb: an update of about 1/1000 of the weight per step is healthy.
@@ -22,14 +22,16 @@ HEALTHY_RATIO = 1e-3
 def layer_curves_figure(steps: Sequence[float], values: np.ndarray, names: Sequence[str],
                         title: str, y: str, log_y: bool = True,
                         window: int = 10) -> go.Figure:
-    """One line per layer (a trailing moving average over ``window`` points)."""
+    """One line per layer (a trailing moving average over ``window`` points), drawn with
+    at most about 500 points per line (see ``thin``): the page redraws every second."""
     steps = np.asarray(steps, np.float64)
     values = np.asarray(values, np.float64).reshape(len(steps), -1) if len(steps) else None
     fig = layout(go.Figure(), title, "step (mini-batches)", y, log_y=log_y)
     if values is None or not names:
         return empty(fig, "no training steps yet" if names else "no hidden layers")
-    for l, name in enumerate(names):
-        fig.add_scatter(x=steps, y=smooth(values[:, l], window), name=name, mode="lines",
+    x, *lines = thin(steps, *(smooth(values[:, l], window) for l in range(len(names))))
+    for l, (name, line) in enumerate(zip(names, lines)):
+        fig.add_scatter(x=x, y=line, name=name, mode="lines",
                         line=dict(color=LAYER_COLORS[l % len(LAYER_COLORS)], width=2))
     return fig
 

@@ -130,6 +130,18 @@ def test_layer_curves_one_line_per_layer_on_log_scale():
     assert no_hidden.layout.annotations[0].text == "no hidden layers"
 
 
+def test_layer_curves_thin_a_long_history_but_average_over_all_of_it():
+    steps = np.arange(1, 2001, dtype=float)
+    values = np.column_stack([np.arange(2000.0) % 2, np.full(2000, 3.0)])  # 0, 1, 0, 1, ...
+    fig = layer_curves_figure(steps, values, ["W1", "W2"], "Gradients", "norm", log_y=False)
+    for line in fig.data:
+        assert 400 <= len(line.x) <= 501 and line.x[-1] == 2000  # the last step is kept
+    # averaged over every step before thinning: a window of 10 alternating 0/1 is 0.5,
+    # while every 4th point alone would be all 0
+    np.testing.assert_allclose(fig.data[0].y[5:], 0.5)
+    np.testing.assert_allclose(fig.data[1].y, 3.0)
+
+
 def test_layer_bars_label_each_layer():
     fig = layer_bars_figure(["hidden 1", "hidden 2"], [0.25, 1.0], "Dead now", "fraction",
                             percent=True)
