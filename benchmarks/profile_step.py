@@ -150,9 +150,10 @@ def matmul_floor(trainer: Trainer, n: int, threads: int, clock, step_total: floa
         numpy_total += us
         line = f"{us:8.1f}  numpy  {name}"
         if torch is not None:
-            tA, tB = torch.from_numpy(np.ascontiguousarray(A)), torch.from_numpy(B.copy())
-            if A.base is not None:  # a transposed view: as autograd would pass it
-                tA = torch.from_numpy(np.ascontiguousarray(A.T)).t()
+            # a transposed numpy view stays a transposed tensor, as autograd would pass it
+            tA = (torch.from_numpy(np.ascontiguousarray(A.T)).t() if A.base is not None
+                  else torch.from_numpy(A))
+            tB = torch.from_numpy(np.ascontiguousarray(B))
             t_us = _time(lambda tA=tA, tB=tB: torch.mm(tA, tB), clock)
             torch_total += t_us
             line += f"   pytorch {t_us:8.1f}"

@@ -11,7 +11,6 @@ printed.
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from benchmarks.app_throughput import CONTROLS_WATCH, measure_pause
+from benchmarks.app_throughput import CONTROLS_WATCH, free_port, measure_pause
 
 from .conftest import REPO, mnist_dir
 
@@ -55,12 +54,6 @@ def sync_playwright():
     return sync_playwright
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(sync_playwright, tmp_path_factory):
     """The app under `streamlit run` on a free localhost port: yields (url, log path).
@@ -73,7 +66,7 @@ def server(sync_playwright, tmp_path_factory):
     folder = mnist_dir()
     if folder is not None:
         env["MNIST_DIR"] = str(folder)
-    port = _free_port()
+    port = free_port()
     log = tmp / "streamlit.log"
     command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
                "--server.headless", "true", "--server.port", str(port),
