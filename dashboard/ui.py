@@ -201,6 +201,11 @@ def sidebar() -> TrainingSession:
                                        "(the previous run is kept on the Experiments page).")
         else:
             session.apply_live(new)
+    # Told on every full run, the browser never keeps a value of its own: a run cut short
+    # by a click (Play right after the page opened) leaves widgets it never drew, which
+    # the browser then mounts at their defaults and sends back on the next run, as if the
+    # user had set 0 hidden layers, 1 epoch, ... (that silently rebuilt the network).
+    _settings_to_widgets(session.settings)
     query = cfg.to_query(session.settings)
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)

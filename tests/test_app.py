@@ -96,6 +96,22 @@ def test_dropped_widget_state_comes_back_from_the_session_settings():
     assert at.markdown[0].value.split() == ["32", "3", "0.05", "2"] and not at.exception
 
 
+def test_every_run_tells_the_browser_each_sidebar_value(app):
+    # A run cut short (Play clicked while the first run still draws) leaves widgets the
+    # browser never saw; drawn later without a value from the server, the browser mounts
+    # them at their defaults and sends those back as if the user had chosen them.
+    from dashboard.ui import _widget_values
+
+    at = app({"hidden": "100,30", "epochs": "3", "act": "tanh", "lr": "0.05"}).run()
+    at.run()
+    widgets = {w.key: w for w in at.sidebar if getattr(w, "key", None) in
+               _widget_values(at.session_state["session"].settings)}
+    expected = _widget_values(at.session_state["session"].settings)
+    assert set(widgets) == set(expected)
+    for key, widget in widgets.items():
+        assert widget.proto.set_value and widget.value == expected[key], key
+
+
 def test_settings_come_from_the_url_and_go_back_into_it(app):
     query = {"hidden": "64,32", "act": "tanh", "lr": "0.05", "batch": "64", "seed": "7"}
     at = app(query).run()

@@ -5,6 +5,9 @@ in the navigation and check that none shows an exception or an error.
 Prints (to the terminal, past pytest's capture) the in-app samples/s and how long after the
 Pause click the Play button was back (timed by the page itself, as in
 ``benchmarks/app_throughput.py``), and checks that the step counter then holds still.
+A second test clicks Play the moment it appears, while the first run still draws the
+sidebar, then switches page: the settings must survive that.
+
 On failure, a screenshot goes to ``artifacts/`` (gitignored) and the server's log is
 printed.
 """
@@ -17,7 +20,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -323,3 +326,47 @@ def test_play_pause_and_every_page_in_a_real_browser(server, browser, capsys):
             page.get_by_role("button", name="Pause").click()
     page.close()
     say(f"done in {time.monotonic() - started:.0f} s\n")
+
+
+# Clicks the sidebar's Play button the moment it appears: it is drawn before the settings
+# below it, so the click cuts the page's first run short, as a quick user's does.
+EARLY_PLAY = """
+new MutationObserver((_, observer) => {
+    const side = document.querySelector('[data-testid="stSidebar"]');
+    const play = side && [...side.querySelectorAll('button')]
+        .find(b => b.innerText.includes('Play') && !b.disabled);
+    if (play) { observer.disconnect(); window.__earlyPlay = performance.now(); play.click(); }
+}).observe(document, {subtree: true, childList: true});
+"""
+EARLY_QUERY = {"hidden": "100", "epochs": "100", "seed": "7"}
+
+
+def test_play_clicked_while_the_page_still_draws_keeps_the_settings(server, browser, capsys):
+    # The run cut short leaves sidebar widgets it never drew; the browser used to mount
+    # them at their defaults (0 hidden layers, 1 epoch, ...) and send those back, and the
+    # next page switch rebuilt the network from them (seen in about half the tries).
+    url, log = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.add_init_script(IDLE_WATCH)
+    page.add_init_script(EARLY_PLAY)
+    with _screenshot_on_failure(page, log, "early-play"):
+        page.goto(url + "/?" + "&".join(f"{k}={v}" for k, v in EARLY_QUERY.items()))
+        page.get_by_role("button", name="Pause").wait_for(timeout=SERVER_START_TIMEOUT * 1000)
+        assert page.evaluate("window.__earlyPlay") is not None
+        page.wait_for_timeout(3000)  # training, with live refreshes
+        title, href = next((t, h) for t, h in _nav_links(page) if t == "Gradients")
+        clicked = _now(page)
+        _open(page, href, urlsplit(href).path)
+        _wait_for_run_end(page, since=clicked)
+        page.wait_for_timeout(2000)
+        _wait_until_idle(page)
+        status, reset = _status(page), [t for t in _infos(page) if "was reset" in t]
+        query = {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
+        assert "training" in status and not reset and query == EARLY_QUERY, (
+            f"Play clicked during the first run, then a page switch: sidebar {status!r}, "
+            f"notice {reset}, settings in the URL {query}")
+        assert _problems(page) == []
+        with capsys.disabled():
+            print(f"\n[browser] Play clicked during the first run, then {title!r}: "
+                  f"settings kept ({query}); sidebar: {status}", flush=True)
+    page.close()
