@@ -163,7 +163,7 @@ def matmul_floor(trainer: Trainer, n: int, threads: int, clock, step_total: floa
     if torch is None:
         print("pytorch is not installed: no comparison")
         return
-    loop = TorchLoop(torch, trainer.X_train, trainer.y_train, trainer.net, n)
+    loop = TorchLoop(torch, *trainer.train_split(), trainer.net, n)
     torch_step = _time(lambda: loop.run(1), clock, repeats=2000)
     for goal in (1.5, 2.0):
         budget = torch_step / goal

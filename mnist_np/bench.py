@@ -310,7 +310,7 @@ def bench_command(args: argparse.Namespace) -> int:
     gathers = list(dict.fromkeys(getattr(args, "torch_gather", None) or ["index_select"]))
     if torch is not None:
         for gather in gathers:
-            loops.append(TorchLoop(torch, engine.trainer.X_train, engine.trainer.y_train,
+            loops.append(TorchLoop(torch, *engine.trainer.train_split(),
                                    engine.net, args.batch_sizes[0], gather,
                                    name="pytorch" if len(gathers) == 1 else None))
         say("pytorch batches: " + ", ".join(f"{loop.name} = {GATHER_CODE[loop.gather]}"

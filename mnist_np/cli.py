@@ -222,7 +222,7 @@ def train_command(args: argparse.Namespace) -> int:
         "interrupted": interrupted,
         "data_source": data.source,
         "data_origin": data.origin,
-        "n_train": len(trainer.X_train),
+        "n_train": trainer.n_train,
         "n_val": len(trainer.X_val),
         "preset": args.preset,
         "config": {"network": net.config, "training": config.to_dict()},

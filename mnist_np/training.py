@@ -176,8 +176,16 @@ class Trainer:
         self.net, self.config = net, config
         train_idx, val_idx = split_indices(len(X), config.val_size, config.train_limit,
                                            config.seed)
-        self.X_train = np.asarray(X[train_idx], dtype=net.dtype)
-        self.y_train = np.asarray(y[train_idx])
+        X, y = np.asarray(X), np.asarray(y)
+        # Batches are gathered straight from ``X`` by row number, so the training split is
+        # never copied: the dashboard's images are shared read-only by every session, and
+        # a copy would cost each one ~170 MB. Only another dtype needs a (converted) copy.
+        if X.dtype == net.dtype:
+            self._X, self._y, self._rows = X, y, train_idx
+        else:
+            self._X, self._y = X[train_idx].astype(net.dtype), y[train_idx]
+            self._rows = np.arange(len(train_idx))
+        self.n_train = len(train_idx)
         self.X_val = np.asarray(X[val_idx], dtype=net.dtype)
         self.y_val = np.asarray(y[val_idx])
         self.n_classes = net.layer_sizes[-1]
@@ -185,7 +193,7 @@ class Trainer:
         self._buffer_cache: list[Buffers] = []
         self.optimizer = make_optimizer(config.optimizer, config.lr)
         self._rng = np.random.default_rng(config.seed + 1)
-        self._order = self._rng.permutation(len(self.X_train))
+        self._order = self._rows[self._rng.permutation(self.n_train)]  # rows of X
         self._pos = 0
         self._epoch_loss = self._epoch_correct = 0.0
         self._epoch_seen = 0
@@ -233,7 +241,7 @@ class Trainer:
     @property
     def epochs_done(self) -> float:
         """Passes over the training split so far, counting the current one's fraction."""
-        return self.epoch + self._pos / max(1, len(self.X_train))
+        return self.epoch + self._pos / max(1, self.n_train)
 
     @property
     def progress(self) -> float:
@@ -245,6 +253,12 @@ class Trainer:
     @property
     def samples_per_second(self) -> float:
         return self.samples_seen / self.train_seconds if self.train_seconds else 0.0
+
+    def train_split(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the training split, ``(n_train, 784)`` images and ``(n_train,)``
+        labels, in the order the shuffle numbers them: a loop that draws the same
+        permutations (the PyTorch benchmark) sees the same batches."""
+        return self._X[self._rows], self._y[self._rows]
 
     # -- training ----------------------------------------------------------------------
     def step(self) -> StepRecord | None:
@@ -267,9 +281,9 @@ class Trainer:
         """The preallocated arrays for a batch of ``n`` rows (the last batch of an epoch
         can be shorter, and the batch size or the network can change between steps)."""
         for buffers in self._buffer_cache:
-            if buffers.fits(self.net, n):  # (X_train's dtype is fixed per trainer)
+            if buffers.fits(self.net, n):  # (the images' dtype is fixed per trainer)
                 return buffers
-        buffers = Buffers(self.net.layer_sizes, n, self.net.dtype, self.X_train.dtype)
+        buffers = Buffers(self.net.layer_sizes, n, self.net.dtype, self._X.dtype)
         self._buffer_cache = [buffers, *self._buffer_cache[:1]]
         return buffers
 
@@ -281,8 +295,8 @@ class Trainer:
         n = len(idx)
         buffers = self._buffers(n)
         # gather the batch and its one-hot targets into the buffers: no new arrays
-        X = self.X_train.take(idx, 0, buffers.activations[0], "clip")
-        labels = self.y_train[idx]
+        X = self._X.take(idx, 0, buffers.activations[0], "clip")
+        labels = self._y[idx]
         if self._eye.dtype != net.dtype:  # another network was put in
             self._eye = self._eye.astype(net.dtype)
         Y = self._eye.take(labels, 0, buffers.targets, "clip")
@@ -323,7 +337,7 @@ class Trainer:
         record = StepRecord(self.step_count, self.epoch, loss, correct / n,
                             grad_norms, update_ratios, saturation)
         self.history.add(record)
-        if self._pos >= len(self.X_train):
+        if self._pos >= self.n_train:
             self._end_epoch()
         return record
 
@@ -350,7 +364,7 @@ class Trainer:
         self._epoch_loss = self._epoch_correct = 0.0
         self._epoch_seen = 0
         self._pos = 0
-        self._order = self._rng.permutation(len(self.X_train))
+        self._order = self._rows[self._rng.permutation(self.n_train)]
         self._snapshot()
 
     def _snapshot(self) -> None:

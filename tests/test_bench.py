@@ -81,7 +81,7 @@ def test_bench_bad_flag_is_one_line(offline_env):
 @pytest.mark.parametrize("gather", ["index_select", "index"])
 def test_engine_and_pytorch_train_the_same_network_on_the_same_batches(sample, gather):
     engine = EngineLoop(sample.X_train, sample.y_train, [784, 32, 10], batch_size=50)
-    ref = TorchLoop(torch, engine.trainer.X_train, engine.trainer.y_train, engine.net, 50,
+    ref = TorchLoop(torch, *engine.trainer.train_split(), engine.net, 50,
                     gather)
     torch.set_num_threads(1)
     result = measure([engine, ref], 50, steps=100, repeats=1, threads=1, warmup=0,
@@ -156,7 +156,7 @@ def test_trainer_records_match_a_step_done_by_hand(sample, optimizer):
     t = Trainer(net, sample.X_train, sample.y_train,
                 TrainConfig(optimizer=optimizer, lr=0.05, batch_size=20, steps=5))
     record = t.step()
-    X, labels = t.X_train[t._order[:20]], t.y_train[t._order[:20]]
+    X, labels = sample.X_train[t._order[:20]], sample.y_train[t._order[:20]]
     Y = np.eye(10, dtype=np.float32)[labels]
     fwd = reference.forward(X)
     grads = reference.backward(fwd, Y)

@@ -54,10 +54,33 @@ def test_records_report_the_inside(sample):
     assert record.update_ratios[0] == pytest.approx(expected, rel=1e-4)
 
 
+def test_trainer_gathers_batches_from_the_images_it_is_given_without_a_copy(sample):
+    # The dashboard's images are shared by every browser session: a copy of the training
+    # split per trainer would cost each session ~170 MB on full MNIST.
+    import tracemalloc
+
+    config = TrainConfig(optimizer="sgd", lr=0.1, batch_size=50, steps=30, val_size=200)
+    tracemalloc.start()
+    try:
+        shared = Trainer(MLP([784, 16, 10], seed=1), sample.X_train, sample.y_train, config)
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert shared.n_train == 3800 and kept < sample.X_train.nbytes / 4
+    # a float64 network converts (so copies) the split: the same batches, the same run
+    copied = Trainer(MLP([784, 16, 10], seed=1, dtype="float64"), sample.X_train,
+                     sample.y_train, config)
+    losses = [(a.loss, b.loss) for a, b in zip(shared.run(), copied.run())]
+    assert len(losses) == 30
+    np.testing.assert_allclose(*zip(*losses), rtol=1e-4)
+    X, y = shared.train_split()
+    assert X.shape == (3800, 784) and np.array_equal(copied.train_split()[1], y)
+
+
 def test_epochs_validation_split_and_snapshots(sample):
     t = _trainer(sample, epochs=2, train_limit=640, val_size=200, batch_size=64)
     list(t.run())
-    assert len(t.X_train) == 640 and len(t.X_val) == 200
+    assert t.n_train == 640 and len(t.X_val) == 200
     assert t.step_count == 20 and [e.epoch for e in t.epochs] == [1, 2]
     assert all(0 <= e.val_accuracy <= 1 and np.isfinite(e.train_loss) for e in t.epochs)
     assert [s.epoch for s in t.snapshots] == [0, 1, 2]
