@@ -24,6 +24,16 @@ from .settings import Settings
 
 # States a session can be in, as shown to the user.
 READY, RUNNING, PAUSED, FINISHED, DIVERGED = "ready", "running", "paused", "finished", "diverged"
+# The weights kept once per epoch (thinned) for the Weights and map pages: at most about
+# this much per session, so a 4 x 1,024-unit network (16 MB of weights) keeps 4, not 24.
+SNAPSHOT_BUDGET_BYTES = 64 * 2**20
+MAX_SNAPSHOTS, MIN_SNAPSHOTS = 24, 3
+
+
+def snapshots_for(net: MLP) -> int:
+    """How many weight snapshots a session keeps for ``net``."""
+    size = sum(W.nbytes + b.nbytes for W, b in zip(net.weights, net.biases))
+    return max(MIN_SNAPSHOTS, min(MAX_SNAPSHOTS, SNAPSHOT_BUDGET_BYTES // size))
 
 
 @dataclass
@@ -100,7 +110,8 @@ class TrainingSession:
         self.net = net if net is not None else MLP(**settings.net_config())
         self.network_source = source  # None: fresh random weights from the settings
         self.trainer = Trainer(self.net, self.data.X_train, self.data.y_train,
-                               TrainConfig(**settings.train_config()))
+                               TrainConfig(**settings.train_config()),
+                               max_snapshots=snapshots_for(self.net))
         self.test_result: tuple[float, float] | None = None
         self.state = READY
         self._recorded = False

@@ -204,6 +204,18 @@ def test_network_copy_is_consistent_and_independent(sample):
     assert net.weights[0][0, 0] != session.net.weights[0][0, 0]
 
 
+def test_a_session_keeps_fewer_weight_snapshots_of_a_big_network(sample):
+    # 24 snapshots of a 4 x 1,024-unit network would hold ~380 MB per browser session
+    small = TrainingSession(sample, Settings(hidden=(256,), epochs=30, train_limit=100))
+    big = TrainingSession(sample, Settings(hidden=(1024,) * 4, epochs=30, train_limit=100,
+                                           batch_size=100))  # one step an epoch
+    assert small.trainer.max_snapshots == 24 and big.trainer.max_snapshots == 4
+    list(big.trainer.run())  # 31 snapshots taken (the start and 30 epochs), thinned
+    weights = sum(W.nbytes for W in big.net.weights)
+    assert 3 <= len(big.trainer.snapshots) <= 5 and weights > 15e6
+    assert big.trainer.snapshots[-1].epoch == 30
+
+
 def test_session_diverges_visibly(sample):
     session = TrainingSession(sample, cfg.from_preset("exploding"))
     session.play()
