@@ -370,3 +370,23 @@ def test_play_clicked_while_the_page_still_draws_keeps_the_settings(server, brow
             print(f"\n[browser] Play clicked during the first run, then {title!r}: "
                   f"settings kept ({query}); sidebar: {status}", flush=True)
     page.close()
+
+
+def test_memory_benchmark_prints_the_server_memory_per_session(sync_playwright, tmp_path):
+    """benchmarks/app_memory.py: two sessions opened, then each trained for a second."""
+    import json
+
+    env = {k: v for k, v in os.environ.items() if k != "MNIST_DIR"}
+    env.update(MNIST_CACHE=str(tmp_path / "cache"), MNIST_MIRRORS="http://127.0.0.1:9/")
+    if mnist_dir() is not None:
+        env["MNIST_DIR"] = str(mnist_dir())
+    result = subprocess.run(
+        [sys.executable, "benchmarks/app_memory.py", "--sessions", "2", "--train-seconds",
+         "1", "--json"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    figures = json.loads(lines[-1])
+    assert len(figures["rss_mb_opened"]) == len(figures["rss_mb_trained"]) == 2
+    assert figures["rss_mb_opened"][0] > figures["rss_mb_before_any_session"] > 0
+    assert any("each further session" in line for line in lines)
+    assert any(line.startswith("after training 1 s in each") for line in lines)
