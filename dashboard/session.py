@@ -143,6 +143,8 @@ class TrainingSession:
             self.settings = settings
             if self.state == FINISHED and not self.trainer.finished:
                 self.state = PAUSED
+            elif self.state == PAUSED and self.trainer.finished:
+                self._after_step()  # fewer epochs than done already: the run has ended
 
     # -- control -------------------------------------------------------------------
     @property

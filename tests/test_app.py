@@ -2,6 +2,7 @@
 it (settings, the training session, the Train figures) without Streamlit."""
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -193,6 +194,21 @@ def test_session_finishes_records_the_run_and_stops_when_the_user_leaves(sample)
     alive[0] = False
     leaving._thread.join(timeout=5)
     assert not leaving._thread.is_alive() and leaving.state == PAUSED
+
+
+def test_fewer_epochs_than_a_paused_run_has_done_finish_it(sample):
+    # Play would do nothing on a run that is over, so the run must say it is over.
+    session = _session(sample, epochs=3, train_limit=100, batch_size=50)
+    for _ in range(5):  # two and a half epochs
+        session.step()
+    assert session.state == PAUSED
+    session.apply_live(replace(session.settings, epochs=2))
+    assert session.state == FINISHED and session.test_result is not None
+    assert len(session.runs) == 1 and session.runs[0].status == FINISHED
+    session.apply_live(replace(session.settings, epochs=4))  # more again: it can go on
+    assert session.state == PAUSED
+    session.step()
+    assert session.trainer.step_count == 6
 
 
 def test_network_copy_is_consistent_and_independent(sample):
