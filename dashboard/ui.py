@@ -215,13 +215,16 @@ def sidebar() -> TrainingSession:
         data_badge(session.data)
         _controls(session)
         st.selectbox("Preset", [*PRESETS, CUSTOM], key="cfg_preset", on_change=_apply_preset,
-                     help="\n\n".join(f"**{p.name}**: {p.description}" for p in PRESETS.values()))
+                     help="\n\n".join([*(f"**{p.name}**: {p.description}"
+                                          for p in PRESETS.values()),
+                                        f"**{CUSTOM}**: shown when the settings below match "
+                                        "no preset; change them to get it."]))
         with st.expander("Network", expanded=True):
             st.slider("Hidden layers", 0, cfg.MAX_HIDDEN_LAYERS, key="cfg_n_hidden")
             for i in range(st.session_state.cfg_n_hidden):
                 st.session_state.setdefault(f"cfg_units_{i}", 64)
-                st.number_input(f"Units in hidden layer {i + 1}", 1, cfg.MAX_UNITS, step=1,
-                                key=f"cfg_units_{i}")
+                st.number_input(f"Units in hidden layer {i + 1} (1-{cfg.MAX_UNITS:,})", 1,
+                                cfg.MAX_UNITS, step=1, key=f"cfg_units_{i}")
             st.selectbox("Activation", list(ACTIVATIONS), key="cfg_activation")
             st.selectbox("Output + loss", cfg.OUTPUT_LOSS_NAMES, key="cfg_output_loss")
             st.selectbox("Initialisation", list(INITS), key="cfg_init")
@@ -237,9 +240,10 @@ def sidebar() -> TrainingSession:
             st.selectbox("Learning-rate schedule", list(SCHEDULES), key="cfg_schedule")
             st.select_slider("Batch size", _with(BATCH_GRID, st.session_state.cfg_batch_size),
                              key="cfg_batch_size", help="Applies to the running network.")
-            st.number_input("Epochs", 1, cfg.MAX_EPOCHS, step=1, key="cfg_epochs")
-            st.number_input("Stop after steps (0: use epochs)", 0, cfg.MAX_STEPS, step=100,
-                            key="cfg_steps")
+            st.number_input(f"Epochs (1-{cfg.MAX_EPOCHS})", 1, cfg.MAX_EPOCHS, step=1,
+                            key="cfg_epochs")
+            st.number_input(f"Stop after steps (0: use epochs; at most {cfg.MAX_STEPS:,})", 0,
+                            cfg.MAX_STEPS, step=100, key="cfg_steps")
             st.select_slider("Training images", _with(TRAIN_GRID, st.session_state.cfg_train_limit),
                              key="cfg_train_limit",
                              format_func=lambda v: "all" if v is None else f"{v:,}")
