@@ -252,7 +252,7 @@ def sidebar() -> TrainingSession:
 
 
 def _controls(session: TrainingSession) -> None:
-    play, step, reset = st.columns(3)
+    play, step, reset = st.columns([1.4, 1, 1])  # room for "⏸ Pause" in a narrow sidebar
     if session.running:
         play.button("⏸ Pause", key="pause", on_click=_on_pause, width="stretch")
     else:
