@@ -59,16 +59,9 @@ def sync_playwright():
 
 @pytest.fixture(scope="module")
 def server(sync_playwright, tmp_path_factory):
-    """The app under `streamlit run` on a free localhost port: yields (url, log path).
-
-    Data as in CI: the official files from MNIST_DIR (or ../shared) when present, else
-    the offline sample; an empty cache, and a mirror that refuses connections."""
+    """The app under `streamlit run` on a free localhost port: yields (url, log path)."""
     tmp = tmp_path_factory.mktemp("server")
-    env = {k: v for k, v in os.environ.items() if k != "MNIST_DIR"}
-    env.update(MNIST_CACHE=str(tmp / "cache"), MNIST_MIRRORS="http://127.0.0.1:9/")
-    folder = mnist_dir()
-    if folder is not None:
-        env["MNIST_DIR"] = str(folder)
+    env = _app_env(tmp)
     port = free_port()
     log = tmp / "streamlit.log"
     command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
@@ -101,6 +94,18 @@ def server(sync_playwright, tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+
+
+def _app_env(tmp: Path) -> dict:
+    """The environment for `streamlit run`, data as in CI: the official files from
+    MNIST_DIR (or ../shared) when present, else the offline sample; an empty cache in
+    ``tmp``, and a mirror that refuses connections."""
+    env = {k: v for k, v in os.environ.items() if k != "MNIST_DIR"}
+    env.update(MNIST_CACHE=str(tmp / "cache"), MNIST_MIRRORS="http://127.0.0.1:9/")
+    folder = mnist_dir()
+    if folder is not None:
+        env["MNIST_DIR"] = str(folder)
+    return env
 
 
 def _tail(log: Path, lines: int = 40) -> str:
@@ -376,13 +381,10 @@ def test_memory_benchmark_prints_the_server_memory_per_session(sync_playwright, 
     """benchmarks/app_memory.py: two sessions opened, then each trained for a second."""
     import json
 
-    env = {k: v for k, v in os.environ.items() if k != "MNIST_DIR"}
-    env.update(MNIST_CACHE=str(tmp_path / "cache"), MNIST_MIRRORS="http://127.0.0.1:9/")
-    if mnist_dir() is not None:
-        env["MNIST_DIR"] = str(mnist_dir())
     result = subprocess.run(
         [sys.executable, "benchmarks/app_memory.py", "--sessions", "2", "--train-seconds",
-         "1", "--json"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+         "1", "--json"], cwd=REPO, env=_app_env(tmp_path), capture_output=True, text=True,
+        timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
     figures = json.loads(lines[-1])
