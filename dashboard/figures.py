@@ -14,6 +14,8 @@ import plotly.graph_objects as go
 from mnist_np import EpochRecord
 
 TRAIN, VAL, BATCH = "#1f77b4", "#ff7f0e", "rgba(31, 119, 180, 0.35)"
+# Log-scale loss axes label 1, 2 and 5 of every decade in full (0.05, not plotly's bare "5").
+LOG_TICKS = [m * 10.0**e for e in range(-8, 4) for m in (1, 2, 5)]
 
 
 def smooth(values: np.ndarray, window: int = 25) -> np.ndarray:
@@ -42,7 +44,7 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, log_y: bool = False) -> 
                       margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25),
                       uirevision=title)  # keep the user's zoom while the figure updates live
     if log_y:
-        fig.update_yaxes(type="log")
+        fig.update_yaxes(type="log", tickvals=LOG_TICKS)
     return fig
 
 

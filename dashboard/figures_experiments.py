@@ -16,12 +16,11 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from .figures import smooth
+from .figures import LOG_TICKS, smooth
 from .session import RunRecord
 from .sweep import PARAMS, Plan
 
 PALETTE = qualitative.Plotly
-LOG_TICKS = [m * 10.0**e for e in range(-4, 3) for m in (1, 2, 5)]
 
 
 def run_colour(number: int) -> str:
@@ -88,7 +87,7 @@ def loss_curves_figure(runs: Sequence[RunRecord]) -> go.Figure:
         fig.add_scatter(x=steps, y=smooth(np.asarray(losses, float)), mode="lines",
                         name=f"run {r.number}", line=dict(color=run_colour(r.number), width=2))
     fig = _layout(fig, "Training loss (moving average)", "step (mini-batches)", "loss")
-    fig.update_yaxes(type="log", tickvals=LOG_TICKS)  # 1, 2, 5 per decade, readable
+    fig.update_yaxes(type="log", tickvals=LOG_TICKS)
     return fig
 
 

@@ -249,6 +249,7 @@ def test_train_figures_show_batches_and_epochs():
     assert names == ["batch loss", "batch loss (moving average)", "train loss (epoch mean)",
                      "validation loss"]
     assert list(fig.data[3].y) == [1.1, 0.6] and fig.layout.yaxis.type == "log"
+    assert {0.05, 0.1, 0.2, 0.5, 1.0, 2.0} <= set(fig.layout.yaxis.tickvals)  # full labels
     acc = accuracy_figure(steps, np.full(100, 0.5), epochs)
     assert list(acc.data[-1].y) == [0.68, 0.88]
     assert len(loss_figure([], [], []).data) == 0
