@@ -23,6 +23,9 @@ from .settings import Settings
 UPLOAD_KEY = "model_upload"
 ERROR_KEY = "model_upload_error"
 LOADED_KEY = "model_uploaded"
+# The biggest network the sidebar allows (4 x 1,024 units) is 16 MB in float32, 32 MB in
+# float64: nothing an upload unpacks to, or describes, may take more than this.
+MAX_MODEL_BYTES = 64 * 2**20
 
 
 def settings_for_model(net: MLP, base: Settings) -> Settings:
@@ -53,7 +56,7 @@ def settings_for_model(net: MLP, base: Settings) -> Settings:
 def read_model(raw: bytes, base: Settings) -> tuple[MLP, Settings]:
     """The network in an uploaded file and the settings that describe it (training
     settings from ``base``); raise ModelFileError with a one-line message."""
-    net = MLP.load(io.BytesIO(raw))
+    net = MLP.load(io.BytesIO(raw), max_bytes=MAX_MODEL_BYTES)
     return net, settings_for_model(net, base)
 
 

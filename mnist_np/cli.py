@@ -189,6 +189,10 @@ def train_command(args: argparse.Namespace) -> int:
     except ConfigError as e:
         print(f"python -m mnist_np train: error: {e}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print(f"python -m mnist_np train: error: not enough memory for a network of layers "
+              f"{net_config['layer_sizes']}", file=sys.stderr)
+        return 2
     data = _load_data(args.data_dir, args.quiet)
     from .bench import set_threads
 

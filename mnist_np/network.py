@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
+from itertools import pairwise
 from os import PathLike
 from pathlib import Path
 from typing import IO
@@ -90,7 +91,13 @@ class Buffers:
         return n == self.n and net.layer_sizes == self.layer_sizes and net.dtype == self.dtype
 
 
-def check_config(layer_sizes, activation, output, loss, init, l2, dtype) -> list[int]:
+def check_seed(seed) -> None:
+    """A random seed is a whole number >= 0 (what ``np.random.default_rng`` takes)."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ConfigError(f"the seed must be a whole number >= 0, got {seed!r}")
+
+
+def check_config(layer_sizes, activation, output, loss, init, l2, dtype, seed=0) -> list[int]:
     """Validate a network description; return the layer sizes as ints or raise ConfigError."""
     sizes = list(layer_sizes)
     if len(sizes) < 2:
@@ -108,6 +115,7 @@ def check_config(layer_sizes, activation, output, loss, init, l2, dtype) -> list
         raise ConfigError(f"l2 must be a finite number >= 0, got {l2}")
     if str(dtype) not in _DTYPES:
         raise ConfigError(f"dtype must be one of {_DTYPES}, got {dtype!r}")
+    check_seed(seed)
     return [int(s) for s in sizes]
 
 
@@ -122,7 +130,8 @@ class MLP:
     def __init__(self, layer_sizes, activation: str = "relu", output: str = "softmax",
                  loss: str = "cross_entropy", init: str = "he", l2: float = 0.0,
                  seed: int = 0, dtype: str = "float32"):
-        self.layer_sizes = check_config(layer_sizes, activation, output, loss, init, l2, dtype)
+        self.layer_sizes = check_config(layer_sizes, activation, output, loss, init, l2, dtype,
+                                        seed)
         self.activation, self.output, self.loss_name, self.init = activation, output, loss, init
         self.l2, self.seed, self.dtype = float(l2), int(seed), np.dtype(dtype)
         self.act = ACTIVATIONS[activation]
@@ -292,10 +301,12 @@ class MLP:
         return buffer.getvalue()
 
     @classmethod
-    def load(cls, file: str | PathLike | IO[bytes]) -> MLP:
+    def load(cls, file: str | PathLike | IO[bytes], max_bytes: int = 2**30) -> MLP:
         """Read a network saved by :meth:`save`; raise ModelFileError on anything else.
 
         Pickled objects are never loaded, and every array is checked against the config.
+        Neither the arrays as stored (unpacked) nor the network the config describes may
+        take more than ``max_bytes``: a small compressed file can claim gigabytes.
         """
         try:
             raw = file.read() if hasattr(file, "read") else Path(file).read_bytes()
@@ -305,7 +316,13 @@ class MLP:
             raise ModelFileError("not an .npz file (a model saved by mnist_np is a zip of arrays)")
         try:
             with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+                unpacked = sum(info.file_size for info in npz.zip.infolist())
+                if unpacked > max_bytes:
+                    raise ModelFileError(f"the file unpacks to {_megabytes(unpacked)}; "
+                                         f"at most {_megabytes(max_bytes)} is accepted")
                 contents = {key: npz[key] for key in npz.files}
+        except ModelFileError:
+            raise
         except ValueError as e:
             if "allow_pickle" in str(e):
                 raise ModelFileError("refused: the file holds pickled objects") from None
@@ -327,6 +344,12 @@ class MLP:
             diff = sorted(set(config) ^ expected)
             raise ModelFileError(f"the model's config has unknown or missing keys: {diff}")
         try:
+            sizes = check_config(**config)
+            size = sum((n_in + 1) * n_out for n_in, n_out in pairwise(sizes)) \
+                * np.dtype(config["dtype"]).itemsize
+            if size > max_bytes:
+                raise ConfigError(f"its layers {sizes} need {_megabytes(size)}, more than "
+                                  f"the {_megabytes(max_bytes)} accepted")
             net = cls(**config)
         except (ConfigError, TypeError) as e:
             raise ModelFileError(f"the model's config is not usable: {e}") from None
@@ -344,3 +367,7 @@ class MLP:
         if contents:
             raise ModelFileError(f"unexpected arrays in the model file: {sorted(contents)}")
         return net
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 2**20:,.1f} MB"

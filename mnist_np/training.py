@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .network import MLP, Buffers, ConfigError
+from .network import MLP, Buffers, ConfigError, check_seed
 from .optimizers import OPTIMIZERS, make_optimizer, norm
 
 DIVERGED_ADVICE = (
@@ -81,6 +81,7 @@ def check_train_config(c: TrainConfig) -> None:
         raise ConfigError(f"the training-set size must be at least 10 images, got {c.train_limit}")
     if c.schedule not in SCHEDULES:
         raise ConfigError(f"unknown schedule {c.schedule!r}; choose from {sorted(SCHEDULES)}")
+    check_seed(c.seed)
     if not isinstance(c.val_size, int) or c.val_size < 0:
         raise ConfigError(f"the validation size must be a whole number >= 0, got {c.val_size}")
 

@@ -33,6 +33,8 @@ def offline_env(tmp_path):
     (["--activation", "swish"], "invalid choice"),
     (["--output", "softmax", "--loss", "mse"], "not supported"),
     (["--nonsense"], "unrecognized"),
+    (["--seed", "-3"], "seed must be a whole number >= 0"),
+    (["--hidden", "100000000000"], "not enough memory"),
 ])
 def test_bad_flags_get_one_line_and_exit_code_2(flags, words, offline_env):
     result = run("train", *flags, env=offline_env)

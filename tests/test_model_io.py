@@ -20,6 +20,12 @@ def npz(**arrays) -> bytes:
     return buffer.getvalue()
 
 
+def npz_compressed(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
 def arrays_of(net: MLP) -> dict:
     with np.load(io.BytesIO(net.to_bytes())) as f:
         return {k: f[k] for k in f.files}
@@ -59,6 +65,11 @@ BAD = {
     "too wide": (MLP([784, 2000, 10]).to_bytes(), "exceed the dashboard's limit of 1024"),
     "too deep": (MLP([784, 8, 8, 8, 8, 8, 10]).to_bytes(), "5 hidden layers"),
     "L2 too large": (MLP([784, 8, 10], l2=5.0).to_bytes(), "L2 of 5 exceeds"),
+    "negative seed": (with_config(NET, seed=-3), "the seed must be a whole number >= 0"),
+    "seed not a number": (with_config(NET, seed="abc"), "the seed must be a whole number"),
+    "huge layers": (with_config(NET, layer_sizes=[784, 10**12, 10]), "more than the 64.0 MB"),
+    "packed too big": (npz_compressed(config=np.array("{}"), W0=np.zeros((3000, 3000))),
+                       "unpacks to 68.7 MB; at most 64.0 MB"),
 }
 
 

@@ -139,6 +139,9 @@ def test_shapes_dtype_and_inits():
     (dict(layer_sizes=[784, 10], init="zeros"), "unknown init"),
     (dict(layer_sizes=[784, 10], l2=-1.0), "l2"),
     (dict(layer_sizes=[784, 10], dtype="int8"), "dtype"),
+    (dict(layer_sizes=[784, 10], seed=-3), "seed"),
+    (dict(layer_sizes=[784, 10], seed="abc"), "seed"),
+    (dict(layer_sizes=[784, 10], seed=1.5), "seed"),
 ])
 def test_bad_configs_are_refused_in_one_line(kwargs, words):
     with pytest.raises(ConfigError, match=words) as info:
@@ -178,6 +181,11 @@ def _config(**changes):
     (lambda p: _npz(p, config=np.array("{nope")), "JSON"),
     (lambda p: _npz(p, config=np.array(_config(activation="swish"))), "not usable"),
     (lambda p: _npz(p, config=np.array(_config(extra=1))), "unknown or missing"),
+    (lambda p: _npz(p, config=np.array(_config(seed=-3))), "seed must be"),
+    (lambda p: _npz(p, config=np.array(_config(seed="abc"))), "seed must be"),
+    (lambda p: _npz(p, config=np.array(_config(layer_sizes=[4, 10**12, 2]))), "more than"),
+    (lambda p: _npz(p, config=np.array(_config(layer_sizes="abc"))), "positive whole"),
+    (lambda p: _npz(p, config=np.array(_config(l2="abc"))), "not usable"),
     (lambda p: _npz(p, config=np.array(_config()), W0=np.zeros((4, 3)), b0=np.zeros(3),
                     W1=np.zeros((3, 2))), "b1 is missing"),
     (lambda p: _npz(p, config=np.array(_config()), W0=np.zeros((4, 4)), b0=np.zeros(3),
@@ -190,6 +198,16 @@ def test_bad_model_files_are_refused(tmp_path, make, words):
     with pytest.raises(ModelFileError, match=words) as info:
         MLP.load(path)
     assert "\n" not in str(info.value)
+
+
+def test_a_file_that_unpacks_to_more_than_the_limit_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "bomb.npz"
+    np.savez_compressed(path, config=np.array(_config()), W0=np.zeros((2048, 2048)))
+    assert path.stat().st_size < 100_000  # 32 MB of zeros, packed
+    with pytest.raises(ModelFileError, match=r"unpacks to 32\.0 MB; at most 1\.0 MB"):
+        MLP.load(path, max_bytes=2**20)
+    small = MLP([4, 3, 2])
+    assert MLP.load(io.BytesIO(small.to_bytes()), max_bytes=2**20).config == small.config
 
 
 def test_truncated_model_file_is_refused(tmp_path):

@@ -153,6 +153,7 @@ def test_run_stops_after_the_time_slice(sample):
     (dict(batch_size=0), "batch size"), (dict(epochs=0), "epochs"),
     (dict(optimizer="rmsprop"), "optimizer"), (dict(schedule="step"), "schedule"),
     (dict(train_limit=3), "training-set size"), (dict(steps=0), "steps"),
+    (dict(seed=-1), "seed"), (dict(seed="7"), "seed"),
 ])
 def test_bad_training_settings_are_refused(changes, words):
     with pytest.raises(ConfigError, match=words):
