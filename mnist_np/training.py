@@ -133,9 +133,10 @@ class History:
             self.columns[f].append(getattr(rec, f))
         if len(self) > self.max_points:
             self.stride *= 2
+            keep = [i for i, s in enumerate(self.columns["step"]) if s % self.stride == 0]
             for f in self.FIELDS:
-                self.columns[f] = [v for v, s in zip(self.columns[f], self.columns["step"])
-                                   if s % self.stride == 0]
+                column = self.columns[f]
+                self.columns[f] = [column[i] for i in keep]
 
     def array(self, name: str) -> np.ndarray:
         """A column as an array: ``(points,)`` for scalars, ``(points, layers)`` per layer."""

@@ -127,11 +127,18 @@ def test_same_seed_same_run(sample):
 
 def test_history_is_bounded_and_evenly_downsampled():
     h = History(max_points=50)
-    for step in range(1, 1001):
-        h.add(type("R", (), dict(step=step, loss=1.0, accuracy=0.5, grad_norms=[1.0],
-                                 update_ratios=[0.1], saturation=[]))())
+    for step in range(1, 1001):  # every value tells the step it was recorded at
+        h.add(type("R", (), dict(step=step, loss=step / 10, accuracy=step / 1000,
+                                 grad_norms=[step, -step], update_ratios=[step / 2],
+                                 saturation=[step % 7]))())
     steps = h.array("step")
     assert len(h) <= 50 and np.all(np.diff(steps) == h.stride) and steps[-1] > 900
+    # thinned together: each value still belongs to its step
+    np.testing.assert_array_equal(h.array("loss"), steps / 10)
+    np.testing.assert_array_equal(h.array("accuracy"), steps / 1000)
+    np.testing.assert_array_equal(h.array("grad_norms"), np.stack([steps, -steps], axis=1))
+    np.testing.assert_array_equal(h.array("update_ratios")[:, 0], steps / 2)
+    np.testing.assert_array_equal(h.array("saturation")[:, 0], steps % 7)
 
 
 def test_snapshots_are_bounded(sample):
