@@ -151,6 +151,11 @@ class TrainingSession:
     def running(self) -> bool:
         return self.state == RUNNING
 
+    @property
+    def untrained(self) -> bool:
+        """Fresh random weights, not a step taken: not an uploaded network."""
+        return self.state == READY and self.network_source is None
+
     def play(self) -> None:
         """Start (or resume) training in the background."""
         with self.lock:

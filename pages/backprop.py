@@ -76,7 +76,7 @@ def draw(session):
     t = trace(net, x, label)
     L = len(net.weights)
     general = equations.general(net)
-    if session.state == READY:
+    if session.untrained:
         st.info("Not trained yet: this is the freshly initialised network, so its answer is a "
                 "guess. Train a little (or apply updates here) and run the digit again.")
     finite = bool(np.isfinite(t.loss))

@@ -9,7 +9,7 @@ from dashboard.figures_gradients import (
     saturation_figure,
     update_ratio_figure,
 )
-from dashboard.session import DIVERGED, READY
+from dashboard.session import DIVERGED
 from dashboard.ui import _apply_preset, live_fragment, page_header, page_session
 from mnist_np.probe import probe
 
@@ -61,7 +61,7 @@ def draw(session):
     weights = [f"W{l + 1}" for l in range(L)]
     hidden = [f"hidden {l + 1}" for l in range(L - 1)]
     label = net.act.saturation_label
-    if session.state == READY:
+    if session.untrained:
         st.info("Not trained yet: the curves start with the first step. The bars below "
                 "already measure the freshly initialised network.")
     if session.state == DIVERGED:

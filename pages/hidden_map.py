@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard.figures_map import gallery_figure, map_figure, selected_indices, separation_figure
 from dashboard.live import LiveCache, digit_subset
-from dashboard.session import DIVERGED, READY
+from dashboard.session import DIVERGED
 from dashboard.ui import live_fragment, page_header, page_session
 from mnist_np.projection import align, layer_view, pca
 
@@ -80,7 +80,7 @@ def draw(session):
         st.warning(f"No map: {e}. Reset the network (sidebar) to start again.")
         return
 
-    if session.state == READY and moment == NOW and layer is not None:
+    if session.untrained and moment == NOW and layer is not None:
         st.info("This network is freshly initialised and not trained yet: its hidden layer "
                 "is a random mix of the pixels, so the digits are as mixed up as in the "
                 "pixels. Press ▶ Play and watch the colours pull apart.")

@@ -10,7 +10,6 @@ from dashboard.figures_mistakes import (
     per_digit_accuracy_figure,
 )
 from dashboard.live import LiveCache
-from dashboard.session import READY
 from dashboard.ui import live_fragment, page_header, page_session
 from mnist_np.metrics import confident_mistakes, confusion_matrix, per_class_accuracy
 
@@ -39,7 +38,7 @@ def draw(session):
     proba = cache.get("predictions", session.trainer, version, session.running,
                       lambda: net.predict_proba(data.X_test))
     shown = cache.version_of("predictions")
-    if session.state == READY:
+    if session.untrained:
         st.info("Not trained yet: a freshly initialised network guesses, so about 90% of the "
                 "test digits are mistakes. Press ▶ Play in the sidebar and watch them go.")
     lag = st.empty()  # always there, so live redraws keep every element in its place

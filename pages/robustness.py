@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard.figures_map import gallery_figure
 from dashboard.figures_robustness import answer_figure, robustness_figure
 from dashboard.live import LiveCache, digit_subset
-from dashboard.session import DIVERGED, READY
+from dashboard.session import DIVERGED
 from dashboard.ui import live_fragment, page_header, page_session
 from mnist_np.perturb import perturb, sweep
 
@@ -37,7 +37,7 @@ def draw(session):
         st.warning(f"No curves: {e}. Reset the network (sidebar) to start again.")
         return
 
-    if session.state == READY:
+    if session.untrained:
         st.info("This network is freshly initialised and not trained yet, so it is near "
                 "chance (10%) whatever the perturbation. Press ▶ Play and watch the curves "
                 "rise.")

@@ -10,7 +10,6 @@ from dashboard.figures_weights import (
     spread_figure,
 )
 from dashboard.plotting import weight_name
-from dashboard.session import READY
 from dashboard.ui import HEAVY_REFRESH_SECONDS, live_fragment, page_header, page_session
 
 NOW = "now"
@@ -30,7 +29,7 @@ def draw(session):
         net, _ = session.network_copy()
         snapshots = list(t.snapshots)  # the arrays in a snapshot are never changed
         step = t.step_count
-    if session.state == READY:
+    if session.untrained:
         st.info(f"Not trained yet: these are the freshly initialised weights "
                 f"({session.settings.init} initialisation). Press ▶ Play in the sidebar and "
                 "watch them change.")

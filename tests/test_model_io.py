@@ -111,6 +111,9 @@ def test_uploading_a_network_replaces_it_everywhere_and_sets_the_sidebar(app):
     assert at.selectbox(key="cfg_activation").value == "tanh"
     assert any("Loaded mine.npz" in i.value for i in at.info)
     assert len(session.runs) == 1  # the run it replaced is in the experiments log
+    for page in ("weights", "gradients", "mistakes", "backprop", "hidden_map", "robustness"):
+        at.switch_page(f"pages/{page}.py").run()  # a loaded network is not a fresh one
+        assert not at.exception and not any("ot trained yet" in i.value for i in at.info)
     at.switch_page("pages/experiments.py").run()  # other pages use it, nothing is reset
     assert session.net.layer_sizes == [784, 32, 16, 10] and session.trainer.step_count == 0
     np.testing.assert_array_equal(session.net.weights[0], NET.weights[0])
