@@ -6,6 +6,7 @@ traces directly. Colours: train in blue, validation in orange, as on every page.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,8 +15,11 @@ import plotly.graph_objects as go
 from mnist_np import EpochRecord
 
 TRAIN, VAL, BATCH = "#1f77b4", "#ff7f0e", "rgba(31, 119, 180, 0.35)"
-# Log-scale loss axes label 1, 2 and 5 of every decade in full (0.05, not plotly's bare "5").
+# Log-scale axes label 1, 2 and 5 of every decade in full (0.05, not plotly's bare "5")
+# while the data spans at most MAX_DECADES; beyond that (a diverging run climbing to 1e20)
+# one label every few powers of ten, so the labels never crowd.
 LOG_TICKS = [m * 10.0**e for e in range(-8, 4) for m in (1, 2, 5)]
+MAX_DECADES = 6
 
 
 def smooth(values: np.ndarray, window: int = 25) -> np.ndarray:
@@ -39,12 +43,25 @@ def thin(*columns: np.ndarray, max_points: int = 500) -> list[np.ndarray]:
     return [np.asarray(c)[keep] for c in columns]
 
 
-def _layout(fig: go.Figure, title: str, x: str, y: str, log_y: bool = False) -> go.Figure:
+def log_y_axis(fig: go.Figure, values, fine: bool = True) -> go.Figure:
+    """Make the y-axis logarithmic with labels that stay readable for ``values`` (the
+    data drawn): 1, 2 and 5 of each decade (``fine``) or each power of ten; one power of
+    ten every few when the data spans more than ``MAX_DECADES``."""
+    v = np.asarray(values, float).ravel()
+    v = v[np.isfinite(v) & (v > 0)]
+    if not v.size:
+        return fig.update_yaxes(type="log")
+    decades = float(np.log10(v.max() / v.min()))
+    if fine and decades <= MAX_DECADES and LOG_TICKS[0] <= v.min() <= v.max() <= LOG_TICKS[-1]:
+        return fig.update_yaxes(type="log", tickvals=LOG_TICKS)
+    return fig.update_yaxes(type="log", dtick=max(1, math.ceil(decades / MAX_DECADES)),
+                            exponentformat="power")
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=340,
                       margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25),
                       uirevision=title)  # keep the user's zoom while the figure updates live
-    if log_y:
-        fig.update_yaxes(type="log", tickvals=LOG_TICKS)
     return fig
 
 
@@ -66,7 +83,8 @@ def loss_figure(steps: Sequence[float], losses: Sequence[float],
                         mode="lines+markers", line=dict(color=TRAIN, dash="dot"))
         fig.add_scatter(x=x, y=[e.val_loss for e in epochs], name="validation loss",
                         mode="lines+markers", line=dict(color=VAL, width=2))
-    return _layout(fig, "Loss", "step (mini-batches)", "loss", log_y=log_y)
+    fig = _layout(fig, "Loss", "step (mini-batches)", "loss")
+    return log_y_axis(fig, losses) if log_y else fig
 
 
 def accuracy_figure(steps: Sequence[float], accuracies: Sequence[float],

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from .figures import LOG_TICKS, smooth
+from .figures import log_y_axis, smooth
 from .session import RunRecord
 from .sweep import PARAMS, Plan
 
@@ -87,8 +87,7 @@ def loss_curves_figure(runs: Sequence[RunRecord]) -> go.Figure:
         fig.add_scatter(x=steps, y=smooth(np.asarray(losses, float)), mode="lines",
                         name=f"run {r.number}", line=dict(color=run_colour(r.number), width=2))
     fig = _layout(fig, "Training loss (moving average)", "step (mini-batches)", "loss")
-    fig.update_yaxes(type="log", tickvals=LOG_TICKS)
-    return fig
+    return log_y_axis(fig, [y for trace in fig.data for y in trace.y])
 
 
 # -- sweep results --------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures import smooth, thin
+from .figures import log_y_axis, smooth, thin
 from .plotting import LAYER_COLORS, empty, layout
 
 # Karpathy's rule of thumb: an update of about 1/1000 of the weight per step is healthy.
@@ -26,14 +26,14 @@ def layer_curves_figure(steps: Sequence[float], values: np.ndarray, names: Seque
     at most about 500 points per line (see ``thin``): the page redraws every second."""
     steps = np.asarray(steps, np.float64)
     values = np.asarray(values, np.float64).reshape(len(steps), -1) if len(steps) else None
-    fig = layout(go.Figure(), title, "step (mini-batches)", y, log_y=log_y)
+    fig = layout(go.Figure(), title, "step (mini-batches)", y)
     if values is None or not names:
         return empty(fig, "no training steps yet" if names else "no hidden layers")
     x, *lines = thin(steps, *(smooth(values[:, l], window) for l in range(len(names))))
     for l, (name, line) in enumerate(zip(names, lines)):
         fig.add_scatter(x=x, y=line, name=name, mode="lines",
                         line=dict(color=LAYER_COLORS[l % len(LAYER_COLORS)], width=2))
-    return fig
+    return log_y_axis(fig, lines, fine=False) if log_y else fig
 
 
 def update_ratio_figure(steps: Sequence[float], ratios: np.ndarray,
@@ -64,7 +64,7 @@ def layer_bars_figure(names: Sequence[str], values: Sequence[float], title: str,
                       log_y: bool = False, percent: bool = False) -> go.Figure:
     """One bar per layer, its value written on it."""
     values = np.asarray(values, np.float64)
-    fig = layout(go.Figure(), title, "", y, log_y=log_y)
+    fig = layout(go.Figure(), title, "", y)
     if not len(names):
         return empty(fig, "no hidden layers")
     text = [f"{v:.0%}" if percent else f"{v:.2g}" for v in values]
@@ -72,4 +72,4 @@ def layer_bars_figure(names: Sequence[str], values: Sequence[float], title: str,
                 marker_color=[LAYER_COLORS[l % len(LAYER_COLORS)] for l in range(len(names))])
     if percent:
         fig.update_yaxes(range=[0, 1.1], tickformat=".0%")
-    return fig
+    return log_y_axis(fig, values, fine=False) if log_y else fig

@@ -16,15 +16,12 @@ INK = "Greys"
 LAYER_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
 
 
-def layout(fig: go.Figure, title: str, x: str = "", y: str = "", height: int = 340,
-           log_y: bool = False) -> go.Figure:
+def layout(fig: go.Figure, title: str, x: str = "", y: str = "", height: int = 340) -> go.Figure:
     """Title, axis titles, a compact margin, and ``uirevision`` so the user's zoom
     survives the live redraws."""
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=height,
                       margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2),
                       uirevision=title)
-    if log_y:  # one tick per power of ten: 10⁻³, 10⁻², ...
-        fig.update_yaxes(type="log", dtick=1, exponentformat="power")
     return fig
 
 

@@ -331,5 +331,5 @@ def page_header(title: str, session: TrainingSession) -> None:
     if session.error:
         st.error(session.error)
     if session.state == DIVERGED:
-        st.warning(f"This network diverged, so its numbers are inf or NaN: "
-                   f"{session.trainer.message}")
+        st.warning(f"💥 {session.trainer.message} Until you change the "
+                   "settings or press Reset, the numbers here may be inf or NaN.")

@@ -232,7 +232,7 @@ def train_command(args: argparse.Namespace) -> int:
         "config": {"network": net.config, "training": config.to_dict()},
     }
     if trainer.diverged:
-        print(f"diverged: {trainer.message}")
+        print(trainer.message)
     print(f"{net!r}: test accuracy {test_accuracy:.2%} after {trainer.step_count} steps "
           f"({trainer.epochs_done:.2f} epochs) in {trainer.train_seconds:.1f} s of training, "
           f"{trainer.samples_per_second:,.0f} samples/s, on {data.source}")

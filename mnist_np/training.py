@@ -18,7 +18,7 @@ from .network import MLP, Buffers, ConfigError, check_seed
 from .optimizers import OPTIMIZERS, make_optimizer, norm
 
 DIVERGED_ADVICE = (
-    "the loss became {value} at step {step}: training diverged. "
+    "Training diverged: {what} at step {step}. "
     "Try a learning rate about 10x lower, a smaller initialisation (xavier or he), "
     "or a larger batch."
 )
@@ -317,9 +317,10 @@ class Trainer:
         norms = [norm(g) for g in grads.dWs]
         grad_norms = np.array([x / scale for x in norms])
         if not (math.isfinite(loss) and math.isfinite(sum(norms))):
-            value = loss if not math.isfinite(loss) else "finite but its gradient inf/NaN"
+            what = (f"the loss became {loss}" if not math.isfinite(loss)
+                    else "the loss was still finite, but its gradients became inf or NaN")
             self.diverged = True
-            self.message = DIVERGED_ADVICE.format(value=value, step=self.step_count + 1)
+            self.message = DIVERGED_ADVICE.format(what=what, step=self.step_count + 1)
             return None
         params, updates = net.weights + net.biases, grads.dWs + grads.dbs
         if scaled:  # SGD's update is the scaled gradient: its norms are known already

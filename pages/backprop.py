@@ -80,9 +80,6 @@ def draw(session):
         st.info("Not trained yet: this is the freshly initialised network, so its answer is a "
                 "guess. Train a little (or apply updates here) and run the digit again.")
     finite = bool(np.isfinite(t.loss))
-    if not finite:
-        st.error("The network has diverged (its numbers are inf or NaN). Reset it in the "
-                 "sidebar.")
 
     st.header("1. Forward pass")
     st.latex(general.get("forward", general["output"]))

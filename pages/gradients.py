@@ -9,7 +9,6 @@ from dashboard.figures_gradients import (
     saturation_figure,
     update_ratio_figure,
 )
-from dashboard.session import DIVERGED
 from dashboard.ui import _apply_preset, live_fragment, page_header, page_session
 from mnist_np.probe import probe
 
@@ -56,7 +55,6 @@ def draw(session):
         steps, norms = h.array("step"), h.array("grad_norms")
         ratios, saturation = h.array("update_ratios"), h.array("saturation")
         X, y = t.X_val[:PROBE_SIZE], t.y_val[:PROBE_SIZE]
-        message = t.message
     L = len(net.weights)
     weights = [f"W{l + 1}" for l in range(L)]
     hidden = [f"hidden {l + 1}" for l in range(L - 1)]
@@ -64,8 +62,6 @@ def draw(session):
     if session.untrained:
         st.info("Not trained yet: the curves start with the first step. The bars below "
                 "already measure the freshly initialised network.")
-    if session.state == DIVERGED:
-        st.error(f"💥 {message}")
 
     left, right = st.columns(2)
     left.plotly_chart(layer_curves_figure(steps, norms, weights, "Gradient magnitude per layer",

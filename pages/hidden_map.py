@@ -43,7 +43,6 @@ def draw(session):
     net, version = session.network_copy()
     with session.reading() as trainer:
         snapshots = {_snapshot_label(s): s for s in trainer.snapshots}
-        message = trainer.message
     n_hidden = len(net.layer_sizes) - 2
     data = session.data
 
@@ -85,7 +84,7 @@ def draw(session):
                 "is a random mix of the pixels, so the digits are as mixed up as in the "
                 "pixels. Press ▶ Play and watch the colours pull apart.")
     elif session.state == DIVERGED and moment == NOW:
-        st.warning(f"{message} The map shows the network as it was when training stopped.")
+        st.caption("The map shows the network as it was when training stopped.")
     elif session.running and moment == NOW:
         st.caption(f"Redrawn at most every {LIVE_SECONDS:.0f} s while training runs; "
                    f"this is the network at step {at_step:,}.")

@@ -24,8 +24,6 @@ st.caption("The network only ever saw clean, centred, upright digits. How does i
 
 def draw(session):
     net, version = session.network_copy()
-    with session.reading() as trainer:
-        message = trainer.message
     data = session.data
     idx = digit_subset(len(data.X_test), DIGITS)
     X, y = data.X_test[idx], data.y_test[idx]
@@ -42,7 +40,7 @@ def draw(session):
                 "chance (10%) whatever the perturbation. Press ▶ Play and watch the curves "
                 "rise.")
     elif session.state == DIVERGED:
-        st.warning(f"{message} The curves show the network as it was when training stopped.")
+        st.caption("The curves show the network as it was when training stopped.")
     elif session.running:
         st.caption(f"Recomputed at most every {LIVE_SECONDS:.0f} s while training runs; "
                    f"these curves are for the network at step {at_step:,}.")

@@ -128,6 +128,10 @@ def test_layer_curves_one_line_per_layer_on_log_scale():
     assert not none.data and none.layout.annotations[0].text == "no training steps yet"
     no_hidden = saturation_figure(steps, np.zeros((20, 0)), [], "dead")
     assert no_hidden.layout.annotations[0].text == "no hidden layers"
+    assert fig.layout.yaxis.dtick == 1  # 3 decades: every power of ten labelled
+    exploding = np.column_stack([np.logspace(0, 20, 20), np.logspace(1, 18, 20)])
+    wide = layer_curves_figure(steps, exploding, ["W1", "W2"], "Gradients", "norm")
+    assert wide.layout.yaxis.dtick == 4  # 20 decades: a label every 4, not 20 crowded
 
 
 def test_layer_curves_thin_a_long_history_but_average_over_all_of_it():
