@@ -7,6 +7,7 @@ Pure Python (no Streamlit), so the round trip through the query string is tested
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 
 from mnist_np import ACTIVATIONS, INITS, OPTIMIZERS, OUTPUT_LOSSES, PRESETS
@@ -127,13 +128,24 @@ def to_query(settings: Settings) -> dict[str, str]:
     return out
 
 
+BRIEF = 40  # characters of a user's text repeated in a message
+
+
+def brief(text: str, limit: int = BRIEF) -> str:
+    """``text`` quoted for a message, cut short when long (a URL can hold kilobytes)."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"
+
+
 def _int(text: str, low: int, high: int, what: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise ValueError(f"{what} must be a whole number, got {text!r}") from None
+        raise ValueError(f"{what} must be a whole number, got {brief(text)}") from None
     if not low <= value <= high:
-        raise ValueError(f"{what} must be between {low} and {high}, got {value}")
+        raise ValueError(f"{what} must be between {low} and {high}, got "
+                         f"{value if len(text) <= BRIEF else brief(text)}")
     return value
 
 
@@ -141,15 +153,16 @@ def _float(text: str, low: float, high: float, what: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"{what} must be a number, got {text!r}") from None
+        raise ValueError(f"{what} must be a number, got {brief(text)}") from None
     if not (math.isfinite(value) and low <= value <= high):
-        raise ValueError(f"{what} must be between {low:g} and {high:g}, got {text}")
+        raise ValueError(f"{what} must be between {low:g} and {high:g}, got "
+                         f"{text if len(text) <= BRIEF else brief(text)}")
     return value
 
 
 def _choice(text: str, options, what: str) -> str:
     if text not in options:
-        raise ValueError(f"{what} {text!r} is unknown; choose from {', '.join(options)}")
+        raise ValueError(f"{what} {brief(text)} is unknown; choose from {', '.join(options)}")
     return text
 
 
@@ -192,31 +205,39 @@ def parse_field(name: str, text: str):
     raise KeyError(name)
 
 
-def from_query(params: dict[str, str]) -> tuple[Settings, list[str]]:
+def from_query(params: Mapping[str, str | list[str]]) -> tuple[Settings, list[str]]:
     """Settings from query parameters, plus a warning per parameter that was ignored.
 
-    ``preset`` is applied first; every other known parameter overrides it. Unknown
-    names and invalid values are ignored, each with a one-line warning.
+    A parameter given more than once (a list of values) takes its last value, with a
+    warning. ``preset`` is applied first; every other known parameter overrides it.
+    Unknown names and invalid values are ignored, each with a one-line warning.
     """
     warnings: list[str] = []
+    last = {}
+    for key, value in params.items():
+        values = [value] if isinstance(value, str) else list(value)
+        last[key] = str(values[-1])
+        if len(values) > 1:
+            warnings.append(f"{brief(key)} was given {len(values)} times; the last one, "
+                            f"{brief(last[key])}, is used")
     settings = Settings()
-    preset = params.get("preset")
+    preset = last.get("preset")
     if preset is not None:
         if preset in PRESETS:
             settings = from_preset(preset)
         else:
-            warnings.append(f"ignored preset={preset!r}: choose from {', '.join(PRESETS)}")
+            warnings.append(f"ignored preset={brief(preset)}: choose from {', '.join(PRESETS)}")
     changes = {}
-    for key, text in params.items():
+    for key, text in last.items():
         if key == "preset":
             continue
         if key not in _FIELD_OF_PARAM:
-            warnings.append(f"ignored unknown URL parameter {key!r}")
+            warnings.append(f"ignored unknown URL parameter {brief(key)}")
             continue
         try:
-            changes[_FIELD_OF_PARAM[key]] = parse_field(_FIELD_OF_PARAM[key], str(text))
+            changes[_FIELD_OF_PARAM[key]] = parse_field(_FIELD_OF_PARAM[key], text)
         except ValueError as e:
-            warnings.append(f"ignored {key}={text!r}: {e}")
+            warnings.append(f"ignored {key}={brief(text)}: {e}")
     return replace(settings, **changes), warnings
 
 

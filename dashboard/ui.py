@@ -102,11 +102,16 @@ def _session_alive_check() -> Callable[[], bool]:
     return lambda: not Runtime.exists() or bool(Runtime.instance().is_active_session(session_id))
 
 
+def _query_lists() -> dict[str, list[str]]:
+    """The URL's parameters, each with every value it was given (``?lr=1&lr=2``)."""
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
 def get_session() -> TrainingSession:
     """This user's training session, created on the first run from the URL's settings."""
     if "session" not in st.session_state:
         data = get_data()
-        settings, warnings = cfg.from_query(st.query_params.to_dict())
+        settings, warnings = cfg.from_query(_query_lists())
         st.session_state.query_warnings = warnings
         st.session_state.session = TrainingSession(data, settings, _session_alive_check())
         _settings_to_widgets(settings)
@@ -207,7 +212,7 @@ def sidebar() -> TrainingSession:
     # user had set 0 hidden layers, 1 epoch, ... (that silently rebuilt the network).
     _settings_to_widgets(session.settings)
     query = cfg.to_query(session.settings)
-    if st.query_params.to_dict() != query:
+    if _query_lists() != {key: [value] for key, value in query.items()}:
         st.query_params.from_dict(query)
     st.session_state.cfg_preset = cfg.matching_preset(session.settings) or CUSTOM
 

@@ -135,6 +135,21 @@ def test_invalid_url_values_warn_and_do_not_crash(app):
     assert at.session_state["session"].settings == Settings()
 
 
+def test_repeated_and_very_long_url_values_warn_briefly():
+    settings, warnings = cfg.from_query({"lr": ["0.1", "0.05"], "hidden": "1" * 5000,
+                                         "x" * 3000: "1", "act": "banana" * 500})
+    assert settings == Settings(lr=0.05)
+    assert warnings[0] == "'lr' was given 2 times; the last one, '0.05', is used"
+    assert len(warnings) == 4 and all(len(w) < 250 for w in warnings)  # not 5,000
+    assert "(5,000 characters)" in warnings[1] and "(3,000 characters)" in " ".join(warnings)
+
+
+def test_a_repeated_url_parameter_warns_and_the_last_value_is_used(app):
+    at = app({"lr": ["0.1", "0.05"]}).run()
+    assert not at.exception and at.session_state["session"].settings.lr == 0.05
+    assert any("'lr' was given 2 times" in w.value for w in at.warning)
+
+
 # -- settings, without Streamlit ------------------------------------------------------
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_presets_round_trip_through_the_query_string(name):
