@@ -20,6 +20,8 @@ if st.session_state.pop("gradients_autoplay", False):
     # changed any setting; if it did not (the preset was loaded already), start afresh here.
     if session.trainer.step_count:
         session.reset()
+        st.session_state.notice = ("The preset starts again from fresh random weights (the "
+                                   "previous run is kept on the Experiments page).")
     session.play()
     st.rerun()  # redraw the sidebar with the Pause button
 page_header("Gradients", session)
