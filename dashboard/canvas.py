@@ -1,7 +1,8 @@
 """A drawing canvas: a small custom component (Streamlit's components v2, inline HTML
 and JavaScript, no build step) that hands the drawing back to Python as a grey image.
 
-The canvas has 140×140 pixels shown at 280×280 CSS pixels, white strokes on black. After
+The canvas has 140×140 pixels shown at 280×280 CSS pixels (less in a narrow column),
+white strokes on black. After
 each stroke (mouse or touch) the JavaScript sends its red channel as base64 bytes in the
 component's state ``image``: ``{"w", "h", "b64"}``; "Clear" sets it to ``None``.
 Streamlit rebuilds the component's HTML on every rerun, so the drawing goes back to the
@@ -33,9 +34,9 @@ _HTML = f"""
 
 _CSS = """
 .pad { display: flex; flex-direction: column; gap: 0.5rem; }
-canvas { width: 280px; height: 280px; background: black; border-radius: 0.5rem;
-         touch-action: none; cursor: crosshair; }
-.row { display: flex; gap: 0.75rem; align-items: center; }
+canvas { width: 280px; max-width: 100%; aspect-ratio: 1; height: auto; background: black;
+         border-radius: 0.5rem; touch-action: none; cursor: crosshair; }
+.row { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: center; }
 button { font: inherit; padding: 0.25rem 0.9rem; border-radius: 0.5rem; cursor: pointer;
          border: 1px solid var(--st-border-color, #ccc); background: transparent;
          color: var(--st-text-color, inherit); }
@@ -69,13 +70,17 @@ export default function (component) {
     return [(e.clientX - r.left) * cv.width / r.width, (e.clientY - r.top) * cv.height / r.height];
   };
   const line = (a, b) => { ctx.beginPath(); ctx.moveTo(...a); ctx.lineTo(...b); ctx.stroke(); };
+  const dot = (p) => {  // a click alone: a zero-length line draws nothing
+    ctx.beginPath(); ctx.arc(...p, STROKE / 2, 0, 2 * Math.PI); ctx.fillStyle = "white";
+    ctx.fill();
+  };
   const send = () => {
     const rgba = ctx.getImageData(0, 0, cv.width, cv.height).data;
     let bytes = "";
     for (let i = 0; i < rgba.length; i += 4) bytes += String.fromCharCode(rgba[i]);
     setStateValue("image", { w: cv.width, h: cv.height, b64: btoa(bytes) });
   };
-  cv.onpointerdown = (e) => { cv.setPointerCapture(e.pointerId); last = at(e); line(last, last); };
+  cv.onpointerdown = (e) => { cv.setPointerCapture(e.pointerId); last = at(e); dot(last); };
   cv.onpointermove = (e) => { if (last) { const p = at(e); line(last, p); last = p; } };
   cv.onpointerup = cv.onpointercancel = () => { if (last) { last = null; send(); } };
   parentElement.querySelector("#clear").onclick = () => { blank(); setStateValue("image", null); };

@@ -218,6 +218,18 @@ def test_upload_download_and_draw_digits_with_the_mouse(server, browser, trained
             page.get_by_role("button", name="Clear").click()
             page.get_by_text("Draw a digit on the black square").wait_for(timeout=30_000)
 
+        page.set_viewport_size({"width": 800, "height": 900})  # a narrow window
+        _wait_until_idle(page)
+        _draw(page, [[(0.5, 0.5)]])  # a single click leaves a dot of ink
+        assert _reading(page).startswith("The network reads: ")
+        canvas = page.locator("canvas#ink").bounding_box()
+        chart = page.locator(".st-key-draw_output").bounding_box()
+        assert canvas["width"] < 280 and canvas["width"] == canvas["height"]
+        assert canvas["x"] + canvas["width"] <= chart["x"]  # shrunk to its column, no overlap
+        page.get_by_role("button", name="Clear").click()
+        page.get_by_text("Draw a digit on the black square").wait_for(timeout=30_000)
+        page.set_viewport_size({"width": 1400, "height": 1100})
+
         _draw(page, STROKES["7"])  # now train on: the outputs move while the network learns
         first = _outputs(page)
         page.locator("button", has_text="Play").first.click()
