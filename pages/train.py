@@ -6,6 +6,8 @@ from dashboard.figures import accuracy_figure, loss_figure
 from dashboard.session import FINISHED, READY
 from dashboard.ui import live_fragment, page_header, page_session
 
+METRIC_WIDTH = 150  # px: room for "100.00%" and "123,456"
+
 session = page_session()
 page_header("Train", session)
 st.caption(f"**Network:** {session.settings.describe()} · "
@@ -19,16 +21,18 @@ def curves(session):
         epochs = list(t.epochs)
         epoch, step, speed = t.epochs_done, t.step_count, t.samples_per_second
         state = session.state
-    cols = st.columns(5)
-    cols[0].metric("Epoch", f"{epoch:.2f}")
-    cols[1].metric("Step", f"{step:,}")
-    cols[2].metric("Samples / s", f"{speed:,.0f}")
-    cols[3].metric("Validation accuracy", f"{epochs[-1].val_accuracy:.2%}" if epochs else "–")
+    # a row that wraps in a narrow window instead of cutting the numbers to "98.…"
+    row = st.container(horizontal=True, horizontal_alignment="distribute", gap="medium")
+    row.metric("Epoch", f"{epoch:.2f}", width=METRIC_WIDTH)
+    row.metric("Step", f"{step:,}", width=METRIC_WIDTH)
+    row.metric("Samples / s", f"{speed:,.0f}", width=METRIC_WIDTH)
+    row.metric("Validation accuracy", f"{epochs[-1].val_accuracy:.2%}" if epochs else "–",
+               width=METRIC_WIDTH)
     if state == FINISHED:
         _, test_acc = session.test_metrics()
-        cols[4].metric("Test accuracy", f"{test_acc:.2%}")
+        row.metric("Test accuracy", f"{test_acc:.2%}", width=METRIC_WIDTH)
     else:
-        cols[4].metric("Test accuracy", "at the end")
+        row.metric("Test accuracy", "at the end", width=METRIC_WIDTH)
     if state == READY:
         st.info("Press ▶ Play in the sidebar to train, or Step for one mini-batch.")
     left, right = st.columns(2)
