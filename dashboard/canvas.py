@@ -2,9 +2,9 @@
 and JavaScript, no build step) that hands the drawing back to Python as a grey image.
 
 The canvas has 140×140 pixels shown at 280×280 CSS pixels (less in a narrow column),
-white strokes on black. After
-each stroke (mouse or touch) the JavaScript sends its red channel as base64 bytes in the
-component's state ``image``: ``{"w", "h", "b64"}``; "Clear" sets it to ``None``.
+white strokes on black. After each stroke (mouse or touch) the JavaScript sends its red
+channel as base64 bytes in the component's state ``image``: ``{"w", "h", "b64"}``;
+"Clear" sets it to ``None``.
 Streamlit rebuilds the component's HTML on every rerun, so the drawing goes back to the
 JavaScript as ``data`` and is painted again.
 """

@@ -84,7 +84,7 @@ def loss_figure(steps: Sequence[float], losses: Sequence[float],
         fig.add_scatter(x=x, y=[e.val_loss for e in epochs], name="validation loss",
                         mode="lines+markers", line=dict(color=VAL, width=2))
     fig = _layout(fig, "Loss", "step (mini-batches)", "loss")
-    return log_y_axis(fig, losses) if log_y else fig
+    return log_y_axis(fig, [y for trace in fig.data for y in trace.y]) if log_y else fig
 
 
 def accuracy_figure(steps: Sequence[float], accuracies: Sequence[float],
