@@ -78,6 +78,7 @@ def _on_upload() -> None:
     session.load_network(net, settings, source=f"{upload.name} (uploaded)")
     state[LOADED_KEY] = (upload.name, weakref.ref(session.trainer))
     _settings_to_widgets(settings)
+    state.query_warnings = []  # about the URL the app was opened with: no longer current
     state.notice = (f"Loaded {upload.name}: {settings.describe()}. Every page now shows this "
                     "network; ▶ Play trains it further with the sidebar's settings.")
 

@@ -32,7 +32,9 @@ def curves(session):
         _, test_acc = session.test_metrics()
         row.metric("Test accuracy", f"{test_acc:.2%}", width=METRIC_WIDTH)
     else:
-        row.metric("Test accuracy", "at the end", width=METRIC_WIDTH)
+        row.metric("Test accuracy", "–", width=METRIC_WIDTH,
+                   help=f"Measured on the {len(session.data.X_test):,} test digits when "
+                        "training has finished.")
     if state == READY:
         st.info("Press ▶ Play in the sidebar to train, or Step for one mini-batch.")
     left, right = st.columns(2)

@@ -98,7 +98,8 @@ def upload(at, raw: bytes, name: str = "model.npz"):
 
 
 def test_uploading_a_network_replaces_it_everywhere_and_sets_the_sidebar(app):
-    at = app().run()
+    at = app({"colour": "red"}).run()
+    assert any("colour" in w.value for w in at.warning)
     at.button(key="step").click().run()
     session = at.session_state["session"]
     upload(at, NET.to_bytes(), "mine.npz")
@@ -110,6 +111,7 @@ def test_uploading_a_network_replaces_it_everywhere_and_sets_the_sidebar(app):
     assert [at.number_input(key=f"cfg_units_{i}").value for i in (0, 1)] == [32, 16]
     assert at.selectbox(key="cfg_activation").value == "tanh"
     assert any("Loaded mine.npz" in i.value for i in at.info)
+    assert not at.warning  # the URL's warning was about the network just replaced
     assert len(session.runs) == 1  # the run it replaced is in the experiments log
     for page in ("weights", "gradients", "mistakes", "backprop", "hidden_map", "robustness"):
         at.switch_page(f"pages/{page}.py").run()  # a loaded network is not a fresh one
