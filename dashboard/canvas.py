@@ -106,8 +106,13 @@ def decode_image(value) -> np.ndarray | None:
 
 
 def draw_canvas(key: str) -> np.ndarray | None:
-    """Show the canvas; return the current drawing ``(h, w)`` uint8, or None."""
-    saved = (st.session_state.get(key) or {}).get("image")
-    result = _canvas(key=key, data={"image": saved}, on_image_change=lambda: None,
-                     width="content")
+    """Show the canvas; return the current drawing ``(h, w)`` uint8, or None.
+
+    Streamlit forgets a component's state on a page that is not shown, so the drawing
+    is also kept under ``{key}_kept`` and put back when the page is opened again."""
+    kept = st.session_state.get(f"{key}_kept")
+    saved = st.session_state[key].get("image") if key in st.session_state else kept
+    result = _canvas(key=key, data={"image": saved}, default={"image": kept},
+                     on_image_change=lambda: None, width="content")
+    st.session_state[f"{key}_kept"] = result.image
     return decode_image(result.image)

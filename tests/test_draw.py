@@ -218,6 +218,14 @@ def test_upload_download_and_draw_digits_with_the_mouse(server, browser, trained
             page.get_by_role("button", name="Clear").click()
             page.get_by_text("Draw a digit on the black square").wait_for(timeout=30_000)
 
+        _draw(page, STROKES["7"])  # a drawing outlives a visit to another page
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Train").click()
+        page.get_by_text("Validation accuracy").wait_for(timeout=30_000)
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Draw a digit").click()
+        assert _reading(page).startswith("The network reads: 7 ")
+        page.get_by_role("button", name="Clear").click()
+        page.get_by_text("Draw a digit on the black square").wait_for(timeout=30_000)
+
         page.set_viewport_size({"width": 800, "height": 900})  # a narrow window
         _wait_until_idle(page)
         _draw(page, [[(0.5, 0.5)]])  # a single click leaves a dot of ink
