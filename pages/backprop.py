@@ -58,15 +58,16 @@ def _apply_update() -> None:
                                             after=after)
 
 
-pick, rand, rate, apply = st.columns([1, 1, 2, 1], vertical_alignment="bottom")
-pick.number_input(f"Test digit (0 to {len(y_test) - 1:,})", 0, len(y_test) - 1, step=1,
-                  key="backprop_index")
-rand.button("Random digit", key="backprop_random", on_click=_random_digit, width="stretch")
-rate.select_slider("Step size η for the update", sorted({*LR_GRID, session.settings.lr}),
-                   key="backprop_lr", format_func=lambda v: f"{v:g}")
-apply.button("Apply one update", key="backprop_apply", on_click=_apply_update, type="primary",
-             width="stretch", help="Pauses training, then moves every weight by -η times its "
-                                   "gradient for this digit alone")
+# one row that wraps in a narrow window (columns would cut the labels to "Rando…")
+controls = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
+controls.number_input(f"Test digit (0 to {len(y_test) - 1:,})", 0, len(y_test) - 1, step=1,
+                      key="backprop_index", width=170)
+controls.button("Random digit", key="backprop_random", on_click=_random_digit)
+controls.select_slider("Step size η for the update", sorted({*LR_GRID, session.settings.lr}),
+                       key="backprop_lr", format_func=lambda v: f"{v:g}", width=300)
+controls.button("Apply one update", key="backprop_apply", on_click=_apply_update,
+                type="primary", help="Pauses training, then moves every weight by -η times "
+                                     "its gradient for this digit alone")
 
 
 def draw(session):

@@ -33,18 +33,18 @@ def _load_preset(name: str) -> None:
     st.session_state.gradients_autoplay = True
 
 
-explain, buttons = st.columns([3, 1])
-explain.markdown(
+st.markdown(
     "Backpropagation multiplies the error signal by every layer's weights and by the "
     "activation's slope on its way back to the input. **Vanishing gradients**: with "
     "sigmoids, each slope is at most 0.25, so the gradient shrinks layer after layer and "
     "the first layers (W1) barely learn; their lines sit far below the last layer's. "
     "**Exploding gradients**: with large weights each layer multiplies the signal up, the "
     "lines shoot upward and the loss turns into NaN.")
-buttons.button("Show vanishing gradients", key="gradients_vanishing", width="stretch",
+buttons = st.container(horizontal=True)
+buttons.button("Show vanishing gradients", key="gradients_vanishing",
                on_click=_load_preset, args=("vanishing",),
                help="Loads the 'vanishing' preset (5 sigmoid layers) and starts training")
-buttons.button("Show exploding gradients", key="gradients_exploding", width="stretch",
+buttons.button("Show exploding gradients", key="gradients_exploding",
                on_click=_load_preset, args=("exploding",),
                help="Loads the 'exploding' preset (deep ReLU, U[-1, 1) weights) and "
                     "starts training")

@@ -46,16 +46,17 @@ def draw(session):
     n_hidden = len(net.layer_sizes) - 2
     data = session.data
 
-    left, middle, right = st.columns([2, 1, 3])
+    # one row that wraps in a narrow window (columns cut "2,000" to "2,0")
+    controls = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
     layers = list(range(1, n_hidden + 1))
-    layer = left.selectbox(
-        "Hidden layer", layers, key="map_layer",
+    layer = controls.selectbox(
+        "Hidden layer", layers, key="map_layer", width=240,
         format_func=lambda l: f"hidden layer {l} ({net.layer_sizes[l]} units)") if layers \
         else None
     sizes = sorted({min(n, len(data.X_test)) for n in SIZES})  # the offline sample has 1,000
-    size = middle.selectbox("Digits on the map", sizes, index=min(1, len(sizes) - 1),
-                            key="map_size", format_func=lambda n: f"{n:,}")
-    moment = right.select_slider(
+    size = controls.selectbox("Digits on the map", sizes, index=min(1, len(sizes) - 1),
+                              key="map_size", format_func=lambda n: f"{n:,}", width=140)
+    moment = controls.select_slider(
         "Network at", [*snapshots, NOW], value=NOW, key="map_at",
         help="Saved copies of the network from the start and the end of each epoch, "
              "or the network as it is now.")
