@@ -303,6 +303,7 @@ def live_fragment(session: TrainingSession, draw: Callable[[TrainingSession], No
         with np.errstate(all="ignore") if quiet else contextlib.nullcontext():
             draw(session)
         if was_running and not session.running:
+            st.session_state.app_rerun = True  # not the user's doing: keep any notice
             st.rerun()
 
     body.__qualname__ = f"live_{draw.__qualname__}"
@@ -331,6 +332,9 @@ def page_header(title: str, session: TrainingSession) -> None:
     for warning in st.session_state.get("query_warnings", []):
         st.warning(f"URL: {warning}")
     notice = st.session_state.pop("notice", None)
+    if notice is None and st.session_state.pop("app_rerun", False):
+        notice = st.session_state.get("last_notice")  # the run that ended redrew the page
+    st.session_state.last_notice = notice
     if notice:
         st.info(notice)
     if session.error:

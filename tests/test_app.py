@@ -87,6 +87,18 @@ def _restore_app():
     st.markdown(f"{state.cfg_units_1} {state.cfg_epochs} {state.cfg_lr} {state.cfg_n_hidden}")
 
 
+def test_a_notice_outlives_the_redraw_when_training_ends_but_not_the_next_click(app):
+    at = app().run()
+    at.session_state["notice"] = "Settings changed the network, so it was reset"
+    at.run()
+    assert "Settings changed the network, so it was reset" in [i.value for i in at.info]
+    at.session_state["app_rerun"] = True  # what the live fragment sets when a run ends
+    at.run()
+    assert "Settings changed the network, so it was reset" in [i.value for i in at.info]
+    at.button(key="step").click().run()  # the user's next action: the notice has been read
+    assert not any("so it was reset" in i.value for i in at.info)
+
+
 def test_dropped_widget_state_comes_back_from_the_session_settings():
     # A page switch can end a run before the sidebar is drawn, and Streamlit then drops
     # the sidebar widgets' state; their defaults (1 unit, 1 epoch) must not rebuild the
