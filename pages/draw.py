@@ -40,7 +40,7 @@ def prediction(session):
     digit = int(output.argmax())
     if session.state == READY and uploaded_from(session):
         st.caption(f"The network uploaded from {uploaded_from(session)}, as it was saved.")
-    elif session.state == READY:
+    elif session.untrained:
         st.warning("This network has not been trained yet, so its answer is a guess: press "
                    "▶ Play in the sidebar and watch the answer change as it learns.")
     st.markdown(f"### The network reads: **{digit}** "
