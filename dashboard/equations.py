@@ -26,9 +26,9 @@ def general(net: MLP) -> dict[str, str]:
     l2_loss = r" + \frac{\lambda}{2}\sum_l \lVert W_l \rVert^2" if net.l2 else ""
     l2_grad = r" + \lambda W_l" if net.l2 else ""
     eq = {
-        "output": rf"z_L = a_{{L-1}} W_L + b_L, \qquad {net.out.latex_output}",
-        "loss": net.out.latex_loss + l2_loss,
-        "delta_output": rf"\delta_L \equiv {D_LOSS % 'z_L'}: \qquad {net.out.latex_delta}",
+        "output": rf"z_L = a_{{L-1}} W_L + b_L, \qquad {net.output_loss.latex_output}",
+        "loss": net.output_loss.latex_loss + l2_loss,
+        "delta_output": rf"\delta_L \equiv {D_LOSS % 'z_L'}: \qquad {net.output_loss.latex_delta}",
         "gradients": rf"{D_LOSS % 'W_l'} = a_{{l-1}}^{{\top}} \delta_l{l2_grad}, \qquad "
                      rf"{D_LOSS % 'b_l'} = \textstyle\sum_{{i}} \delta_l^{{(i)}}",
         "update": rf"W_l \leftarrow W_l - \eta\,{D_LOSS % 'W_l'}, \qquad "
@@ -55,7 +55,7 @@ def forward_layer(net: MLP, l: int) -> str:
     if l < len(net.weights):
         activation = rf"a_{{{l}}} = {activation_symbol(net)}(z_{{{l}}})"
     else:
-        activation = net.out.latex_output.replace("_L", f"_{{{l}}}")
+        activation = net.output_loss.latex_output.replace("_L", f"_{{{l}}}")
     return rf"\begin{{gathered}} z_{{{l}}} = {shapes} \\ {activation} \end{{gathered}}"
 
 
@@ -63,7 +63,7 @@ def delta_layer(net: MLP, l: int) -> str:
     """How ``delta_l`` (1-based ``l``) is computed for one digit."""
     L = len(net.weights)
     if l == L:
-        return net.out.latex_delta.replace("_L", f"_{{{l}}}")
+        return net.output_loss.latex_delta.replace("_L", f"_{{{l}}}")
     f = activation_symbol(net)
     return (rf"\delta_{{{l}}} = \big(\underbrace{{\delta_{{{l + 1}}}}}_"
             rf"{{{_shape(1, net.layer_sizes[l + 1])}}}\,"

@@ -42,7 +42,7 @@ def settings_for_model(net: MLP, base: Settings) -> Settings:
     if any(units > cfg.MAX_UNITS for units in hidden):
         raise ModelFileError(f"the model's hidden layers {list(hidden)} exceed the dashboard's "
                              f"limit of {cfg.MAX_UNITS} units per layer")
-    output_loss = f"{net.output}+{net.loss_name}"
+    output_loss = f"{net.output_name}+{net.loss_name}"
     if output_loss not in cfg.OUTPUT_LOSS_NAMES:
         raise ModelFileError(f"the model's output and loss {output_loss!r} are not offered here")
     if net.l2 > cfg.MAX_L2:

@@ -61,7 +61,7 @@ def run_record(number: int, trainer: Trainer, settings: Settings, data_source: s
                status: str, test_accuracy: float, origin: str = "training") -> RunRecord:
     """What the experiments table keeps of a trainer's run."""
     t = trainer
-    last = t.epochs[-1] if t.epochs else None
+    last = t.epoch_records[-1] if t.epoch_records else None
     h = t.history
     return RunRecord(
         number=number, settings=settings, data_source=data_source, status=status,
@@ -73,11 +73,11 @@ def run_record(number: int, trainer: Trainer, settings: Settings, data_source: s
         val_accuracy=last.val_accuracy if last else float("nan"),
         test_accuracy=test_accuracy,
         epoch_curves={
-            "epoch": [e.epoch for e in t.epochs],
-            "train_loss": [e.train_loss for e in t.epochs],
-            "val_loss": [e.val_loss for e in t.epochs],
-            "train_accuracy": [e.train_accuracy for e in t.epochs],
-            "val_accuracy": [e.val_accuracy for e in t.epochs],
+            "epoch": [e.epoch for e in t.epoch_records],
+            "train_loss": [e.train_loss for e in t.epoch_records],
+            "val_loss": [e.val_loss for e in t.epoch_records],
+            "train_accuracy": [e.train_accuracy for e in t.epoch_records],
+            "val_accuracy": [e.val_accuracy for e in t.epoch_records],
         },
         loss_curve=(list(np.asarray(h.columns["step"], float)),
                     list(np.asarray(h.columns["loss"], float))),

@@ -278,7 +278,7 @@ def _status(session: TrainingSession) -> None:
             where = f"step {step:,} of {t.config.steps:,}"
         else:
             epochs = t.config.epochs
-            where = f"epoch {min(t.epoch + 1, epochs)} of {epochs} · step {step:,}"
+            where = f"epoch {min(t.completed_epochs + 1, epochs)} of {epochs} · step {step:,}"
     label = STATE_LABELS[state]
     if state == READY and session.network_source:
         label = f"⏹ ready · {session.network_source}"

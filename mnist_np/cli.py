@@ -215,8 +215,8 @@ def train_command(args: argparse.Namespace) -> int:
     summary = {
         "test_accuracy": test_accuracy,
         "test_loss": test_loss,
-        "val_accuracy": trainer.epochs[-1].val_accuracy if trainer.epochs else None,
-        "final_loss": trainer.epochs[-1].train_loss if trainer.epochs else last,
+        "val_accuracy": trainer.epoch_records[-1].val_accuracy if trainer.epoch_records else None,
+        "final_loss": trainer.epoch_records[-1].train_loss if trainer.epoch_records else last,
         "train_seconds": round(trainer.train_seconds, 3),
         "samples_per_second": round(trainer.samples_per_second, 1),
         "epochs": round(trainer.epochs_done, 3),

@@ -132,10 +132,11 @@ class MLP:
                  seed: int = 0, dtype: str = "float32"):
         self.layer_sizes = check_config(layer_sizes, activation, output, loss, init, l2, dtype,
                                         seed)
-        self.activation, self.output, self.loss_name, self.init = activation, output, loss, init
+        self.activation, self.output_name, self.loss_name = activation, output, loss
+        self.init = init
         self.l2, self.seed, self.dtype = float(l2), int(seed), np.dtype(dtype)
         self.act = ACTIVATIONS[activation]
-        self.out = OUTPUT_LOSSES[(output, loss)]
+        self.output_loss = OUTPUT_LOSSES[(output, loss)]
         rng = np.random.default_rng(self.seed)
         self.weights: list[np.ndarray] = []
         self.biases: list[np.ndarray] = []
@@ -150,7 +151,7 @@ class MLP:
         """Everything needed to rebuild this network (weights aside), JSON-ready."""
         return {
             "layer_sizes": self.layer_sizes, "activation": self.activation,
-            "output": self.output, "loss": self.loss_name, "init": self.init,
+            "output": self.output_name, "loss": self.loss_name, "init": self.init,
             "l2": self.l2, "seed": self.seed, "dtype": self.dtype.name,
         }
 
@@ -160,7 +161,7 @@ class MLP:
 
     def __repr__(self) -> str:
         sizes = "-".join(map(str, self.layer_sizes))
-        return f"MLP({sizes}, {self.activation}, {self.output}+{self.loss_name})"
+        return f"MLP({sizes}, {self.activation}, {self.output_name}+{self.loss_name})"
 
     def copy(self) -> MLP:
         """An independent copy (same config, copied arrays)."""
@@ -205,9 +206,9 @@ class MLP:
             else:
                 out = None if buffers is None else buffers.activations[-1]
                 if Y is None:
-                    a = self.out.activate(z, out=out)
+                    a = self.output_loss.activate(z, out=out)
                 else:
-                    a, loss = self.out.activate_loss(z, Y, out=out)
+                    a, loss = self.output_loss.activate_loss(z, Y, out=out)
             activations.append(a)
         return Forward(activations, z, zs), loss
 
@@ -234,7 +235,7 @@ class MLP:
 
     def data_loss(self, fwd: Forward, Y: np.ndarray) -> float:
         """The loss of a forward pass against one-hot targets ``Y: (n, n_L)``, no L2 term."""
-        return self.out.loss(fwd.logits, fwd.output, Y)
+        return self.output_loss.loss(fwd.logits, fwd.output, Y)
 
     def loss(self, X, Y) -> float:
         """Mean loss over the batch plus the L2 term; ``Y`` one-hot ``(n, n_L)``."""
@@ -255,9 +256,9 @@ class MLP:
         n = len(acts[0])
         Y = np.asarray(Y, self.dtype)
         if buffers is None:
-            delta = self.out.delta(fwd.output, Y)
+            delta = self.output_loss.delta(fwd.output, Y)
         else:
-            delta = self.out.delta(fwd.output, Y, out=buffers.deltas[-1])
+            delta = self.output_loss.delta(fwd.output, Y, out=buffers.deltas[-1])
         delta *= scale / n  # the loss is a mean over the batch (a float: delta's dtype stays)
         L = len(self.weights)
         dWs: list = [None] * L

@@ -200,11 +200,11 @@ class Trainer:
         self._epoch_loss = self._epoch_correct = 0.0
         self._epoch_seen = 0
         self.step_count = 0
-        self.epoch = 0
+        self.completed_epochs = 0
         self.samples_seen = 0
         self.train_seconds = 0.0
         self.history = History(max_history)
-        self.epochs: list[EpochRecord] = []
+        self.epoch_records: list[EpochRecord] = []
         self.max_snapshots = max_snapshots
         self.snapshots: list[Snapshot] = []
         self._snapshot()
@@ -238,12 +238,12 @@ class Trainer:
             return True
         if self.config.steps is not None:
             return self.step_count >= self.config.steps
-        return self.epoch >= self.config.epochs
+        return self.completed_epochs >= self.config.epochs
 
     @property
     def epochs_done(self) -> float:
         """Passes over the training split so far, counting the current one's fraction."""
-        return self.epoch + self._pos / max(1, self.n_train)
+        return self.completed_epochs + self._pos / max(1, self.n_train)
 
     @property
     def progress(self) -> float:
@@ -337,7 +337,7 @@ class Trainer:
         self._epoch_loss += loss * n
         self._epoch_correct += correct
         self._epoch_seen += n
-        record = StepRecord(self.step_count, self.epoch, loss, correct / n,
+        record = StepRecord(self.step_count, self.completed_epochs, loss, correct / n,
                             grad_norms, update_ratios, saturation)
         self.history.add(record)
         if self._pos >= self.n_train:
@@ -358,10 +358,10 @@ class Trainer:
                 return
 
     def _end_epoch(self) -> None:
-        self.epoch += 1
+        self.completed_epochs += 1
         val_loss, val_acc = self.evaluate(self.X_val, self.y_val)
-        self.epochs.append(EpochRecord(
-            self.epoch, self.step_count,
+        self.epoch_records.append(EpochRecord(
+            self.completed_epochs, self.step_count,
             self._epoch_loss / self._epoch_seen, self._epoch_correct / self._epoch_seen,
             val_loss, val_acc, self.train_seconds))
         self._epoch_loss = self._epoch_correct = 0.0
@@ -371,7 +371,8 @@ class Trainer:
         self._snapshot()
 
     def _snapshot(self) -> None:
-        snap = Snapshot(self.step_count, self.epoch, [W.copy() for W in self.net.weights],
+        snap = Snapshot(self.step_count, self.completed_epochs,
+                        [W.copy() for W in self.net.weights],
                         [b.copy() for b in self.net.biases])
         self.snapshots.append(snap)
         if len(self.snapshots) > self.max_snapshots:

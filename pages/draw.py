@@ -45,9 +45,10 @@ def prediction(session):
                    "▶ Play in the sidebar and watch the answer change as it learns.")
     st.markdown(f"### The network reads: **{digit}** "
                 f"<small>({output[digit]:.0%})</small>", unsafe_allow_html=True)
-    is_softmax = net.output == "softmax"
+    is_softmax = net.output_name == "softmax"
     st.plotly_chart(output_figure(output, "Probability of each digit (softmax)" if is_softmax
-                                  else f"Output of each unit ({net.output})"), key="draw_output")
+                                  else f"Output of each unit ({net.output_name})"),
+                    key="draw_output")
     st.caption("The last layer's outputs, one per digit; the highest is the answer."
                + ("" if is_softmax else " With this output layer they need not sum to 1."))
     hidden = [a[0] for a in fwd.activations[1:-1]]

@@ -18,7 +18,7 @@ def curves(session):
     with session.reading() as t:
         h = t.history
         steps, losses, accs = h.array("step"), h.array("loss"), h.array("accuracy")
-        epochs = list(t.epochs)
+        epochs = list(t.epoch_records)
         epoch, step, speed = t.epochs_done, t.step_count, t.samples_per_second
         state = session.state
     # a row that wraps in a narrow window instead of cutting the numbers to "98.…"

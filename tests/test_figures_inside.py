@@ -217,8 +217,8 @@ def test_equations_are_written_for_the_networks_activation_and_loss(activation, 
     assert list(eq) == ["forward", "output", "loss", "delta_output", "gradients",
                         "delta_hidden", "update"]
     assert net.act.latex in eq["forward"] and net.act.latex_grad in eq["delta_hidden"]
-    assert net.out.latex_output in eq["output"] and eq["loss"] == net.out.latex_loss
-    assert net.out.latex_delta in eq["delta_output"]
+    assert net.output_loss.latex_output in eq["output"] and eq["loss"] == net.output_loss.latex_loss
+    assert net.output_loss.latex_delta in eq["delta_output"]
     assert r"a_{l-1}^{\top} \delta_l" in eq["gradients"]
     symbol = equations.activation_symbol(net)
     assert rf"{symbol}'(z_{{l-1}})" in eq["delta_hidden"]

@@ -81,8 +81,8 @@ def test_epochs_validation_split_and_snapshots(sample):
     t = _trainer(sample, epochs=2, train_limit=640, val_size=200, batch_size=64)
     list(t.run())
     assert t.n_train == 640 and len(t.X_val) == 200
-    assert t.step_count == 20 and [e.epoch for e in t.epochs] == [1, 2]
-    assert all(0 <= e.val_accuracy <= 1 and np.isfinite(e.train_loss) for e in t.epochs)
+    assert t.step_count == 20 and [e.epoch for e in t.epoch_records] == [1, 2]
+    assert all(0 <= e.val_accuracy <= 1 and np.isfinite(e.train_loss) for e in t.epoch_records)
     assert [s.epoch for s in t.snapshots] == [0, 1, 2]
     assert not np.array_equal(t.snapshots[0].weights[0], t.snapshots[-1].weights[0])
     train, val = split_indices(5000, 500, None, seed=3)
