@@ -17,8 +17,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from mnist_np.bench import run_preset, set_threads
+from mnist_np.bench import run_preset
 from mnist_np.data import load_mnist
+from mnist_np.threads import set_threads
 
 
 def main() -> None:

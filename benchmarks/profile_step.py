@@ -73,11 +73,10 @@ def main() -> None:
                         help="also time the step's matrix products alone (and PyTorch's)")
     args = parser.parse_args()
 
-    from threadpoolctl import threadpool_limits
-
     from mnist_np.data import load_mnist
+    from mnist_np.threads import set_threads
 
-    threadpool_limits(args.threads, user_api="blas")
+    set_threads(args.threads)
     data = load_mnist(args.data_dir)
     net = MLP([784, *args.hidden, 10], seed=0)
     trainer = Trainer(net, data.X_train, data.y_train,
@@ -125,7 +124,7 @@ def matmul_floor(trainer: Trainer, n: int, threads: int, clock, step_total: floa
     error sent back, not for the first layer). The same products in PyTorch, and its
     whole training step, when it is installed. ``step_total``: the profiled engine step
     in microseconds."""
-    from mnist_np.bench import TorchLoop, import_torch, set_threads
+    from mnist_np.bench import TorchLoop, import_torch
 
     rng = np.random.default_rng(0)
     sizes, dt = trainer.net.layer_sizes, trainer.net.dtype
@@ -141,7 +140,7 @@ def matmul_floor(trainer: Trainer, n: int, threads: int, clock, step_total: floa
                              delta, W.T))
     torch = import_torch()
     if torch is not None:
-        set_threads(threads, torch)
+        torch.set_num_threads(threads)  # numpy's BLAS threads were set in main()
     print("\nthe same step's matrix products alone, median microseconds:")
     numpy_total = torch_total = 0.0
     for name, A, B in products:

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .network import MLP
+from .threads import blas_threads, set_threads
 from .training import TrainConfig, Trainer
 
 LR = 0.1
@@ -49,34 +50,6 @@ def import_torch():
     except ImportError:
         return None
     return torch
-
-
-# -- threads -------------------------------------------------------------------------
-def blas_threads() -> int | None:
-    """numpy's BLAS thread count, or None when threadpoolctl cannot tell."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return None
-    counts = [i["num_threads"] for i in threadpool_info()
-              if i.get("user_api") == "blas" and "numpy" in i.get("filepath", "")]
-    return counts[0] if counts else None
-
-
-def set_threads(n: int, torch=None) -> bool:
-    """Use ``n`` threads in numpy's BLAS (through threadpoolctl) and in PyTorch.
-
-    Returns False when numpy's BLAS cannot be changed at runtime (threadpoolctl is not
-    installed); then only ``OPENBLAS_NUM_THREADS``, set before starting Python, works.
-    """
-    if torch is not None:
-        torch.set_num_threads(n)
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return False
-    threadpool_limits(limits=n, user_api="blas")
-    return True
 
 
 # -- the two training loops ----------------------------------------------------------
@@ -318,7 +291,9 @@ def bench_command(args: argparse.Namespace) -> int:
     results = []
     is_goal_network = len(sizes) == 3 and sizes[1] == 128
     for n_threads in threads:
-        if not set_threads(n_threads, torch):
+        if torch is not None:
+            torch.set_num_threads(n_threads)
+        if not set_threads(n_threads):
             say(f"note: threadpoolctl is not installed, so numpy's BLAS threads stay at "
                 f"their start-up setting (OPENBLAS_NUM_THREADS); asked for {n_threads}")
         for batch_size in args.batch_sizes:
@@ -345,7 +320,9 @@ def bench_command(args: argparse.Namespace) -> int:
     if getattr(args, "preset", None):
         summary["preset"] = []
         for n_threads in threads:
-            set_threads(n_threads, torch)
+            if torch is not None:
+                torch.set_num_threads(n_threads)
+            set_threads(n_threads)
             preset = run_preset(args.preset, X, y, data.X_test, data.y_test)
             preset["threads"] = n_threads
             summary["preset"].append(preset)

@@ -20,6 +20,7 @@ from .losses import OUTPUT_LOSSES
 from .network import MLP, ConfigError
 from .optimizers import OPTIMIZERS
 from .presets import PRESETS
+from .threads import set_threads
 from .training import SCHEDULES, TrainConfig, Trainer
 
 N_INPUTS, N_CLASSES = 784, 10
@@ -194,8 +195,6 @@ def train_command(args: argparse.Namespace) -> int:
               f"{net_config['layer_sizes']}", file=sys.stderr)
         return 2
     data = _load_data(args.data_dir, args.quiet)
-    from .bench import set_threads
-
     set_threads(args.threads)
     trainer = Trainer(net, data.X_train, data.y_train, config)
     bar = None if args.quiet else ProgressBar()
