@@ -12,7 +12,8 @@ Statements are timed as written in ``training.py``; calls into ``network.py`` sh
 one line (``net.forward_loss(...)``, ``net.backward(...)``). ``--matmul`` adds the time
 of the step's matrix products alone, measured apart, as the floor to compare with; with
 PyTorch installed it also times the same products in PyTorch and PyTorch's whole step
-(``mnist_np.bench``'s loop), and prints what a step may cost to be 1.5x or 2x faster.
+(``benchmarks/torch_compare.py``'s loop), and prints what a step may cost to be 1.5x or
+2x faster.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def matmul_floor(trainer: Trainer, n: int, threads: int, clock, step_total: floa
     error sent back, not for the first layer). The same products in PyTorch, and its
     whole training step, when it is installed. ``step_total``: the profiled engine step
     in microseconds."""
-    from mnist_np.bench import TorchLoop, import_torch
+    from benchmarks.torch_compare import TorchLoop, import_torch
 
     rng = np.random.default_rng(0)
     sizes, dt = trainer.net.layer_sizes, trainer.net.dtype

@@ -1,8 +1,8 @@
 """BLAS threads: 1 against 2, with the other core idle and with it busy.
 
-Runs ``python -m mnist_np bench --json`` (engine and PyTorch, 1 and 2 threads) once as
-the machine is, then again while a busy loop (a child process started here, stopped by
-its pid) keeps one core occupied: the situation of the Streamlit app, whose server and
+Runs ``python benchmarks/torch_compare.py --json`` (engine and PyTorch, 1 and 2 threads)
+once as the machine is, then again while a busy loop (a child process started here,
+stopped by its pid) keeps one core occupied: the situation of the Streamlit app, whose server and
 browser share the machine with training. Prints one table of samples per second.
 
     python benchmarks/threads.py --data-dir /path/to/mnist [--steps 1000 --repeats 5]
@@ -22,7 +22,7 @@ HOG = "import time\nend = time.time() + 3600\nwhile time.time() < end:\n    pass
 
 
 def run_bench(args, label: str) -> dict:
-    cmd = [sys.executable, "-m", "mnist_np", "bench", "--json", "--threads", "1", "2",
+    cmd = [sys.executable, "benchmarks/torch_compare.py", "--json", "--threads", "1", "2",
            "--steps", str(args.steps), "--repeats", str(args.repeats),
            "--batch-sizes", ",".join(map(str, args.batch_sizes))]
     if args.data_dir:

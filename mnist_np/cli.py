@@ -14,7 +14,19 @@ import math
 import sys
 import time
 
+import numpy as np
+
 from .activations import ACTIVATIONS
+from .bench import (
+    LR,
+    EngineLoop,
+    benchmark,
+    default_threads,
+    describe_machine,
+    end_load_line,
+    run_presets,
+)
+from .data import MNIST, N_CLASSES, N_INPUTS, DataError, load_mnist, text_progress
 from .init import INITS
 from .losses import OUTPUT_LOSSES
 from .network import MLP, ConfigError
@@ -23,10 +35,8 @@ from .presets import PRESETS
 from .threads import set_threads
 from .training import SCHEDULES, TrainConfig, Trainer
 
-N_INPUTS, N_CLASSES = 784, 10
 
-
-class _Parser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (and exit code 2) instead of a block."""
 
     def error(self, message: str):
@@ -75,8 +85,8 @@ def _hidden(text: str) -> list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m mnist_np", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = OneLineParser(prog="python -m mnist_np", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     train = sub.add_parser("train", help="train a network on MNIST and report test accuracy")
     train.add_argument("--preset", choices=sorted(PRESETS), default="default")
@@ -103,27 +113,26 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--threads", type=_positive_int, default=1,
                        help="BLAS threads (default 1: see BENCHMARKS.md)")
 
-    bench = sub.add_parser("bench", help="samples/second of the engine (and PyTorch, if present)")
-    bench.add_argument("--hidden", type=_hidden, default=[128])
-    bench.add_argument("--batch-sizes", type=_hidden, default=[128, 32])
-    bench.add_argument("--steps", type=_positive_int, default=1500)
-    bench.add_argument("--repeats", type=_positive_int, default=3)
-    bench.add_argument("--threads", type=_positive_int, nargs="+", default=None, metavar="N",
-                       help="BLAS/PyTorch thread counts to measure, e.g. 1 2 "
-                            "(default: 1 and all cores)")
-    bench.add_argument("--data-dir", metavar="DIR")
-    bench.add_argument("--preset", choices=sorted(PRESETS),
-                       help="also train this preset end to end: train seconds, test accuracy")
-    bench.add_argument("--no-torch", action="store_true", help="engine only, even with PyTorch")
-    bench.add_argument("--torch-gather", choices=["index_select", "index"], nargs="+",
-                       default=["index_select"],
-                       help="how PyTorch takes a batch: X.index_select(0, idx) (fastest), "
-                            "X[idx], or both, timed side by side")
-    bench.add_argument("--json", action="store_true", help="end stdout with a JSON summary")
+    bench = sub.add_parser("bench", help="samples/second of the engine's training loop")
+    add_bench_arguments(bench)
 
     data = sub.add_parser("data", help="load MNIST (downloading it if needed), say from where")
     data.add_argument("--data-dir", metavar="DIR")
     return parser
+
+
+def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``bench``, which ``benchmarks/torch_compare.py`` shares."""
+    parser.add_argument("--hidden", type=_hidden, default=[128])
+    parser.add_argument("--batch-sizes", type=_hidden, default=[128, 32])
+    parser.add_argument("--steps", type=_positive_int, default=1500)
+    parser.add_argument("--repeats", type=_positive_int, default=3)
+    parser.add_argument("--threads", type=_positive_int, nargs="+", default=None, metavar="N",
+                        help="thread counts to measure, e.g. 1 2 (default: 1 and all cores)")
+    parser.add_argument("--data-dir", metavar="DIR")
+    parser.add_argument("--preset", choices=sorted(PRESETS),
+                        help="also train this preset end to end: train seconds, test accuracy")
+    parser.add_argument("--json", action="store_true", help="end stdout with a JSON summary")
 
 
 def configs_from_args(args: argparse.Namespace) -> tuple[dict, dict]:
@@ -166,9 +175,9 @@ class ProgressBar:
         self.stream.flush()
 
 
-def _load_data(data_dir, quiet: bool):
-    from .data import DataError, load_mnist, text_progress
-
+def load_data(data_dir: str | None, quiet: bool) -> MNIST:
+    """MNIST as ``load_mnist`` finds it, saying on stderr which set it is; a problem is
+    one line on stderr and exit code 1."""
     try:
         data = load_mnist(data_dir, progress=None if quiet else text_progress)
     except DataError as e:
@@ -194,7 +203,7 @@ def train_command(args: argparse.Namespace) -> int:
         print(f"python -m mnist_np train: error: not enough memory for a network of layers "
               f"{net_config['layer_sizes']}", file=sys.stderr)
         return 2
-    data = _load_data(args.data_dir, args.quiet)
+    data = load_data(args.data_dir, args.quiet)
     set_threads(args.threads)
     trainer = Trainer(net, data.X_train, data.y_train, config)
     bar = None if args.quiet else ProgressBar()
@@ -248,9 +257,41 @@ def train_command(args: argparse.Namespace) -> int:
 
 
 def data_command(args: argparse.Namespace) -> int:
-    data = _load_data(args.data_dir, quiet=False)
+    data = load_data(args.data_dir, quiet=False)
     print(f"{data.source}: {len(data.X_train)} train, {len(data.X_test)} test, {data.origin}")
     return 0
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    say = _stderr if args.json else print
+    data = load_data(args.data_dir, quiet=True)
+    sizes = [N_INPUTS, *args.hidden, N_CLASSES]
+    thread_counts = args.threads or default_threads()
+    for line in describe_machine():
+        say(line)
+    say(f"network {'-'.join(map(str, sizes))} ReLU/softmax + cross-entropy, SGD lr {LR}, "
+        f"{data.source} ({len(data.X_train):,} training images); engine: Trainer.step with "
+        f"its per-step statistics; {args.steps} steps per timing, {args.repeats} repeats, "
+        f"medians reported")
+    engine = EngineLoop(data.X_train, data.y_train, sizes, args.batch_sizes[0])
+    results = benchmark([engine], args.batch_sizes, args.steps, args.repeats, thread_counts,
+                        say)
+    summary: dict = {"network": sizes, "lr": LR, "steps": args.steps, "repeats": args.repeats,
+                     "data_source": data.source, "numpy": np.__version__,
+                     "results": [r.summary() for r in results],
+                     "final_loss": {engine.name: engine.last_loss}}
+    if args.preset:
+        summary["preset"] = run_presets(args.preset, data.X_train, data.y_train, data.X_test,
+                                        data.y_test, thread_counts, say)
+    for line in end_load_line():
+        say(line)
+    if args.json:
+        print(json.dumps(summary))
+    return 0
+
+
+def _stderr(text: str) -> None:
+    print(text, file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,6 +300,4 @@ def main(argv: list[str] | None = None) -> int:
         return train_command(args)
     if args.command == "data":
         return data_command(args)
-    from .bench import bench_command
-
     return bench_command(args)

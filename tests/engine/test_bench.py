@@ -1,25 +1,16 @@
-"""The benchmark runs and reports, the two loops it compares train the same thing, and the
-training loop's fast path (preallocated buffers, the learning rate folded into the
-backward pass, the fused softmax + cross-entropy) computes what the plain path does.
-No timing is asserted anywhere."""
+"""The engine's benchmark: ``python -m mnist_np bench`` runs and reports, and the
+measuring times every loop in turn. No timing is asserted anywhere."""
 
 import json
 import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
-from mnist_np import ACTIVATIONS, MLP, OUTPUT_LOSSES, TrainConfig, Trainer
-from mnist_np.bench import EngineLoop, TorchLoop, import_torch, measure
-from mnist_np.network import Buffers
-from mnist_np.optimizers import SGD, Momentum, norm
+from mnist_np.bench import EngineLoop, Result, benchmark, measure
 
 from ..conftest import REPO
-
-torch = import_torch()
-needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
 
 
 @pytest.fixture
@@ -41,153 +32,73 @@ def test_bench_command_prints_samples_per_second(offline_env):
     engine_lines = [line for line in lines if line.startswith("batch ") and "engine" in line
                     and "samples/s" in line]
     assert len(engine_lines) == 2  # batch 128 and batch 32
+    assert not any("pytorch" in line or "ratio" in line for line in lines)
     summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["network"] == [784, 128, 10] and summary["data_source"] == "mnist-sample-5k"
     assert [r["batch_size"] for r in summary["results"]] == [128, 32]
     for row in summary["results"]:
         assert row["median"]["engine"] > 0 and row["threads"] == 1
-    if torch is None:
-        assert "not installed" in result.stderr and summary["pytorch"] is None
-    else:
-        ratio_lines = [line for line in lines if "pytorch" in line and "ratio" in line
-                       and "samples/s:" in line]
-        assert len(ratio_lines) == 2
-        assert all(row["ratio_median"]["pytorch"] > 0 for row in summary["results"])
+        assert set(row["rates"]) == {"engine"}
 
 
-@pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
-def test_bench_times_both_pytorch_gathers_side_by_side(offline_env):
-    result = bench("--steps", "10", "--repeats", "2", "--threads", "1", "--batch-sizes", "32",
-                   "--torch-gather", "index_select", "index", "--json", env=offline_env)
-    assert result.returncode == 0, result.stderr
-    row = json.loads(result.stdout.strip().splitlines()[-1])["results"][0]
-    assert set(row["ratio_median"]) == {"pytorch_index_select", "pytorch_index"}
-    assert all(len(rates) == 2 for rates in row["rates"].values())
-
-
-def test_bench_without_torch_reports_the_engine_alone(offline_env):
-    result = bench("--steps", "10", "--repeats", "1", "--threads", "1", "--batch-sizes", "64",
-                   "--hidden", "32", "--no-torch", env=offline_env)
-    assert result.returncode == 0, result.stderr
-    assert "engine" in result.stdout and "samples/s" in result.stdout
-    assert "ratio" not in result.stdout and "engine numbers only" in result.stdout
-
-
-def test_bench_bad_flag_is_one_line(offline_env):
-    result = bench("--threads", "0", env=offline_env)
+@pytest.mark.parametrize("flags", [["--threads", "0"], ["--hidden", "12x"],
+                                   ["--batch-sizes", "0"], ["--no-torch"]])
+def test_bench_bad_flag_is_one_line(offline_env, flags):
+    result = bench(*flags, env=offline_env)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
 
 
-@needs_torch
-@pytest.mark.parametrize("gather", ["index_select", "index"])
-def test_engine_and_pytorch_train_the_same_network_on_the_same_batches(sample, gather):
-    engine = EngineLoop(sample.X_train, sample.y_train, [784, 32, 10], batch_size=50)
-    ref = TorchLoop(torch, *engine.trainer.train_split(), engine.net, 50,
-                    gather)
-    torch.set_num_threads(1)
-    result = measure([engine, ref], 50, steps=100, repeats=1, threads=1, warmup=0,
-                     say=lambda _: None)  # 100 steps of 50: more than one epoch of 4,000
-    assert len(result.rates["engine"]) == len(result.rates[ref.name]) == 1
-    # same start, data, order and learning rate: the same weights, up to float32 rounding
-    W_torch = ref.model[0].weight.detach().numpy().T
-    np.testing.assert_allclose(engine.net.weights[0], W_torch, atol=2e-4)
-    assert engine.last_loss == pytest.approx(ref.last_loss, rel=1e-3, abs=1e-4)
+class CountingLoop:
+    """A loop that only counts: which loop ran, in what order, with what batch size."""
+
+    def __init__(self, name, log):
+        self.name, self.log, self.batch_size = name, log, None
+
+    def set_batch_size(self, batch_size):
+        self.batch_size = batch_size
+
+    def run(self, steps):
+        self.log.append((self.name, steps, self.batch_size))
+
+    @property
+    def last_loss(self):
+        return 0.0
 
 
-# -- the fast path computes what the plain path computes --------------------------
-def _batch(sizes, n=7, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, sizes[0])).astype(np.float32)
-    Y = np.eye(sizes[-1], dtype=np.float32)[rng.integers(0, sizes[-1], n)]
-    return X, Y
+def test_measure_warms_up_then_rotates_which_loop_goes_first():
+    log, said = [], []
+    loops = [CountingLoop("engine", log), CountingLoop("other", log)]
+    result = measure(loops, 16, steps=50, repeats=3, threads=1, say=said.append)
+    assert log[:2] == [("engine", 20, 16), ("other", 20, 16)]  # warm-up: at least 20 steps
+    assert [name for name, _, _ in log[2:]] == ["engine", "other", "other", "engine",
+                                                "engine", "other"]
+    assert all(steps == 50 for _, steps, _ in log[2:])
+    assert [len(result.rates[n]) for n in ("engine", "other")] == [3, 3]
+    assert result.others == ["other"] and len(said) == 3 and said[0].startswith("  repeat 1: ")
+    summary = result.summary()
+    assert summary["median"]["engine"] == result.median("engine") > 0
 
 
-@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
-@pytest.mark.parametrize("output,loss", sorted(OUTPUT_LOSSES))
-def test_buffered_and_scaled_pass_equals_the_plain_pass(activation, output, loss):
-    sizes = [12, 9, 6, 5]
-    net = MLP(sizes, activation=activation, output=output, loss=loss, init="xavier",
-              l2=0.01, seed=1)
-    X, Y = _batch(sizes)
-    plain = net.forward(X)
-    plain_grads = net.backward(plain, Y)
-    buffers = Buffers(sizes, len(X), net.dtype)
-    np.copyto(buffers.activations[0], X)
-    fwd, data_loss = net.forward_loss(buffers.activations[0], Y, buffers=buffers)
-    assert data_loss == pytest.approx(net.data_loss(plain, Y), rel=1e-5, abs=1e-6)
-    assert fwd.output is buffers.activations[-1]
-    for a, b in zip(fwd.activations, plain.activations):
-        np.testing.assert_allclose(a, b, rtol=1e-6)
-    grads = net.backward(fwd, Y, buffers=buffers, scale=0.3)
-    for got, want in zip(grads.dWs + grads.dbs, plain_grads.dWs + plain_grads.dbs):
-        np.testing.assert_allclose(got, 0.3 * want, rtol=1e-4, atol=1e-7)
-    assert grads.dWs[0] is buffers.dWs[0]
+def test_median_of_each_loop():
+    result = Result(32, 2, rates={"engine": [5.0, 1.0, 3.0], "other": [2.0, 2.0]})
+    assert result.median("engine") == 3.0 and result.median("other") == 2.0
+    assert result.summary() | {"median": None} == {
+        "batch_size": 32, "threads": 2, "rates": result.rates, "cpu_rates": {},
+        "median": None}
 
 
-def test_fused_softmax_cross_entropy_is_exact_for_huge_logits():
-    net = MLP([1, 2], activation="relu", output="softmax", loss="cross_entropy",
-              dtype="float64")
-    net.weights[0][...] = [[1000.0, -1000.0]]
-    X = np.array([[1.0]])
-    for Y, want in (([[1.0, 0.0]], 0.0), ([[0.0, 1.0]], 2000.0)):
-        fwd, loss = net.forward_loss(X, np.array(Y))
-        assert loss == pytest.approx(want, abs=1e-9) and np.all(np.isfinite(fwd.output))
+def test_benchmark_measures_each_thread_count_and_batch_size_and_says_when_it_cannot(sample):
+    engine = EngineLoop(sample.X_train, sample.y_train, [784, 8, 10], batch_size=16)
+    asked, said = [], []
 
+    def cannot_set(n):
+        asked.append(n)
+        return False
 
-@pytest.mark.parametrize("cls", [SGD, Momentum])
-def test_scaled_gradients_give_the_same_update(cls):
-    rng = np.random.default_rng(2)
-    params = [rng.normal(size=(5, 4)), rng.normal(size=4)]
-    grads = [rng.normal(size=(5, 4)), rng.normal(size=4)]
-    a, b = cls(lr=0.05), cls(lr=0.05)
-    pa, pb = [p.copy() for p in params], [p.copy() for p in params]
-    for _ in range(3):  # momentum carries state from step to step
-        norms_a = a.step(pa, [g.copy() for g in grads])
-        scaled = [0.05 * g for g in grads]
-        norms_b = b.step(pb, scaled, scaled=True, grad_norms=[norm(g) for g in scaled])
-        np.testing.assert_allclose(norms_a, norms_b, rtol=1e-12)
-        for x, y in zip(pa, pb):
-            np.testing.assert_allclose(x, y, rtol=1e-12)
-
-
-@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
-def test_trainer_records_match_a_step_done_by_hand(sample, optimizer):
-    net = MLP([784, 16, 10], seed=3)
-    reference = net.copy()
-    t = Trainer(net, sample.X_train, sample.y_train,
-                TrainConfig(optimizer=optimizer, lr=0.05, batch_size=20, steps=5))
-    record = t.step()
-    X, labels = sample.X_train[t._order[:20]], sample.y_train[t._order[:20]]
-    Y = np.eye(10, dtype=np.float32)[labels]
-    fwd = reference.forward(X)
-    grads = reference.backward(fwd, Y)
-    assert record.loss == pytest.approx(reference.data_loss(fwd, Y), rel=1e-5)
-    assert record.accuracy == np.mean(fwd.output.argmax(axis=1) == labels)
-    np.testing.assert_allclose(record.grad_norms, [norm(g) for g in grads.dWs], rtol=1e-4)
-    dead = [np.mean(~(a > 0).any(axis=0)) for a in fwd.activations[1:-1]]
-    np.testing.assert_array_equal(record.saturation, dead)
-    before = [W.copy() for W in reference.weights]
-    ref_opt = type(t.optimizer)(lr=0.05)
-    updates = ref_opt.step(reference.weights + reference.biases, grads.dWs + grads.dbs)
-    for W, W_ref, W0 in zip(net.weights, reference.weights, before):
-        np.testing.assert_allclose(W - W0, W_ref - W0, rtol=1e-3, atol=1e-7)
-    ratios = [u / norm(W) for u, W in zip(updates, reference.weights)]
-    np.testing.assert_allclose(record.update_ratios, ratios, rtol=1e-4)
-
-
-def test_profile_step_prints_each_statement_and_the_matmul_floor(offline_env):
-    """benchmarks/profile_step.py on the offline sample: a line per statement of
-    Trainer._step, the total, and with --matmul the products timed alone."""
-    result = subprocess.run(
-        [sys.executable, "benchmarks/profile_step.py", "--steps", "30", "--batch-size", "32",
-         "--matmul"], cwd=REPO, env=offline_env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "net.forward_loss(X, Y, buffers=buffers)" in out
-    assert "total per step" in out
-    products = [line for line in out.splitlines() if " numpy " in line]
-    assert len(products) == 5  # 784-128-10: forward and dW for both layers, one delta back
-    assert "all products (numpy)" in out
-    if torch is None:
-        assert "pytorch is not installed" in out
-    else:
-        assert "1.5x its speed means a step of at most" in out
+    results = benchmark([engine], [16, 8], steps=3, repeats=1, thread_counts=[1, 2],
+                        say=said.append, set_threads=cannot_set)
+    assert [(r.threads, r.batch_size) for r in results] == [(1, 16), (1, 8), (2, 16), (2, 8)]
+    assert asked == [1, 2]
+    assert sum("threadpoolctl is not installed" in line for line in said) == 2
+    assert engine.trainer.step_count == 4 * (20 + 3)  # each measurement: warm-up + timed

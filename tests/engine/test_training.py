@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from mnist_np import MLP, PRESETS, ConfigError, TrainConfig, Trainer
+from mnist_np.optimizers import norm
 from mnist_np.training import History, split_indices
 
 
@@ -165,6 +166,31 @@ def test_run_stops_after_the_time_slice(sample):
 def test_bad_training_settings_are_refused(changes, words):
     with pytest.raises(ConfigError, match=words):
         TrainConfig(**changes)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_trainer_records_match_a_step_done_by_hand(sample, optimizer):
+    net = MLP([784, 16, 10], seed=3)
+    reference = net.copy()
+    t = Trainer(net, sample.X_train, sample.y_train,
+                TrainConfig(optimizer=optimizer, lr=0.05, batch_size=20, steps=5))
+    record = t.step()
+    X, labels = sample.X_train[t._order[:20]], sample.y_train[t._order[:20]]
+    Y = np.eye(10, dtype=np.float32)[labels]
+    fwd = reference.forward(X)
+    grads = reference.backward(fwd, Y)
+    assert record.loss == pytest.approx(reference.data_loss(fwd, Y), rel=1e-5)
+    assert record.accuracy == np.mean(fwd.output.argmax(axis=1) == labels)
+    np.testing.assert_allclose(record.grad_norms, [norm(g) for g in grads.dWs], rtol=1e-4)
+    dead = [np.mean(~(a > 0).any(axis=0)) for a in fwd.activations[1:-1]]
+    np.testing.assert_array_equal(record.saturation, dead)
+    before = [W.copy() for W in reference.weights]
+    ref_opt = type(t.optimizer)(lr=0.05)
+    updates = ref_opt.step(reference.weights + reference.biases, grads.dWs + grads.dbs)
+    for W, W_ref, W0 in zip(net.weights, reference.weights, before):
+        np.testing.assert_allclose(W - W0, W_ref - W0, rtol=1e-3, atol=1e-7)
+    ratios = [u / norm(W) for u, W in zip(updates, reference.weights)]
+    np.testing.assert_allclose(record.update_ratios, ratios, rtol=1e-4)
 
 
 @pytest.mark.slow

@@ -1,0 +1,30 @@
+"""benchmarks/profile_step.py on the offline sample. No timing is asserted."""
+
+import os
+import subprocess
+import sys
+
+from benchmarks.torch_compare import import_torch
+
+from ..conftest import REPO
+
+
+def test_profile_step_prints_each_statement_and_the_matmul_floor(tmp_path):
+    """A line per statement of Trainer._step, the total, and with --matmul the products
+    timed alone."""
+    env = {k: v for k, v in os.environ.items() if k != "MNIST_DIR"}
+    env |= {"MNIST_CACHE": str(tmp_path / "cache"), "MNIST_MIRRORS": "http://127.0.0.1:9/"}
+    result = subprocess.run(
+        [sys.executable, "benchmarks/profile_step.py", "--steps", "30", "--batch-size", "32",
+         "--matmul"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "net.forward_loss(X, Y, buffers=buffers)" in out
+    assert "total per step" in out
+    products = [line for line in out.splitlines() if " numpy " in line]
+    assert len(products) == 5  # 784-128-10: forward and dW for both layers, one delta back
+    assert "all products (numpy)" in out
+    if import_torch() is None:
+        assert "pytorch is not installed" in out
+    else:
+        assert "1.5x its speed means a step of at most" in out
