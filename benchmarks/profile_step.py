@@ -83,7 +83,7 @@ def main() -> None:
     trainer = Trainer(net, data.X_train, data.y_train,
                       TrainConfig(optimizer=args.optimizer, lr=0.1 if args.optimizer == "sgd"
                                   else 0.01, batch_size=args.batch_size, epochs=10**6,
-                                  val_size=0))
+                                  schedule="constant", val_size=0))
     clock = time.perf_counter if args.wall else time.thread_time
     step, labels = instrumented_step(clock)
     trainer._marks = []

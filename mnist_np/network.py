@@ -125,6 +125,7 @@ class MLP:
     ``activation`` is used by every hidden layer; ``output`` and ``loss`` form one of the
     pairs in ``OUTPUT_LOSSES``; ``l2`` adds ``l2/2 · Σ‖W_l‖²`` to the loss (biases are not
     decayed); ``seed`` feeds ``np.random.default_rng`` for the initial weights.
+    The defaults are the ``default`` preset's network (``presets.py`` takes them from here).
     """
 
     def __init__(self, layer_sizes, activation: str = "relu", output: str = "softmax",

@@ -1,21 +1,44 @@
 """Named starting points: the seed notebook's network, the fast default, and a few
 configurations that each teach one thing. A preset is a network config plus a
-training config; the CLI's ``--preset`` and the dashboard's preset picker read this."""
+training config; the CLI's ``--preset`` and the dashboard's preset picker read this.
+
+A preset gives only what differs from the defaults of :class:`MLP` and
+:class:`TrainConfig`, which are the ``default`` preset's values, so each number is
+written once; :attr:`Preset.net` and :attr:`Preset.train` hold every setting.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+from dataclasses import MISSING, dataclass, fields
 
+from .data import N_CLASSES, N_INPUTS
 from .network import MLP
 from .training import TrainConfig
 
 
+def _net_defaults() -> dict:
+    return {name: p.default for name, p in inspect.signature(MLP).parameters.items()
+            if p.default is not inspect.Parameter.empty}
+
+
+def _train_defaults() -> dict:
+    return {f.name: f.default for f in fields(TrainConfig) if f.default is not MISSING}
+
+
 @dataclass(frozen=True)
 class Preset:
+    """``net``: keyword arguments of :class:`MLP`, ``train``: those of
+    :class:`TrainConfig`; given as the changes from their defaults, kept complete."""
+
     name: str
     description: str
     net: dict
     train: dict
+
+    def __post_init__(self):
+        object.__setattr__(self, "net", _net_defaults() | self.net)
+        object.__setattr__(self, "train", _train_defaults() | self.train)
 
     def build(self) -> tuple[MLP, TrainConfig]:
         return MLP(**self.net), TrainConfig(**self.train)
@@ -27,18 +50,17 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         "Fast and accurate: 784-256-10 ReLU, softmax + cross-entropy, He init, SGD with "
         "momentum and a learning rate that decays linearly to 0. About 98.2% test "
         "accuracy after 6 epochs, under 10 seconds of training on 2 cores.",
-        dict(layer_sizes=[784, 256, 10], activation="relu", output="softmax",
-             loss="cross_entropy", init="he", l2=0.0, seed=0),
-        dict(optimizer="momentum", lr=0.2, batch_size=128, epochs=6, schedule="linear",
-             seed=0),
+        dict(layer_sizes=[N_INPUTS, 256, N_CLASSES]),
+        {},
     ),
     Preset(
         "seed",
         "The seed notebook: 784-16-10, sigmoid everywhere, mean squared error, weights "
         "from U[-1, 1), plain SGD at 0.1, batches of 100, 20,000 steps. About 85-90%.",
-        dict(layer_sizes=[784, 16, 10], activation="sigmoid", output="sigmoid", loss="mse",
-             init="uniform", l2=0.0, seed=0),
-        dict(optimizer="sgd", lr=0.1, batch_size=100, epochs=1, steps=20_000, seed=0),
+        dict(layer_sizes=[N_INPUTS, 16, N_CLASSES], activation="sigmoid", output="sigmoid",
+             loss="mse", init="uniform"),
+        dict(optimizer="sgd", lr=0.1, batch_size=100, epochs=1, steps=20_000,
+             schedule="constant"),
     ),
     Preset(
         "vanishing",
@@ -46,24 +68,22 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         "gradient shrinks layer by layer going back (about 40x from the last layer to the "
         "first), so the first layers barely learn and accuracy sits near chance for "
         "thousands of steps.",
-        dict(layer_sizes=[784, 64, 64, 64, 64, 10], activation="sigmoid",
-             output="sigmoid", loss="mse", init="xavier", l2=0.0, seed=0),
-        dict(optimizer="sgd", lr=0.5, batch_size=64, epochs=3, seed=0),
+        dict(layer_sizes=[N_INPUTS, 64, 64, 64, 64, N_CLASSES], activation="sigmoid",
+             output="sigmoid", loss="mse", init="xavier"),
+        dict(optimizer="sgd", lr=0.5, batch_size=64, epochs=3, schedule="constant"),
     ),
     Preset(
         "exploding",
         "Exploding gradients: a deep ReLU network with the seed's U[-1, 1) weights. "
         "Activations and gradients grow layer after layer and the loss becomes NaN.",
-        dict(layer_sizes=[784, 128, 128, 128, 10], activation="relu", output="softmax",
-             loss="cross_entropy", init="uniform", l2=0.0, seed=0),
-        dict(optimizer="sgd", lr=0.1, batch_size=64, epochs=2, seed=0),
+        dict(layer_sizes=[N_INPUTS, 128, 128, 128, N_CLASSES], init="uniform"),
+        dict(optimizer="sgd", lr=0.1, batch_size=64, epochs=2, schedule="constant"),
     ),
     Preset(
         "dead_relu",
         "Dying ReLUs: a learning rate far too high for plain SGD knocks many hidden "
         "units into the region where they output 0 for every input, for good.",
-        dict(layer_sizes=[784, 128, 128, 10], activation="relu", output="softmax",
-             loss="cross_entropy", init="he", l2=0.0, seed=0),
-        dict(optimizer="sgd", lr=1.0, batch_size=64, epochs=2, seed=0),
+        dict(layer_sizes=[N_INPUTS, 128, 128, N_CLASSES]),
+        dict(optimizer="sgd", lr=1.0, batch_size=64, epochs=2, schedule="constant"),
     ),
 ]}

@@ -39,17 +39,20 @@ class TrainConfig:
 
     ``train_limit`` caps how many training images are used (``None``: all);
     ``val_size`` images of the training set are held out for validation.
+
+    The defaults are the ``default`` preset's training (``presets.py`` takes them from
+    here): SGD with momentum at 0.2, decaying linearly to 0 over 6 epochs of batches of 128.
     """
 
-    optimizer: str = "adam"
-    lr: float = 1e-3
+    optimizer: str = "momentum"
+    lr: float = 0.2
     batch_size: int = 128
-    epochs: int = 5
+    epochs: int = 6
     steps: int | None = None
     train_limit: int | None = None
     val_size: int = 5000
     seed: int = 0
-    schedule: str = "constant"
+    schedule: str = "linear"
 
     def __post_init__(self):
         check_train_config(self)

@@ -121,7 +121,8 @@ def test_bad_arguments_are_refused_in_words(call):
 def trained(sample):
     net = MLP([784, 32, 10], seed=0)
     trainer = Trainer(net, sample.X_train, sample.y_train,
-                      TrainConfig(optimizer="momentum", lr=0.1, batch_size=64, epochs=3))
+                      TrainConfig(optimizer="momentum", lr=0.1, batch_size=64, epochs=3,
+                                  schedule="constant"))
     for _ in trainer.run():
         pass
     return net

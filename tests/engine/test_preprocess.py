@@ -115,7 +115,8 @@ def test_mnist_digits_drawn_large_and_off_centre_come_back_as_they_were(sample):
 def test_a_trained_network_reads_preprocessed_digits_as_well_as_raw_ones(sample):
     net = MLP([784, 64, 10], seed=0)
     trainer = Trainer(net, sample.X_train, sample.y_train,
-                      TrainConfig(optimizer="momentum", lr=0.1, epochs=4, val_size=0))
+                      TrainConfig(optimizer="momentum", lr=0.1, epochs=4, val_size=0,
+                                  schedule="constant"))
     for _ in trainer.run():
         pass
     X, y = sample.X_test[:300], sample.y_test[:300]

@@ -14,7 +14,8 @@ from mnist_np.training import History, split_indices
 def _trainer(sample, steps=None, epochs=1, **kw):
     net = MLP([784, 32, 10], activation=kw.pop("activation", "relu"), seed=0)
     cfg = TrainConfig(optimizer=kw.pop("optimizer", "sgd"), lr=kw.pop("lr", 0.1),
-                      batch_size=kw.pop("batch_size", 32), epochs=epochs, steps=steps, **kw)
+                      batch_size=kw.pop("batch_size", 32), epochs=epochs, steps=steps,
+                      schedule=kw.pop("schedule", "constant"), **kw)
     return Trainer(net, sample.X_train, sample.y_train, cfg)
 
 
@@ -173,7 +174,8 @@ def test_trainer_records_match_a_step_done_by_hand(sample, optimizer):
     net = MLP([784, 16, 10], seed=3)
     reference = net.copy()
     t = Trainer(net, sample.X_train, sample.y_train,
-                TrainConfig(optimizer=optimizer, lr=0.05, batch_size=20, steps=5))
+                TrainConfig(optimizer=optimizer, lr=0.05, batch_size=20, steps=5,
+                            schedule="constant"))
     record = t.step()
     X, labels = sample.X_train[t._order[:20]], sample.y_train[t._order[:20]]
     Y = np.eye(10, dtype=np.float32)[labels]

@@ -1,0 +1,48 @@
+"""Presets: the default preset is the engine's defaults, every preset builds what it says,
+and the CLI starts from the preset it is given."""
+
+import pytest
+
+from mnist_np import MLP, PRESETS, TrainConfig
+from mnist_np.cli import build_parser, configs_from_args
+from mnist_np.data import N_CLASSES, N_INPUTS
+from mnist_np.presets import Preset
+
+
+def test_the_default_preset_is_the_defaults_of_the_network_and_the_training():
+    net, config = PRESETS["default"].build()
+    assert config == TrainConfig()
+    assert (config.optimizer, config.lr, config.epochs, config.schedule) == (
+        "momentum", 0.2, 6, "linear")
+    assert net.config == MLP([N_INPUTS, 256, N_CLASSES]).config
+    assert net.layer_sizes == [784, 256, 10]
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_the_cli_without_flags_trains_the_preset_as_it_is(name):
+    flags = ["train"] if name == "default" else ["train", "--preset", name]
+    net, train = configs_from_args(build_parser().parse_args(flags))
+    assert net == PRESETS[name].net and train == PRESETS[name].train
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_holds_every_setting_and_builds_it(name):
+    preset = PRESETS[name]
+    net, config = preset.build()
+    assert preset.net == net.config  # complete: every argument of MLP, none left implicit
+    assert preset.train == config.to_dict()
+    assert net.layer_sizes[0] == N_INPUTS and net.layer_sizes[-1] == N_CLASSES
+
+
+def test_a_preset_states_only_its_changes_and_keeps_them():
+    preset = Preset("x", "", dict(layer_sizes=[4, 3, 2], activation="tanh"), dict(lr=0.5))
+    net, config = preset.build()
+    assert net.activation == "tanh" and net.init == MLP([4, 2]).init
+    assert config.lr == 0.5 and config.optimizer == TrainConfig().optimizer
+
+
+def test_the_teaching_presets_keep_a_constant_learning_rate():
+    """They were tuned without a schedule; the default's linear decay must not leak in."""
+    for name in ("seed", "vanishing", "exploding", "dead_relu"):
+        assert PRESETS[name].build()[1].schedule == "constant"
+    assert PRESETS["seed"].build()[1].steps == 20_000
