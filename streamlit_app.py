@@ -6,7 +6,7 @@ Play / Pause / Step / Reset controls). Every page then reads the same training s
 
 import streamlit as st
 
-from dashboard.ui import sidebar
+from dashboard.sidebar import sidebar
 
 st.set_page_config(page_title="mnist_np: watch backpropagation learn MNIST", page_icon="🧠",
                    layout="wide")

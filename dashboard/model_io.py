@@ -1,28 +1,19 @@
-"""Models in and out: download the current network as ``.npz``, upload one to inspect.
+"""An uploaded model file, checked: the network in it and the settings that describe it.
 
-The checks are pure functions (:func:`read_model`); :func:`model_io_panel` is the
-sidebar's small panel around them. An uploaded file that cannot be used is refused with
-a one-line message and the current network stays; one that can replaces the network on
-every page, and the sidebar's settings follow it.
+Pure (no Streamlit): the sidebar's model panel calls :func:`read_model`. A file that
+cannot be used is refused with a one-line :class:`ModelFileError`.
 """
 
 from __future__ import annotations
 
 import io
-import weakref
 from dataclasses import replace
-
-import streamlit as st
 
 from mnist_np import MLP, ModelFileError
 
 from . import settings as cfg
-from .session import TrainingSession
 from .settings import Settings
 
-UPLOAD_KEY = "model_upload"
-ERROR_KEY = "model_upload_error"
-LOADED_KEY = "model_uploaded"
 # The biggest network the sidebar allows (4 x 1,024 units) is 16 MB in float32, 32 MB in
 # float64: nothing an upload unpacks to, or describes, may take more than this.
 MAX_MODEL_BYTES = 64 * 2**20
@@ -58,50 +49,3 @@ def read_model(raw: bytes, base: Settings) -> tuple[MLP, Settings]:
     settings from ``base``); raise ModelFileError with a one-line message."""
     net = MLP.load(io.BytesIO(raw), max_bytes=MAX_MODEL_BYTES)
     return net, settings_for_model(net, base)
-
-
-def _on_upload() -> None:
-    """Runs before the script, so the sidebar's widgets can still be set."""
-    from .ui import _settings_to_widgets  # here, not at the top: ui imports this module
-
-    state = st.session_state
-    state.pop(ERROR_KEY, None)
-    upload = state.get(UPLOAD_KEY)
-    if upload is None:
-        return
-    session: TrainingSession = state.session
-    try:
-        net, settings = read_model(upload.getvalue(), session.settings)
-    except ModelFileError as e:
-        state[ERROR_KEY] = f"{upload.name} was refused: {e}. The current network is kept."
-        return
-    session.load_network(net, settings, source=f"{upload.name} (uploaded)")
-    state[LOADED_KEY] = (upload.name, weakref.ref(session.trainer))
-    _settings_to_widgets(settings)
-    state.query_warnings = []  # about the URL the app was opened with: no longer current
-    state.notice = (f"Loaded {upload.name}: {settings.describe()}. Every page now shows this "
-                    "network; ▶ Play trains it further with the sidebar's settings.")
-
-
-def uploaded_from(session: TrainingSession) -> str | None:
-    """The name of the file the current network was uploaded from, if it was (and has
-    not been reset since)."""
-    loaded = st.session_state.get(LOADED_KEY)
-    if loaded is not None and loaded[1]() is session.trainer:
-        return loaded[0]
-    return None
-
-
-def model_io_panel(session: TrainingSession) -> None:
-    """Sidebar panel: download the current network, upload one."""
-    with st.expander("Model file (.npz)"):
-        st.download_button(
-            "Download this network", data=lambda: session.network_copy()[0].to_bytes(),
-            file_name=f"mnist_np-{'-'.join(map(str, session.settings.layer_sizes))}.npz",
-            mime="application/octet-stream", key="model_download", on_click="ignore",
-            width="stretch", help="Its weights, biases and configuration, in one .npz file.")
-        st.file_uploader("Upload a network saved by mnist_np", type=["npz"], key=UPLOAD_KEY,
-                         on_change=_on_upload,
-                         help="It replaces the current network on every page.")
-        if ERROR_KEY in st.session_state:
-            st.error(st.session_state[ERROR_KEY])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -21,8 +20,10 @@ from mnist_np import MLP, TrainConfig, Trainer
 from mnist_np.training import SCHEDULES, split_indices
 
 from . import settings as cfg
-from .session import RunRecord, TrainingSession, run_record
+from .runs import RunRecord
+from .session import TrainingSession
 from .settings import Settings
+from .worker import Worker
 
 MAX_RUNS = 12
 MAX_VALUES = 6       # per hyperparameter
@@ -111,6 +112,24 @@ def plan(base: Settings, axes: list[tuple[str, list]], epochs: int, train_limit:
     return Plan(axes, points, settings)
 
 
+def plan_from_form(base: Settings, choices: list[tuple[str, str]], epochs: int,
+                   train_limit: int) -> tuple[Plan | None, list[str]]:
+    """The plan for the Experiments page's form: ``choices`` is ``[(param name, its
+    values as typed), ...]``. Returns the plan, or None and a one-line problem per mistake."""
+    axes, problems = [], []
+    for name, text in choices:
+        try:
+            axes.append((name, PARAMS[name].parse(text)))
+        except ValueError as e:
+            problems.append(str(e))
+    if problems:
+        return None, problems
+    try:
+        return plan(base, axes, epochs, train_limit), []
+    except ValueError as e:
+        return None, [str(e)]
+
+
 def train_images(n_total: int, train_limit: int, seed: int) -> int:
     """How many images a run with ``train_limit`` really trains on (the validation
     split is held out first, so a small data set may give fewer)."""
@@ -118,38 +137,42 @@ def train_images(n_total: int, train_limit: int, seed: int) -> int:
 
 
 class Sweep:
-    """Trains ``plan``'s runs one after another in a background thread, appending each
-    finished one to ``session.runs`` (and to :attr:`records`), labelled ``origin``."""
+    """Trains ``plan``'s runs one after another on a background :class:`Worker`, adding
+    each finished one to ``session.runs`` (and to :attr:`records`), labelled ``origin``.
+    While the main network trains, the sweep waits (the two would share the cores)."""
 
     def __init__(self, session: TrainingSession, plan: Plan, origin: str,
                  is_alive: Callable[[], bool] | None = None):
         self.session, self.plan, self.origin = session, plan, origin
-        self.is_alive = is_alive or session.is_alive
         self.records: list[RunRecord] = []  # the runs finished so far
         self.state = RUNNING
-        self.error = ""
         self.waiting = False     # True while the main network trains
         self._trainer: Trainer | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._work, name="mnist_np-sweep", daemon=True)
+        self._worker = Worker(self._step, "mnist_np-sweep", is_alive or session.is_alive,
+                              self._stopped)
 
     def start(self) -> Sweep:
         self.session.pause()  # the main network stays where it is
-        self._thread.start()
+        self._worker.start()
         return self
 
     def cancel(self) -> None:
         """Stop after the current mini-batch; the runs finished so far are kept."""
-        self._stop.set()
-        self.join()
+        self._worker.stop(timeout=10)
 
     def join(self, timeout: float = 10) -> None:
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
+        """Wait for the sweep to end by itself."""
+        self._worker.join(timeout)
 
     @property
     def running(self) -> bool:
         return self.state == RUNNING
+
+    @property
+    def error(self) -> str:
+        if not self._worker.error:
+            return ""
+        return f"the sweep stopped by an internal error: {self._worker.error}"
 
     @property
     def progress(self) -> float:
@@ -158,46 +181,35 @@ class Sweep:
         current = trainer.progress if trainer is not None and self.running else 0.0
         return min(1.0, (len(self.records) + current) / self.plan.size)
 
-    def _work(self) -> None:
-        try:
-            for settings in self.plan.settings:
-                if not self._train(settings):
-                    break
-        except Exception as e:  # never die silently: the page shows the message
-            self.error = f"the sweep stopped by an internal error: {type(e).__name__}: {e}"
+    def _step(self) -> bool:
+        """One mini-batch of the current run (or a short wait while the main network
+        trains); False when every run is done."""
+        if self._trainer is None:
+            if len(self.records) == self.plan.size:
+                return False
+            settings = self.plan.settings[len(self.records)]
+            data = self.session.data
+            self._trainer = Trainer(MLP(**settings.net_config()), data.X_train, data.y_train,
+                                    TrainConfig(**settings.train_config()), max_snapshots=2)
+        self.waiting = self.session.running
+        if self.waiting:
+            time.sleep(0.2)
+            return True
+        trainer = self._trainer
+        trainer.step()
+        if trainer.finished:
+            data = self.session.data
+            settings = self.plan.settings[len(self.records)]
+            status = "diverged" if trainer.diverged else "finished"
+            test_accuracy = trainer.evaluate(data.X_test, data.y_test)[1]
+            self.records.append(self.session.runs.add(
+                trainer, settings, data.source, status, test_accuracy, origin=self.origin))
+            self._trainer = None
+        return True
+
+    def _stopped(self) -> None:
+        if self._worker.error:
             self.state = FAILED
             return
         self._trainer = None
         self.state = DONE if len(self.records) == self.plan.size else CANCELLED
-
-    def _train(self, settings: Settings) -> bool:
-        """Train one run to its end; False when the sweep must stop instead."""
-        data = self.session.data
-        net = MLP(**settings.net_config())
-        trainer = Trainer(net, data.X_train, data.y_train, TrainConfig(**settings.train_config()),
-                          max_snapshots=2)
-        self._trainer = trainer
-        last_check = time.monotonic()
-        if not self.is_alive():
-            self._stop.set()
-        while not trainer.finished:
-            if self._stop.is_set():
-                return False
-            self.waiting = self.session.running
-            if self.waiting:
-                time.sleep(0.2)
-            else:
-                trainer.step()
-            now = time.monotonic()
-            if now - last_check > 1.0:
-                last_check = now
-                if not self.is_alive():
-                    self._stop.set()
-        status = "diverged" if trainer.diverged else "finished"
-        test_accuracy = trainer.evaluate(data.X_test, data.y_test)[1]
-        with self.session.lock:
-            record = run_record(len(self.session.runs) + 1, trainer, settings, data.source,
-                                status, test_accuracy, origin=self.origin)
-            self.session.runs.append(record)
-        self.records.append(record)
-        return True

@@ -3,10 +3,11 @@
 import streamlit as st
 
 from dashboard.canvas import draw_canvas
-from dashboard.figures_experiments import activations_figure, digit_figure, output_figure
-from dashboard.model_io import uploaded_from
+from dashboard.figures.draw import activations_figure
+from dashboard.figures.images import digit_figure
+from dashboard.figures.robustness import answer_figure
+from dashboard.page import live_fragment, page_header, page_session
 from dashboard.session import READY
-from dashboard.ui import live_fragment, page_header, page_session
 from mnist_np.preprocess import to_mnist
 
 session = page_session()
@@ -24,7 +25,8 @@ with left:
     except ValueError as e:
         image, problem = None, str(e)
     if image is not None:
-        st.plotly_chart(digit_figure(image), key="draw_input")
+        st.plotly_chart(digit_figure(image, "What the network sees (28×28)", height=300),
+                        key="draw_input")
 
 
 def prediction(session):
@@ -38,16 +40,16 @@ def prediction(session):
     fwd = net.forward(image.reshape(1, -1))
     output = fwd.output[0]
     digit = int(output.argmax())
-    if session.state == READY and uploaded_from(session):
-        st.caption(f"The network uploaded from {uploaded_from(session)}, as it was saved.")
+    if session.state == READY and session.uploaded_file:
+        st.caption(f"The network uploaded from {session.uploaded_file}, as it was saved.")
     elif session.untrained:
         st.warning("This network has not been trained yet, so its answer is a guess: press "
                    "▶ Play in the sidebar and watch the answer change as it learns.")
     st.markdown(f"### The network reads: **{digit}** "
                 f"<small>({output[digit]:.0%})</small>", unsafe_allow_html=True)
     is_softmax = net.output_name == "softmax"
-    st.plotly_chart(output_figure(output, "Probability of each digit (softmax)" if is_softmax
-                                  else f"Output of each unit ({net.output_name})"),
+    st.plotly_chart(answer_figure(output, title="Probability of each digit (softmax)"
+                                  if is_softmax else f"Output of each unit ({net.output_name})"),
                     key="draw_output")
     st.caption("The last layer's outputs, one per digit; the highest is the answer."
                + ("" if is_softmax else " With this output layer they need not sum to 1."))

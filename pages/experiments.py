@@ -6,14 +6,14 @@ from datetime import datetime
 import streamlit as st
 
 from dashboard import sweep as sw
-from dashboard.figures_experiments import (
+from dashboard.figures.experiments import (
     accuracy_curves_figure,
     loss_curves_figure,
     runs_csv,
     runs_frame,
     sweep_figure,
 )
-from dashboard.ui import REFRESH_SECONDS, page_header, page_session
+from dashboard.page import REFRESH_SECONDS, page_header, page_session
 
 session = page_session()
 page_header("Experiments", session)
@@ -77,7 +77,7 @@ for axis, default in ((0, "lr"), (1, "batch_size")):
 current = st.session_state.get("exp_sweep")
 busy = current is not None and current.running
 cols = st.columns(2)
-axes, problems = [], []
+choices = []
 for axis, col in enumerate(cols):
     with col:
         options = list(sw.PARAMS) if axis == 0 else [NONE, *sw.PARAMS]
@@ -85,23 +85,14 @@ for axis, col in enumerate(cols):
                             on_change=_reset_values, args=(axis,), disabled=busy,
                             format_func=lambda n: sw.PARAMS[n].label if n in sw.PARAMS else n)
         if name in sw.PARAMS:
-            text = st.text_input("Values, separated by commas", key=f"exp_values_{axis}",
-                                 disabled=busy)
-            try:
-                axes.append((name, sw.PARAMS[name].parse(text)))
-            except ValueError as e:
-                problems.append(str(e))
+            choices.append((name, st.text_input("Values, separated by commas",
+                                                key=f"exp_values_{axis}", disabled=busy)))
 cols = st.columns(2)
 epochs = cols[0].number_input("Epochs per run", 1, sw.MAX_EPOCHS, 2, key="exp_epochs",
                               disabled=busy)
 limit = cols[1].select_slider("Training images per run", sw.TRAIN_SIZES, value=5000,
                               key="exp_train", disabled=busy, format_func=lambda n: f"{n:,}")
-plan = None
-if not problems:
-    try:
-        plan = sw.plan(session.settings, axes, int(epochs), limit)
-    except ValueError as e:
-        problems.append(str(e))
+plan, problems = sw.plan_from_form(session.settings, choices, int(epochs), limit)
 for problem in problems:
     st.error(problem)
 if plan is not None and not busy:

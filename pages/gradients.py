@@ -3,13 +3,15 @@ saturated or dead, and two presets that show vanishing and exploding gradients."
 
 import streamlit as st
 
-from dashboard.figures_gradients import (
+from dashboard.explain import saturation_caption
+from dashboard.figures.gradients import (
     layer_bars_figure,
     layer_curves_figure,
     saturation_figure,
     update_ratio_figure,
 )
-from dashboard.ui import _apply_preset, live_fragment, page_header, page_session
+from dashboard.page import live_fragment, not_trained_note, page_header, page_session, say
+from dashboard.widgets import load_preset
 from mnist_np.probe import probe
 
 PROBE_SIZE = 256  # validation images the "right now" bars are measured on
@@ -20,16 +22,15 @@ if st.session_state.pop("gradients_autoplay", False):
     # changed any setting; if it did not (the preset was loaded already), start afresh here.
     if session.trainer.step_count:
         session.reset()
-        st.session_state.notice = ("The preset starts again from fresh random weights (the "
-                                   "previous run is kept on the Experiments page).")
+        say("The preset starts again from fresh random weights (the previous run is kept on "
+            "the Experiments page).")
     session.play()
     st.rerun()  # redraw the sidebar with the Pause button
 page_header("Gradients", session)
 
 
 def _load_preset(name: str) -> None:
-    st.session_state.cfg_preset = name
-    _apply_preset()
+    load_preset(name)
     st.session_state.gradients_autoplay = True
 
 
@@ -61,9 +62,8 @@ def draw(session):
     weights = [f"W{l + 1}" for l in range(L)]
     hidden = [f"hidden {l + 1}" for l in range(L - 1)]
     label = net.act.saturation_label
-    if session.untrained:
-        st.info("Not trained yet: the curves start with the first step. The bars below "
-                "already measure the freshly initialised network.")
+    not_trained_note(session, "Not trained yet: the curves start with the first step. The bars "
+                     "below already measure the freshly initialised network.")
 
     left, right = st.columns(2)
     left.plotly_chart(layer_curves_figure(steps, norms, weights, "Gradient magnitude per layer",
@@ -83,12 +83,7 @@ def draw(session):
     right.plotly_chart(layer_bars_figure(hidden, now.saturation, f"{label.capitalize()} "
                                          "units now", "fraction", percent=True),
                        key="gradients_saturation_now")
-    what = ("a sigmoid or tanh unit whose slope is below a tenth of its peak passes "
-            "almost no gradient back" if label == "saturated" else
-            "a ReLU unit that outputs 0 for every image in the batch gets no gradient "
-            "and may never recover")
-    st.caption(f"{label.capitalize()} units ({what}), over training and now. "
-               f"The bars measure the network as it is on {len(y)} validation images.")
+    st.caption(saturation_caption(label, len(y)))
 
 
 live_fragment(session, draw)()

@@ -3,10 +3,18 @@ map of the raw pixels; selected points are shown as images."""
 
 import streamlit as st
 
-from dashboard.figures_map import gallery_figure, map_figure, selected_indices, separation_figure
-from dashboard.live import LiveCache, digit_subset
-from dashboard.session import DIVERGED
-from dashboard.ui import live_fragment, page_header, page_session
+from dashboard.figures.images import gallery_figure
+from dashboard.figures.map import map_figure, selected_indices, separation_figure
+from dashboard.live import digit_subset
+from dashboard.page import (
+    cached_view,
+    freshness_caption,
+    live_fragment,
+    not_trained_note,
+    page_header,
+    page_session,
+    snapshot_label,
+)
 from mnist_np.projection import align, layer_view, pca
 
 SIZES = [1000, 2000, 5000]   # test digits on the map
@@ -33,16 +41,10 @@ def _keep_selection(chart_key: str, size: int) -> None:
     st.session_state.map_selected = (size, selected_indices(points))
 
 
-def _snapshot_label(snapshot) -> str:
-    if snapshot.step == 0:
-        return "before training (step 0)"
-    return f"after epoch {snapshot.epoch} (step {snapshot.step:,})"
-
-
 def draw(session):
     net, version = session.network_copy()
     with session.reading() as trainer:
-        snapshots = {_snapshot_label(s): s for s in trainer.snapshots}
+        snapshots = {snapshot_label(s): s for s in trainer.snapshots}
     n_hidden = len(net.layer_sizes) - 2
     data = session.data
 
@@ -61,34 +63,24 @@ def draw(session):
         help="Saved copies of the network from the start and the end of each epoch, "
              "or the network as it is now.")
 
-    if moment != NOW and [W.shape for W in snapshots[moment].weights] == \
-            [W.shape for W in net.weights]:
-        snapshot = snapshots[moment]
-        net.weights, net.biases = list(snapshot.weights), list(snapshot.biases)
-        key, state, running, step = (layer, size, snapshot.step), 0, False, snapshot.step
+    past = session.network_at(snapshots[moment]) if moment != NOW else None
+    if past is not None:
+        net, key, state, running = past, (layer, size, snapshots[moment].step), 0, False
     else:
-        key, state, running, step = (layer, size, NOW), version, session.running, None
-
+        key, state, running = (layer, size, NOW), version, session.running
     idx = digit_subset(len(data.X_test), size)
     X, y = data.X_test[idx], data.y_test[idx]
-    cache = st.session_state.setdefault("map_cache", LiveCache(6, LIVE_SECONDS))
-    try:
-        view, at_step = cache.get(key, session.trainer, state, running,
-                                  lambda: (layer_view(net, X, y, layer),
-                                           version if step is None else step))
-    except ValueError as e:
-        st.warning(f"No map: {e}. Reset the network (sidebar) to start again.")
+    view = cached_view(session, "map_cache", key, state, lambda: layer_view(net, X, y, layer),
+                       every=LIVE_SECONDS, what="map", running=running)
+    if view is None:
         return
-
-    if session.untrained and moment == NOW and layer is not None:
-        st.info("This network is freshly initialised and not trained yet: its hidden layer "
-                "is a random mix of the pixels, so the digits are as mixed up as in the "
-                "pixels. Press ▶ Play and watch the colours pull apart.")
-    elif session.state == DIVERGED and moment == NOW:
-        st.caption("The map shows the network as it was when training stopped.")
-    elif session.running and moment == NOW:
-        st.caption(f"Redrawn at most every {LIVE_SECONDS:.0f} s while training runs; "
-                   f"this is the network at step {at_step:,}.")
+    view, at_step = view
+    if moment == NOW and layer is not None:
+        not_trained_note(session, "This network is freshly initialised and not trained yet: its "
+                         "hidden layer is a random mix of the pixels, so the digits are as mixed "
+                         "up as in the pixels. Press ▶ Play and watch the colours pull apart.")
+    if moment == NOW:
+        freshness_caption(session, at_step, LIVE_SECONDS)
 
     selected_size, chosen = st.session_state.get("map_selected", (size, []))
     chosen = chosen if selected_size == size else []

@@ -3,14 +3,14 @@ and the misclassified digits the network was most sure about."""
 
 import streamlit as st
 
-from dashboard.figures_mistakes import (
+from dashboard.figures.mistakes import (
     cell_from_selection,
     confusion_figure,
-    gallery_figure,
+    mistakes_figure,
     per_digit_accuracy_figure,
 )
 from dashboard.live import LiveCache
-from dashboard.ui import live_fragment, page_header, page_session
+from dashboard.page import live_fragment, not_trained_note, page_header, page_session
 from mnist_np.metrics import confident_mistakes, confusion_matrix, per_class_accuracy
 
 GALLERY = 32  # digits shown
@@ -38,9 +38,9 @@ def draw(session):
     proba = cache.get("predictions", session.trainer, version, session.running,
                       lambda: net.predict_proba(data.X_test))
     shown = cache.version_of("predictions")
-    if session.untrained:
-        st.info("Not trained yet: a freshly initialised network guesses, so about 90% of the "
-                "test digits are mistakes. Press ▶ Play in the sidebar and watch them go.")
+    not_trained_note(session, "Not trained yet: a freshly initialised network guesses, so about "
+                     "90% of the test digits are mistakes. Press ▶ Play in the sidebar and "
+                     "watch them go.")
     lag = st.empty()  # always there, so live redraws keep every element in its place
     if shown != version:
         lag.caption("While training runs, the test predictions refresh every few seconds; "
@@ -73,7 +73,7 @@ def draw(session):
                     f"{int(cm[true, pred]):,}")
     reset.button("Show all mistakes", key="mistakes_show_all", on_click=_show_all,
                  disabled=cell is None)
-    st.plotly_chart(gallery_figure(data.X_test[idx], y[idx], predicted[idx],
+    st.plotly_chart(mistakes_figure(data.X_test[idx], y[idx], predicted[idx],
                                    proba[idx, predicted[idx]]), key="mistakes_gallery")
     st.caption("Each digit is titled **true** → predicted (the probability the network gave "
                "its wrong answer). Confident mistakes are often digits a person would also "

@@ -4,11 +4,17 @@ turned, and one perturbed digit with the network's answer."""
 import numpy as np
 import streamlit as st
 
-from dashboard.figures_map import gallery_figure
-from dashboard.figures_robustness import answer_figure, robustness_figure
-from dashboard.live import LiveCache, digit_subset
-from dashboard.session import DIVERGED
-from dashboard.ui import live_fragment, page_header, page_session
+from dashboard.figures.images import gallery_figure
+from dashboard.figures.robustness import answer_figure, robustness_figure
+from dashboard.live import digit_subset
+from dashboard.page import (
+    cached_view,
+    freshness_caption,
+    live_fragment,
+    not_trained_note,
+    page_header,
+    page_session,
+)
 from mnist_np.perturb import perturb, sweep
 
 DIGITS = 1000        # test digits in the sweep
@@ -27,23 +33,16 @@ def draw(session):
     data = session.data
     idx = digit_subset(len(data.X_test), DIGITS)
     X, y = data.X_test[idx], data.y_test[idx]
-    cache = st.session_state.setdefault("robustness_cache", LiveCache(2, LIVE_SECONDS))
-    try:
-        result, at_step = cache.get("sweep", session.trainer, version, session.running,
-                                    lambda: (sweep(net, X, y, seed=NOISE_SEED), version))
-    except ValueError as e:
-        st.warning(f"No curves: {e}. Reset the network (sidebar) to start again.")
+    view = cached_view(session, "robustness_cache", "sweep", version,
+                       lambda: sweep(net, X, y, seed=NOISE_SEED), every=LIVE_SECONDS,
+                       what="curves", max_entries=2)
+    if view is None:
         return
-
-    if session.untrained:
-        st.info("This network is freshly initialised and not trained yet, so it is near "
-                "chance (10%) whatever the perturbation. Press ▶ Play and watch the curves "
-                "rise.")
-    elif session.state == DIVERGED:
-        st.caption("The curves show the network as it was when training stopped.")
-    elif session.running:
-        st.caption(f"Recomputed at most every {LIVE_SECONDS:.0f} s while training runs; "
-                   f"these curves are for the network at step {at_step:,}.")
+    result, at_step = view
+    not_trained_note(session, "This network is freshly initialised and not trained yet, so it is "
+                     "near chance (10%) whatever the perturbation. Press ▶ Play and watch the "
+                     "curves rise.")
+    freshness_caption(session, at_step, LIVE_SECONDS)
     curves = st.container()
 
     st.subheader("One digit, perturbed")

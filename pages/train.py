@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from dashboard.figures import accuracy_figure, loss_figure
+from dashboard.figures.train import accuracy_figure, loss_figure
+from dashboard.page import live_fragment, page_header, page_session
 from dashboard.session import FINISHED, READY
-from dashboard.ui import live_fragment, page_header, page_session
 
 METRIC_WIDTH = 150  # px: room for "100.00%" and "123,456"
 

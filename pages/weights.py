@@ -3,14 +3,21 @@ weights' distribution changes over training."""
 
 import streamlit as st
 
-from dashboard.figures_weights import (
+from dashboard.figures.base import weight_name
+from dashboard.figures.weights import (
     histogram_figure,
     matrix_figure,
     receptive_fields_figure,
     spread_figure,
 )
-from dashboard.plotting import weight_name
-from dashboard.ui import HEAVY_REFRESH_SECONDS, live_fragment, page_header, page_session
+from dashboard.page import (
+    HEAVY_REFRESH_SECONDS,
+    live_fragment,
+    not_trained_note,
+    page_header,
+    page_session,
+    snapshot_label,
+)
 
 NOW = "now"
 
@@ -20,19 +27,14 @@ st.caption("A layer computes z = a W + b: every hidden unit adds up its inputs, 
            "multiplied by a weight. Blue weights are negative, red positive, white near 0.")
 
 
-def _snapshot_label(option, steps: dict) -> str:
-    return "now" if option == NOW else f"step {steps[option]:,}"
-
-
 def draw(session):
     with session.reading() as t:
         net, _ = session.network_copy()
         snapshots = list(t.snapshots)  # the arrays in a snapshot are never changed
         step = t.step_count
-    if session.untrained:
-        st.info(f"Not trained yet: these are the freshly initialised weights "
-                f"({session.settings.init} initialisation). Press ▶ Play in the sidebar and "
-                "watch them change.")
+    not_trained_note(session, f"Not trained yet: these are the freshly initialised weights "
+                     f"({session.settings.init} initialisation). Press ▶ Play in the sidebar "
+                     "and watch them change.")
     L = len(net.weights)
     names = [weight_name(l, net.layer_sizes) for l in range(L)]
 
@@ -56,13 +58,13 @@ def draw(session):
                    "largest weight. Red pixels excite the unit, blue ones inhibit it.")
 
     st.subheader("Distribution over training")
-    by_step = {i: s.step for i, s in enumerate(snapshots)}
-    options = [*by_step, NOW]
+    options = [*range(len(snapshots)), NOW]
     if st.session_state.get("weights_snapshot") not in options:
         st.session_state.weights_snapshot = NOW  # the run was reset: its snapshots are gone
     choice = st.select_slider("Snapshot (taken at the start and after every epoch)",
                               options, key="weights_snapshot",
-                              format_func=lambda o: _snapshot_label(o, by_step))
+                              format_func=lambda o: o if o == NOW else
+                              snapshot_label(snapshots[o]))
     if choice == NOW:
         W, b, when = net.weights[layer], net.biases[layer], f"now (step {step:,})"
     else:

@@ -81,7 +81,7 @@ def diverged(app):
     at = app({"preset": "exploding"}).run()
     session = at.session_state["session"]
     session.play()
-    session._thread.join(timeout=60)
+    session.join(timeout=60)
     assert session.state == "diverged"
     return at
 

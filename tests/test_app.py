@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from dashboard import settings as cfg
-from dashboard.figures import accuracy_figure, loss_figure, smooth
+from dashboard.figures.base import smooth
+from dashboard.figures.train import accuracy_figure, loss_figure
+from dashboard.page import Notice
 from dashboard.session import DIVERGED, FINISHED, PAUSED, READY, RUNNING, TrainingSession
 from dashboard.settings import Settings
 from mnist_np import PRESETS, EpochRecord
@@ -79,20 +81,20 @@ def _restore_app():
     import streamlit as st
 
     from dashboard.settings import Settings
-    from dashboard.ui import _restore_missing_widgets
+    from dashboard.widgets import restore_missing_widgets
 
     st.session_state.setdefault("cfg_epochs", 3)  # still there: kept as the user set it
-    _restore_missing_widgets(Settings(hidden=(64, 32), epochs=9, lr=0.05))
+    restore_missing_widgets(Settings(hidden=(64, 32), epochs=9, lr=0.05))
     state = st.session_state
     st.markdown(f"{state.cfg_units_1} {state.cfg_epochs} {state.cfg_lr} {state.cfg_n_hidden}")
 
 
 def test_a_notice_outlives_the_redraw_when_training_ends_but_not_the_next_click(app):
     at = app().run()
-    at.session_state["notice"] = "Settings changed the network, so it was reset"
+    at.session_state["notice"] = Notice("Settings changed the network, so it was reset")
     at.run()
     assert "Settings changed the network, so it was reset" in [i.value for i in at.info]
-    at.session_state["app_rerun"] = True  # what the live fragment sets when a run ends
+    at.session_state["notice"].redraw = True  # what the live fragment sets when a run ends
     at.run()
     assert "Settings changed the network, so it was reset" in [i.value for i in at.info]
     at.button(key="step").click().run()  # the user's next action: the notice has been read
@@ -113,13 +115,13 @@ def test_every_run_tells_the_browser_each_sidebar_value(app):
     # A run cut short (Play clicked while the first run still draws) leaves widgets the
     # browser never saw; drawn later without a value from the server, the browser mounts
     # them at their defaults and sends those back as if the user had chosen them.
-    from dashboard.ui import _widget_values
+    from dashboard.widgets import widget_values
 
     at = app({"hidden": "100,30", "epochs": "3", "act": "tanh", "lr": "0.05"}).run()
     at.run()
     widgets = {w.key: w for w in at.sidebar if getattr(w, "key", None) in
-               _widget_values(at.session_state["session"].settings)}
-    expected = _widget_values(at.session_state["session"].settings)
+               widget_values(at.session_state["session"].settings)}
+    expected = widget_values(at.session_state["session"].settings)
     assert set(widgets) == set(expected)
     for key, widget in widgets.items():
         assert widget.proto.set_value and widget.value == expected[key], key
@@ -219,8 +221,8 @@ def test_session_finishes_records_the_run_and_stops_when_the_user_leaves(sample)
                               lambda: alive[0])
     leaving.play()
     alive[0] = False
-    leaving._thread.join(timeout=5)
-    assert not leaving._thread.is_alive() and leaving.state == PAUSED
+    leaving.join(timeout=5)
+    assert not leaving.training and leaving.state == PAUSED
 
 
 def test_fewer_epochs_than_a_paused_run_has_done_finish_it(sample):
@@ -262,7 +264,7 @@ def test_a_session_keeps_fewer_weight_snapshots_of_a_big_network(sample):
 def test_session_diverges_visibly(sample):
     session = TrainingSession(sample, cfg.from_preset("exploding"))
     session.play()
-    session._thread.join(timeout=30)
+    session.join(timeout=30)
     assert session.state == DIVERGED and "learning rate" in session.trainer.message
 
 

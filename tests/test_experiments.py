@@ -11,16 +11,17 @@ import pandas as pd
 import pytest
 
 from dashboard import sweep as sw
-from dashboard.figures_experiments import (
+from dashboard.figures.draw import activations_figure
+from dashboard.figures.experiments import (
     accuracy_curves_figure,
-    activations_figure,
-    digit_figure,
     loss_curves_figure,
-    output_figure,
     runs_frame,
     sweep_figure,
 )
-from dashboard.session import FINISHED, PAUSED, RUNNING, TrainingSession, run_record
+from dashboard.figures.images import digit_figure
+from dashboard.figures.robustness import answer_figure
+from dashboard.runs import run_record
+from dashboard.session import FINISHED, PAUSED, RUNNING, TrainingSession
 from dashboard.settings import Settings
 from mnist_np import MLP, TrainConfig, Trainer
 
@@ -241,7 +242,7 @@ def test_a_sweep_stops_when_the_browser_session_is_gone(sample):
     plan = sw.plan(session.settings, [("lr", [0.01, 0.02, 0.05, 0.1])], 5, 2000)
     sweep = sw.Sweep(session, plan, "sweep 1", is_alive=lambda: False).start()
     sweep.join(30)
-    assert sweep.state == sw.CANCELLED and sweep.records == [] and session.runs == []
+    assert sweep.state == sw.CANCELLED and sweep.records == [] and list(session.runs) == []
 
 
 def test_a_sweep_that_breaks_says_why_instead_of_dying_silently(sample):
@@ -309,7 +310,7 @@ def test_draw_figures_show_input_output_and_hidden_units():
     image = np.zeros((28, 28), np.float32)
     image[4:24, 13:15] = 1.0
     assert np.array_equal(digit_figure(image).data[0].z, image)
-    out = output_figure(np.array([0.05, 0.7, *[0.25 / 8] * 8]), "probabilities")
+    out = answer_figure(np.array([0.05, 0.7, *[0.25 / 8] * 8]), title="probabilities")
     colours = out.data[0].marker.color
     assert colours[1] != colours[0] and len(set(colours)) == 2
     hidden = [np.arange(10.0), np.linspace(0, 1, 4)]

@@ -5,34 +5,34 @@ import numpy as np
 import pytest
 
 from dashboard import equations
-from dashboard.figures_backprop import (
+from dashboard.figures.backprop import (
     before_after_figure,
-    digit_figure,
     layer_figure,
     output_figure,
     vector_figure,
 )
-from dashboard.figures_gradients import (
+from dashboard.figures.base import layer_name, weight_name
+from dashboard.figures.gradients import (
     HEALTHY_RATIO,
     layer_bars_figure,
     layer_curves_figure,
     saturation_figure,
     update_ratio_figure,
 )
-from dashboard.figures_mistakes import (
+from dashboard.figures.images import CAPTION, digit_figure, side, tile
+from dashboard.figures.mistakes import (
     cell_from_selection,
     confusion_figure,
-    gallery_figure,
+    mistakes_figure,
     per_digit_accuracy_figure,
 )
-from dashboard.figures_weights import (
+from dashboard.figures.weights import (
     histogram_figure,
     matrix_figure,
     receptive_fields_figure,
     spread_figure,
     units_shown,
 )
-from dashboard.plotting import layer_name, side, tile, weight_name
 from mnist_np import ACTIVATIONS, MLP, OUTPUT_LOSSES
 from mnist_np.metrics import confusion_matrix
 from mnist_np.stepthrough import trace
@@ -179,12 +179,13 @@ def test_per_digit_accuracy_and_gallery():
     acc = per_digit_accuracy_figure([1.0, 0.5, 0.25])
     assert list(acc.data[0].text) == ["100.0%", "50.0%", "25.0%"]
     images = np.random.default_rng(0).random((3, 16))
-    fig = gallery_figure(images, [1, 2, 3], [7, 5, 8], [0.9, 0.8, 0.5], cols=2)
+    fig = mistakes_figure(images, [1, 2, 3], [7, 5, 8], [0.9, 0.8, 0.5], cols=2)
     grid = np.asarray(fig.data[0].z, float)
-    np.testing.assert_allclose(grid[:4, :4], images[0].reshape(4, 4), rtol=1e-6)
+    np.testing.assert_allclose(grid[CAPTION:CAPTION + 4, :4], images[0].reshape(4, 4),
+                               rtol=1e-6)  # under its caption
     assert [a.text for a in fig.layout.annotations] == [
         "<b>1</b> → 7 (90%)", "<b>2</b> → 5 (80%)", "<b>3</b> → 8 (50%)"]
-    none = gallery_figure(np.zeros((0, 16)), [], [], [])
+    none = mistakes_figure(np.zeros((0, 16)), [], [], [])
     assert none.layout.annotations[0].text == "no mistakes here"
 
 

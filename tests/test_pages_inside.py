@@ -61,7 +61,8 @@ def test_weights_page_layers_and_snapshots(app):
     _train_to_the_end(at)
     at.run()
     snapshot = at.select_slider(key="weights_snapshot")
-    assert snapshot.options == ["step 0", "step 10", "step 20", "now"]
+    assert snapshot.options == ["before training (step 0)", "after epoch 1 (step 10)",
+                                "after epoch 2 (step 20)", "now"]
     assert snapshot.value == "now"
     at.select_slider(key="weights_snapshot").set_value(0).run()
     hist = json.loads(at.get("plotly_chart")[2].proto.spec)

@@ -6,7 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from dashboard.figures_map import gallery_figure, map_figure, selected_indices, separation_figure
+from dashboard.figures.images import gallery_figure
+from dashboard.figures.map import map_figure, selected_indices, separation_figure
 from dashboard.live import LiveCache, digit_subset
 from dashboard.session import DIVERGED
 
@@ -222,7 +223,7 @@ def test_a_diverged_network_is_named_and_a_non_finite_one_gets_no_map(diverged):
     assert any("diverged" in w.value for w in at.warning)
     broken = session.net.copy()  # e.g. an uploaded model that overflows
     broken.weights[-1][:] = np.inf
-    session.load_network(broken, session.settings)
+    session.load_network(broken, session.settings, "broken.npz")
     at.run()
     assert not at.exception
     assert any(w.value.startswith("No map:") and "not finite" in w.value for w in at.warning)

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from dashboard.figures_robustness import answer_figure, robustness_figure
+from dashboard.figures.robustness import answer_figure, robustness_figure
 from dashboard.session import DIVERGED
 from mnist_np.perturb import Sweep
 
@@ -109,7 +109,7 @@ def test_a_network_that_is_not_finite_gets_a_message_not_curves(app):
     session = at.session_state["session"]
     broken = session.net.copy()  # e.g. an uploaded model that overflows
     broken.weights[0][:] = np.nan
-    session.load_network(broken, session.settings)
+    session.load_network(broken, session.settings, "broken.npz")
     at.switch_page(PAGE).run()
     assert not at.exception
     assert any(w.value.startswith("No curves:") and "diverged" in w.value for w in at.warning)

@@ -10,18 +10,9 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .plotting import INK, image_axes, layout, side
+from .base import layout
 
 BEFORE, AFTER, TARGET = "#9e9e9e", "#d62728", "#2ca02c"
-
-
-def digit_figure(x: np.ndarray, title: str = "a₀ = x: the input image") -> go.Figure:
-    """One input ``x: (784,)`` with values in [0, 1] as its 28×28 image."""
-    s = side(len(x))
-    fig = go.Figure(go.Heatmap(z=np.asarray(x, np.float32).reshape(s, s), colorscale=INK,
-                               zmin=0, zmax=1, showscale=False,
-                               hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
-    return image_axes(layout(fig, title, height=260))
 
 
 def _colors(values: np.ndarray) -> list[str]:

@@ -11,8 +11,10 @@ from plotly.subplots import make_subplots
 
 from mnist_np.perturb import Sweep
 
+from .base import MARGIN, layout
+
 ACCURACY, HORIZONTAL, VERTICAL, PLAIN, MARK = "#1f77b4", "#1f77b4", "#ff7f0e", "#555", "#d62728"
-RIGHT, WRONG, OTHER = "#2ca02c", "#d62728", "#b0b0b0"
+RIGHT, WRONG, OTHER, ANSWER = "#2ca02c", "#d62728", "#b0b0b0", "#ff7f0e"
 
 
 def robustness_figure(sweep: Sweep, sigma: float = 0.0, dx: int = 0, dy: int = 0,
@@ -44,25 +46,29 @@ def robustness_figure(sweep: Sweep, sigma: float = 0.0, dx: int = 0, dy: int = 0
         fig.update_xaxes(title_text=x_title, row=1, col=col)
     fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=1,
                      title_text="accuracy")
-    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10),
+    fig.update_layout(height=360, margin=MARGIN,
                       legend=dict(orientation="h", y=-0.3), uirevision="robustness")
     return fig
 
 
-def answer_figure(proba: Sequence[float], label: int) -> go.Figure:
-    """The network's output for one digit as 10 bars; its answer (the tallest) green
-    when right, red when wrong; the true digit named on the axis."""
+def answer_figure(proba: Sequence[float], label: int | None = None,
+                  title: str | None = None) -> go.Figure:
+    """The network's output for one digit as 10 bars with their values. Its answer (the
+    tallest) is green when right and red when wrong, with the true digit named on the
+    axis; orange when the true digit is not known (a drawing)."""
     proba = np.asarray(proba, float)
     answer = int(np.argmax(proba))
     colours = [OTHER] * len(proba)
-    colours[answer] = RIGHT if answer == label else WRONG
+    colours[answer] = ANSWER if label is None else RIGHT if answer == label else WRONG
     ticks = [f"{d}<br>(true)" if d == label else str(d) for d in range(len(proba))]
     fig = go.Figure(go.Bar(x=list(range(len(proba))), y=proba.tolist(),
-                           marker_color=colours,
+                           marker_color=colours, text=[f"{v:.0%}" for v in proba],
+                           textposition="outside", cliponaxis=False,
                            hovertemplate="digit %{x}: %{y:.1%}<extra></extra>"))
-    verdict = "right" if answer == label else "wrong"
-    fig.update_layout(title=f"The network says {answer} ({proba[answer]:.0%}): {verdict}",
-                      height=300, margin=dict(l=10, r=10, t=40, b=10),
-                      yaxis=dict(range=[0, 1.02], tickformat=".0%", title="output"),
-                      xaxis=dict(tickvals=list(range(len(proba))), ticktext=ticks))
+    if title is None:
+        verdict = "" if label is None else ": right" if answer == label else ": wrong"
+        title = f"The network says {answer} ({proba[answer]:.0%}){verdict}"
+    fig = layout(fig, title, "digit", "output", height=300)
+    fig.update_yaxes(range=[0, 1.1], tickformat=".0%")
+    fig.update_xaxes(tickvals=list(range(len(proba))), ticktext=ticks)
     return fig

@@ -8,16 +8,16 @@ subset of test digits as ``customdata``, so a plotly selection maps back to digi
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from .base import MARGIN
+
 DIGIT_COLOURS = qualitative.D3  # 10 colours, one per digit 0-9
 WRONG, SELECTED = "rgba(0, 0, 0, 0.55)", "#000000"
-SIDE, GAP, CAPTION = 28, 3, 9  # image side, gap between images, caption band
 
 
 def map_figure(scores: np.ndarray, y: np.ndarray, predicted: np.ndarray, title: str,
@@ -84,38 +84,7 @@ def separation_figure(names: Sequence[str], values: Sequence[float]) -> go.Figur
                            text=[f"{v:.0%}" for v in values], textposition="outside",
                            hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
     fig.update_layout(title="How far apart the digits are, layer by layer", height=300,
-                      margin=dict(l=10, r=10, t=40, b=10),
+                      margin=MARGIN,
                       yaxis=dict(title="spread explained by the digit", tickformat=".0%",
                                  range=[0, 1.1]))
-    return fig
-
-
-def gallery_figure(images: np.ndarray, captions: Sequence[str], cols: int = 10,
-                   tile_px: int = 84) -> go.Figure:
-    """Images ``(m, 784)`` side by side, ``cols`` to a row, ink dark on white, each with
-    its caption above it; about ``tile_px`` screen pixels per image."""
-    images = np.asarray(images, float).reshape(-1, SIDE, SIDE)
-    m = len(images)
-    cols = max(1, min(cols, m))
-    rows = max(1, math.ceil(m / cols))
-    col_step, row_step = SIDE + GAP, SIDE + CAPTION
-    mosaic = np.full((rows * row_step, cols * col_step - GAP), np.nan)
-    for i, image in enumerate(images):
-        r, c = divmod(i, cols)
-        top = r * row_step + CAPTION
-        mosaic[top:top + SIDE, c * col_step:c * col_step + SIDE] = image
-    fig = go.Figure(go.Heatmap(z=mosaic, colorscale="Greys", zmin=0, zmax=1,
-                               showscale=False, hoverinfo="skip"))
-    for i, caption in enumerate(captions[:m]):
-        r, c = divmod(i, cols)
-        fig.add_annotation(x=c * col_step + (SIDE - 1) / 2, y=r * row_step + CAPTION - 1,
-                           text=caption, showarrow=False, yanchor="bottom",
-                           font=dict(size=11))
-    px = tile_px / SIDE  # screen pixels per image pixel
-    fig.update_layout(height=round(rows * row_step * px) + 10,
-                      width=round((cols * col_step - GAP) * px) + 10,
-                      margin=dict(l=5, r=5, t=5, b=5), plot_bgcolor="white")
-    fig.update_xaxes(visible=False, range=[-0.5, cols * col_step - GAP - 0.5])
-    fig.update_yaxes(visible=False, range=[rows * row_step - 0.5, -0.5],
-                     scaleanchor="x", scaleratio=1)
     return fig

@@ -1,5 +1,5 @@
-"""Tables and figures for the Experiment pages: the runs table, runs compared, a sweep's
-results, and a drawn digit going through the network.
+"""Tables and figures for the Experiments page: the runs table, runs compared, and a
+sweep's results.
 
 Pure functions from records and arrays to pandas frames and plotly Figures (no
 Streamlit, no session), tested directly.
@@ -14,23 +14,16 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
-from plotly.subplots import make_subplots
 
-from .figures import log_y_axis, smooth
-from .session import RunRecord
-from .sweep import PARAMS, Plan
+from ..runs import RunRecord
+from ..sweep import PARAMS, Plan
+from .base import layout, log_y_axis, smooth
 
 PALETTE = qualitative.Plotly
 
 
 def run_colour(number: int) -> str:
     return PALETTE[(number - 1) % len(PALETTE)]
-
-
-def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> go.Figure:
-    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=height,
-                      margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
-    return fig
 
 
 # -- the runs table ---------------------------------------------------------------------
@@ -73,7 +66,8 @@ def accuracy_curves_figure(runs: Sequence[RunRecord]) -> go.Figure:
         fig.add_scatter(x=c["epoch"], y=c["train_accuracy"], mode="lines",
                         name=f"run {r.number} train", legendgroup=str(r.number),
                         line=dict(color=colour, dash="dot", width=1))
-    fig = _layout(fig, "Accuracy after each epoch", "epoch", "accuracy")
+    fig = layout(fig, "Accuracy after each epoch", "epoch", "accuracy", height=360,
+                 legend_y=-0.25)
     fig.update_yaxes(tickformat=".0%")
     fig.update_xaxes(dtick=1)
     return fig
@@ -86,7 +80,8 @@ def loss_curves_figure(runs: Sequence[RunRecord]) -> go.Figure:
         steps, losses = r.loss_curve
         fig.add_scatter(x=steps, y=smooth(np.asarray(losses, float)), mode="lines",
                         name=f"run {r.number}", line=dict(color=run_colour(r.number), width=2))
-    fig = _layout(fig, "Training loss (moving average)", "step (mini-batches)", "loss")
+    fig = layout(fig, "Training loss (moving average)", "step (mini-batches)", "loss",
+                 height=360, legend_y=-0.25)
     return log_y_axis(fig, [y for trace in fig.data for y in trace.y])
 
 
@@ -112,7 +107,8 @@ def sweep_figure(plan: Plan, records: Sequence[RunRecord]) -> go.Figure:
                         line=dict(color="#ff7f0e", width=2))
         fig.add_scatter(x=labels[0], y=test, mode="lines+markers", name="test accuracy",
                         line=dict(color="#2ca02c", width=2, dash="dot"))
-        fig = _layout(fig, f"Accuracy by {titles[0]}", titles[0], "accuracy")
+        fig = layout(fig, f"Accuracy by {titles[0]}", titles[0], "accuracy", height=360,
+                     legend_y=-0.25)
         fig.update_xaxes(type="category")
     else:
         rows, cols = len(labels[0]), len(labels[1])
@@ -123,69 +119,10 @@ def sweep_figure(plan: Plan, records: Sequence[RunRecord]) -> go.Figure:
                         colorscale="Viridis", colorbar=dict(title="validation", tickformat=".0%"),
                         hovertemplate=f"{titles[0]} %{{y}}<br>{titles[1]} %{{x}}"
                                       "<br>validation accuracy %{z:.2%}<extra></extra>")
-        fig = _layout(fig, f"Validation accuracy by {titles[0]} and {titles[1]}",
-                      titles[1], titles[0], height=120 + 60 * rows)
+        fig = layout(fig, f"Validation accuracy by {titles[0]} and {titles[1]}",
+                     titles[1], titles[0], height=120 + 60 * rows, legend_y=-0.25)
         fig.update_xaxes(type="category")
         fig.update_yaxes(type="category")
         return fig
     fig.update_yaxes(tickformat=".0%")
-    return fig
-
-
-# -- a drawn digit through the network --------------------------------------------------
-def digit_figure(image: np.ndarray) -> go.Figure:
-    """The 28×28 input ``a_0`` as the network sees it (white ink on black)."""
-    fig = go.Figure(go.Heatmap(z=image, colorscale="gray", zmin=0, zmax=1, showscale=False,
-                               hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_layout(title="What the network sees (28×28)", height=300,
-                      margin=dict(l=10, r=10, t=40, b=10))
-    return fig
-
-
-def output_figure(output: np.ndarray, title: str) -> go.Figure:
-    """The network's 10 outputs ``a_L`` as bars, the predicted digit highlighted."""
-    output = np.asarray(output, float)
-    best = int(np.argmax(output))
-    colours = ["#ff7f0e" if k == best else "#1f77b4" for k in range(len(output))]
-    fig = go.Figure(go.Bar(x=[str(k) for k in range(len(output))], y=output,
-                           marker_color=colours, text=[f"{v:.0%}" for v in output],
-                           textposition="outside", cliponaxis=False,
-                           hovertemplate="digit %{x}: %{y:.3f}<extra></extra>"))
-    fig = _layout(fig, title, "digit", "output", height=300)
-    fig.update_yaxes(range=[0, 1.1], tickformat=".0%")
-    fig.update_xaxes(type="category")
-    return fig
-
-
-def _grid(a: np.ndarray) -> np.ndarray:
-    """``a: (n,)`` laid out row by row in a near-square grid, padded with NaN."""
-    cols = math.ceil(math.sqrt(len(a)))
-    rows = math.ceil(len(a) / cols)
-    grid = np.full(rows * cols, np.nan)
-    grid[:len(a)] = a
-    return grid.reshape(rows, cols)
-
-
-def activations_figure(hidden: Sequence[np.ndarray], activation: str) -> go.Figure:
-    """Each hidden layer's activations ``a_l: (n_l,)`` for one input, as a grid of units
-    (unit ``k`` at row ``k // cols``, column ``k % cols``), on one colour scale:
-    brighter is more active."""
-    fig = make_subplots(rows=1, cols=len(hidden), horizontal_spacing=0.06,
-                        subplot_titles=[f"hidden layer {l + 1} ({len(a)} units)"
-                                        for l, a in enumerate(hidden)])
-    for l, a in enumerate(hidden):
-        grid = _grid(np.asarray(a, float))
-        cols = grid.shape[1]
-        units = np.arange(grid.size).reshape(grid.shape)
-        fig.add_heatmap(z=grid, customdata=units, coloraxis="coloraxis", row=1, col=l + 1,
-                        hovertemplate="unit %{customdata}: %{z:.3f}<extra></extra>",
-                        xgap=1, ygap=1)
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{l + 1 if l else ''}",
-                         visible=False, row=1, col=l + 1)
-        fig.update_xaxes(visible=False, range=[-0.5, cols - 0.5], row=1, col=l + 1)
-    fig.update_layout(title="Hidden layers' activations for this input", height=320,
-                      coloraxis=dict(colorscale="Viridis", colorbar=dict(title=activation)),
-                      margin=dict(l=10, r=10, t=70, b=10))
     return fig

@@ -8,13 +8,13 @@ cell's ``[true, predicted]`` pair, which :func:`cell_from_selection` reads.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
-from .plotting import INK, empty, image_axes, layout, side, tile
+from .base import layout
+from .images import gallery_figure
 
 
 def confusion_figure(cm: np.ndarray, selected: tuple[int, int] | None = None) -> go.Figure:
@@ -74,28 +74,9 @@ def per_digit_accuracy_figure(accuracy: Sequence[float]) -> go.Figure:
     return fig
 
 
-def gallery_figure(images: np.ndarray, true: Sequence[int], predicted: Sequence[int],
-                   confidence: Sequence[float], cols: int = 8) -> go.Figure:
+def mistakes_figure(images: np.ndarray, true: Sequence[int], predicted: Sequence[int],
+                    confidence: Sequence[float], cols: int = 8) -> go.Figure:
     """Misclassified digits ``images: (k, 784)`` in a grid, each titled
     ``true → predicted (confidence)``."""
-    images = np.asarray(images, np.float32)
-    if not len(images):
-        return empty(layout(go.Figure(), "Mistakes", height=200), "no mistakes here")
-    s = side(images.shape[1])
-    cols = min(cols, len(images))
-    rows = math.ceil(len(images) / cols)
-    gap = 8
-    grid = tile(images.reshape(-1, s, s), cols, gap=gap)
-    fig = go.Figure(go.Heatmap(z=grid, colorscale=INK, zmin=0, zmax=1, showscale=False,
-                               hoverinfo="skip"))
-    titles = []
-    for i, (t, p, c) in enumerate(zip(true, predicted, confidence)):
-        r, col = divmod(i, cols)
-        titles.append(dict(x=col * (s + gap) + s / 2, y=r * (s + gap) - 0.5, yanchor="bottom",
-                           text=f"<b>{t}</b> → {p} ({c:.0%})", showarrow=False,
-                           font=dict(size=12)))
-    fig.update_layout(annotations=titles)  # at once: add_annotation per digit is slow
-    fig = image_axes(layout(fig, "", height=95 * rows + 40))
-    fig.update_layout(margin=dict(l=10, r=10, t=30, b=10))
-    fig.update_yaxes(autorange=False, range=[grid.shape[0] + 1, -gap])
-    return fig
+    captions = [f"<b>{t}</b> → {p} ({c:.0%})" for t, p, c in zip(true, predicted, confidence)]
+    return gallery_figure(images, captions, cols=cols, nothing="no mistakes here")

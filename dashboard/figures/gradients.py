@@ -12,8 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures import log_y_axis, smooth, thin
-from .plotting import LAYER_COLORS, empty, layout
+from .base import LAYER_COLORS, empty, layout, log_y_axis, smooth, thin
 
 # Karpathy's rule of thumb: an update of about 1/1000 of the weight per step is healthy.
 HEALTHY_RATIO = 1e-3

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .plotting import DIVERGING, LAYER_COLORS, empty, image_axes, layout, side, tile
+from .base import DIVERGING, LAYER_COLORS, empty, layout
+from .images import image_axes, side, tile
 
 # About 100k numbers per heatmap keep a redraw every second light for the browser.
 MAX_CELLS = 100_000

@@ -1,0 +1,66 @@
+"""What the pages say about numbers: verdicts and sentences computed from results.
+
+Pure functions (no Streamlit), so the words are tested next to the numbers they judge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from mnist_np.gradcheck import RTOL, Check
+
+
+def gradient_check_table(checks: Sequence[Check]) -> dict[str, list]:
+    """One row per checked weight: backprop's gradient, the finite difference, and how
+    far apart they are."""
+    return {
+        "parameter": [f"{c.param}{c.layer}[{', '.join(map(str, c.index))}]" for c in checks],
+        "backprop": [c.backprop for c in checks],
+        "finite difference": [c.numeric for c in checks],
+        "difference": [abs(c.backprop - c.numeric) for c in checks],
+        "relative error": [c.rel_error for c in checks],
+        "agree": [c.agrees for c in checks],
+    }
+
+
+def gradient_check_verdict(checks: Sequence[Check]) -> tuple[str, str, str | None]:
+    """``(level, message, note)``: level is "success" or "warning"; note explains a
+    result that only rounding keeps from agreeing to ``RTOL``."""
+    worst = max(c.rel_error for c in checks)
+    rounding = checks[0].rounding
+    where = "computed in float64 on a copy of the network"
+    if all(c.agrees for c in checks) and worst <= RTOL:
+        return ("success", f"Backpropagation agrees with finite differences ({where}): "
+                           f"largest relative error {worst:.1e}.", None)
+    if all(c.agrees for c in checks):
+        largest = max(abs(c.backprop - c.numeric) for c in checks)
+        return ("success",
+                f"Backpropagation agrees with finite differences up to rounding ({where}): "
+                f"the largest difference, {largest:.1e}, is within the ±{rounding:.0e} that "
+                "rounding allows.",
+                f"The gradients here are tiny (the network is sure of this digit), so "
+                f"rounding in 𝓛(w ± ε) limits the difference quotient to about "
+                f"±{rounding:.0e}, and relative errors (up to {worst:.0e}) say nothing.")
+    return ("warning", f"Some gradients disagree (largest relative error {worst:.1e}). With "
+                       "ReLU this can happen when ±ε moves a unit across 0, where the slope "
+                       "jumps; try another digit.", None)
+
+
+def update_caption(before: np.ndarray, after: np.ndarray, label: int, lr: float) -> str:
+    """What one gradient step on one digit did to the network's answer."""
+    return (f"With η = {lr:g}, one step on this digit alone moved the probability of the "
+            f"true digit {label} from {before[label]:.1%} to {after[label]:.1%}; the "
+            f"prediction went from {int(before.argmax())} to {int(after.argmax())}. Press "
+            "again to take another step.")
+
+
+def saturation_caption(label: str, n_images: int) -> str:
+    """What a "saturated" (sigmoid, tanh) or "dead" (ReLU) unit is, for the bars."""
+    what = ("a sigmoid or tanh unit whose slope is below a tenth of its peak passes "
+            "almost no gradient back" if label == "saturated" else
+            "a ReLU unit that outputs 0 for every image in the batch gets no gradient "
+            "and may never recover")
+    return (f"{label.capitalize()} units ({what}), over training and now. "
+            f"The bars measure the network as it is on {n_images} validation images.")

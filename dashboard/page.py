@@ -1,0 +1,196 @@
+"""What every page does around its own content: get the user's session (made on the
+first run from the URL's settings), draw the header with any one-off notice, redraw
+live while training runs, and cache views of the live network.
+
+A page reads top to bottom::
+
+    session = page_session()
+    page_header("Weights", session)
+    ...widgets...
+    live_fragment(session, draw)()
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from mnist_np.training import Snapshot
+
+from . import settings as cfg
+from .data import get_data
+from .live import LiveCache
+from .session import DIVERGED, TrainingSession
+from .widgets import settings_to_widgets
+
+REFRESH_SECONDS = 1.0
+HEAVY_REFRESH_SECONDS = 3.0  # pages with heavy figures (see live_fragment)
+
+
+# -- the user's session -----------------------------------------------------------------
+def _session_alive_check() -> Callable[[], bool]:
+    """A thread-safe test of whether this browser session is still open."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():
+        return lambda: True  # AppTest and bare mode: no server sessions to check
+    session_id = ctx.session_id
+    # AppTest installs a runtime only while a run executes: no runtime means no server.
+    return lambda: not Runtime.exists() or bool(Runtime.instance().is_active_session(session_id))
+
+
+def query_lists() -> dict[str, list[str]]:
+    """The URL's parameters, each with every value it was given (``?lr=1&lr=2``)."""
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def get_session() -> TrainingSession:
+    """This user's training session, created on the first run from the URL's settings."""
+    if "session" not in st.session_state:
+        data = get_data()
+        settings, warnings = cfg.from_query(query_lists())
+        st.session_state.query_warnings = warnings
+        st.session_state.session = TrainingSession(data, settings, _session_alive_check())
+        settings_to_widgets(settings)
+    return st.session_state.session
+
+
+def _leave_pages_directory_mode() -> None:
+    """The one place that touches a Streamlit internal. Streamlit runs a ``pages/``
+    file on its own, as in its pre-``st.navigation`` layout, until the first
+    ``st.navigation`` call of the process (a fresh server opened at a page's URL); see
+    streamlit/streamlit#10276 ("a pages folder + MPAv2 ... directly access an URL path
+    ... sometimes it completely switches back to MPAv1"). Leave that mode as
+    ``st.navigation`` would, and rerun through the entry script."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def page_session() -> TrainingSession:
+    """The session for a page (the entry script has drawn the sidebar already)."""
+    _leave_pages_directory_mode()
+    return get_session()
+
+
+# -- one-off messages -------------------------------------------------------------------
+@dataclass
+class Notice:
+    """A one-off message for the next page drawn ("the network was reset"). It stays
+    when the app redraws the page by itself (a run that ended), and goes with the
+    user's next action."""
+
+    text: str | None = None    # to show on the next page drawn
+    shown: str | None = None   # shown on the last page drawn
+    redraw: bool = False       # the next run is the app's own redraw, not the user's
+
+    def take(self) -> str | None:
+        """The message for the page being drawn, if any."""
+        text, self.text = self.text, None
+        if text is None and self.redraw:
+            text = self.shown
+        self.redraw, self.shown = False, text
+        return text
+
+
+def notice() -> Notice:
+    """This browser session's notice."""
+    return st.session_state.setdefault("notice", Notice())
+
+
+def say(text: str) -> None:
+    """Show ``text`` once, at the top of the next page drawn."""
+    notice().text = text
+
+
+def clear_url_warnings() -> None:
+    """The URL's warnings were about the settings the app was opened with."""
+    st.session_state.query_warnings = []
+
+
+def page_header(title: str, session: TrainingSession) -> None:
+    """The page title, and any one-off notice, URL warning or training error."""
+    st.title(title)
+    for warning in st.session_state.get("query_warnings", []):
+        st.warning(f"URL: {warning}")
+    text = notice().take()
+    if text:
+        st.info(text)
+    if session.error:
+        st.error(session.error)
+    if session.state == DIVERGED:
+        st.warning(f"💥 {session.trainer.message} Until you change the "
+                   "settings or press Reset, the numbers here may be inf or NaN.")
+
+
+def not_trained_note(session: TrainingSession, text: str) -> None:
+    """``text`` (what this page shows of a fresh network) when it is untrained."""
+    if session.untrained:
+        st.info(text)
+
+
+# -- live redraws -----------------------------------------------------------------------
+def live_fragment(session: TrainingSession, draw: Callable[[TrainingSession], None],
+                  every: float = REFRESH_SECONDS):
+    """``draw(session)`` as a fragment that reruns every ``every`` seconds while training
+    runs, and hands over to one full rerun when training stops by itself (so the controls
+    and every page show the final state). Pages whose figures are heavy (100k-cell
+    heatmaps, thousands of points) pass a longer interval: redrawn every second, they
+    would keep the server busy and slow training down on a small machine."""
+    was_running = session.running
+
+    def body() -> None:
+        # A diverged network's weights are huge: its forward passes overflow to inf/NaN,
+        # which the pages show as such, so that is no error there.
+        quiet = session.state == DIVERGED
+        with np.errstate(all="ignore") if quiet else contextlib.nullcontext():
+            draw(session)
+        if was_running and not session.running:
+            notice().redraw = True  # not the user's doing: keep any notice
+            st.rerun()
+
+    body.__qualname__ = f"live_{getattr(draw, '__qualname__', 'draw')}"
+    return st.fragment(body, run_every=every if was_running else None)
+
+
+def cached_view(session: TrainingSession, name: str, key: Hashable, version: int,
+                compute: Callable[[], Any], *, every: float, what: str,
+                running: bool | None = None, max_entries: int = 6) -> tuple[Any, int] | None:
+    """``compute()``'s result for the network at ``version``, cached per network
+    state (at most every ``every`` s while training runs), with the version it was
+    computed on. A network that cannot be computed on (overflowing weights) gets a
+    one-line warning naming ``what`` and None."""
+    cache = st.session_state.setdefault(name, LiveCache(max_entries, every))
+    running = session.running if running is None else running
+    try:
+        value, at = cache.get(key, session.trainer, version, running,
+                              lambda: (compute(), version))
+    except ValueError as e:
+        st.warning(f"No {what}: {e}. Reset the network (sidebar) to start again.")
+        return None
+    return value, at
+
+
+def freshness_caption(session: TrainingSession, at_step: int, every: float) -> None:
+    """Say which network a cached view shows, when that is not simply the current one."""
+    if session.state == DIVERGED:
+        st.caption("Drawn for the network as it was when training stopped.")
+    elif session.running:
+        st.caption(f"Redrawn at most every {every:.0f} s while training runs; this is the "
+                   f"network at step {at_step:,}.")
+
+
+def snapshot_label(snapshot: Snapshot) -> str:
+    """A weight snapshot named by when it was taken."""
+    if snapshot.step == 0:
+        return "before training (step 0)"
+    return f"after epoch {snapshot.epoch} (step {snapshot.step:,})"

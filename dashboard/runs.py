@@ -1,0 +1,92 @@
+"""The runs of one browser session: a record of each run that ended (finished, diverged,
+reset or rebuilt, or trained by a sweep), for the Experiments page."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mnist_np import Trainer
+
+from .settings import Settings
+
+
+@dataclass
+class RunRecord:
+    """A finished or reset run, for the experiments table."""
+
+    number: int
+    settings: Settings
+    data_source: str
+    status: str
+    steps: int
+    epochs: float
+    train_seconds: float
+    samples_per_second: float
+    final_loss: float
+    train_accuracy: float
+    val_accuracy: float
+    test_accuracy: float
+    epoch_curves: dict[str, list[float]] = field(repr=False)
+    loss_curve: tuple[list[float], list[float]] = field(repr=False)
+    origin: str = "training"  # or the sweep that made it, e.g. "sweep 2"
+
+
+def run_record(number: int, trainer: Trainer, settings: Settings, data_source: str,
+               status: str, test_accuracy: float, origin: str = "training") -> RunRecord:
+    """What the experiments table keeps of a trainer's run."""
+    t = trainer
+    epochs = t.epoch_records
+    last = epochs[-1] if epochs else None
+    h = t.history
+    return RunRecord(
+        number=number, settings=settings, data_source=data_source, status=status,
+        steps=t.step_count, epochs=round(t.epochs_done, 3),
+        train_seconds=t.train_seconds, samples_per_second=t.samples_per_second,
+        final_loss=last.train_loss if last else float(h.columns["loss"][-1]) if len(h)
+        else float("nan"),  # a run that diverged at its first step has no loss
+        train_accuracy=last.train_accuracy if last else float("nan"),
+        val_accuracy=last.val_accuracy if last else float("nan"),
+        test_accuracy=test_accuracy,
+        epoch_curves={
+            "epoch": [e.epoch for e in epochs],
+            "train_loss": [e.train_loss for e in epochs],
+            "val_loss": [e.val_loss for e in epochs],
+            "train_accuracy": [e.train_accuracy for e in epochs],
+            "val_accuracy": [e.val_accuracy for e in epochs],
+        },
+        loss_curve=(list(np.asarray(h.columns["step"], float)),
+                    list(np.asarray(h.columns["loss"], float))),
+        origin=origin,
+    )
+
+
+class RunLog:
+    """The runs of one session, numbered from 1 in the order they ended. The training
+    thread, a sweep's thread and the page may all add or read at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: list[RunRecord] = []
+
+    def add(self, trainer: Trainer, settings: Settings, data_source: str, status: str,
+            test_accuracy: float, origin: str = "training") -> RunRecord:
+        """Record ``trainer``'s run as the next one, and return its record."""
+        with self._lock:
+            record = run_record(len(self._runs) + 1, trainer, settings, data_source, status,
+                                test_accuracy, origin)
+            self._runs.append(record)
+        return record
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def __iter__(self) -> Iterator[RunRecord]:
+        with self._lock:
+            return iter(list(self._runs))
+
+    def __getitem__(self, i: int) -> RunRecord:
+        return self._runs[i]

@@ -1,0 +1,169 @@
+"""The sidebar every page shares: which data, Play / Pause / Step / Reset with live
+progress, the preset picker, every setting, and the model file panel.
+
+Changing the architecture (or anything but the learning rate, batch size and stopping
+rule) resets the network and says so; those three apply to the running one.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mnist_np import ACTIVATIONS, INITS, OPTIMIZERS, PRESETS, ModelFileError
+from mnist_np.training import SCHEDULES
+
+from . import settings as cfg
+from . import widgets as w
+from .data import data_badge
+from .model_io import read_model
+from .page import clear_url_warnings, get_session, live_fragment, query_lists, say
+from .session import DIVERGED, FINISHED, PAUSED, READY, RUNNING, TrainingSession
+
+STATE_LABELS = {READY: "⏹ ready (not trained yet)", RUNNING: "▶ training", PAUSED: "⏸ paused",
+                FINISHED: "✅ finished", DIVERGED: "💥 diverged"}
+UPLOAD_KEY = "model_upload"
+UPLOAD_ERROR_KEY = "model_upload_error"
+
+
+def sidebar() -> TrainingSession:
+    """Draw the sidebar, first applying what the user changed in it since the last run."""
+    session = get_session()
+    _apply_widgets(session)
+    with st.sidebar:
+        data_badge(session.data)
+        _controls(session)
+        _settings()
+        _model_file(session)
+    return session
+
+
+def _apply_widgets(session: TrainingSession) -> None:
+    w.restore_missing_widgets(session.settings)
+    new = w.settings_from_widgets()
+    # compared as plain values: a reloaded module (while developing) makes a new class
+    if cfg.as_dict(new) != cfg.as_dict(session.settings):
+        clear_url_warnings()
+        if new.needs_reset(session.settings):
+            session.reset(new)
+            say("Settings changed the network, so it was reset (the previous run is kept "
+                "on the Experiments page).")
+        else:
+            session.apply_live(new)
+    # Told on every full run, the browser never keeps a value of its own: a run cut short
+    # by a click (Play right after the page opened) leaves widgets it never drew, which
+    # the browser then mounts at their defaults and sends back on the next run, as if the
+    # user had set 0 hidden layers, 1 epoch, ... (that silently rebuilt the network).
+    w.settings_to_widgets(session.settings)
+    query = cfg.to_query(session.settings)
+    if query_lists() != {key: [value] for key, value in query.items()}:
+        st.query_params.from_dict(query)
+    w.show_preset(session.settings)
+
+
+# -- Play / Pause / Step / Reset --------------------------------------------------------
+def _on_reset() -> None:
+    st.session_state.session.reset()
+    say("The network was reset to fresh random weights.")
+
+
+def _controls(session: TrainingSession) -> None:
+    play, step, reset = st.columns([1.4, 1, 1])  # room for "⏸ Pause" in a narrow sidebar
+    ended = session.state in (FINISHED, DIVERGED)
+    if session.running:
+        play.button("⏸ Pause", key="pause", on_click=session.pause, width="stretch")
+    else:
+        play.button("▶ Play", key="play", on_click=session.play, width="stretch",
+                    disabled=ended, type="primary")
+    step.button("Step", key="step", on_click=session.step, width="stretch", disabled=ended,
+                help="Train one mini-batch")
+    reset.button("Reset", key="reset", on_click=_on_reset, width="stretch",
+                 help="Fresh random weights (same settings)")
+    live_fragment(session, _status)()
+
+
+def _status(session: TrainingSession) -> None:
+    with session.reading() as t:
+        state, progress, step, speed = session.state, t.progress, t.step_count, t.samples_per_second
+        if t.config.steps:
+            where = f"step {step:,} of {t.config.steps:,}"
+        else:
+            epochs = t.config.epochs
+            where = f"epoch {min(t.completed_epochs + 1, epochs)} of {epochs} · step {step:,}"
+    label = STATE_LABELS[state]
+    if state == READY and session.network_source:
+        label = f"⏹ ready · {session.network_source}"
+    st.progress(progress, text=f"{label} · {where}")
+    if speed:
+        st.caption(f"{speed:,.0f} samples/s")
+
+
+# -- settings ---------------------------------------------------------------------------
+def _settings() -> None:
+    state = st.session_state
+    st.selectbox("Preset", [*PRESETS, w.CUSTOM], key=w.PRESET_KEY, on_change=w.apply_preset,
+                 help="\n\n".join([*(f"**{p.name}**: {p.description}" for p in PRESETS.values()),
+                                   f"**{w.CUSTOM}**: shown when the settings below match no "
+                                   "preset; change them to get it."]))
+    with st.expander("Network", expanded=True):
+        st.slider("Hidden layers", 0, cfg.MAX_HIDDEN_LAYERS, key="cfg_n_hidden")
+        for i in range(state.cfg_n_hidden):
+            state.setdefault(w.units_key(i), w.DEFAULT_UNITS)
+            st.number_input(f"Units in hidden layer {i + 1} (1-{cfg.MAX_UNITS:,})", 1,
+                            cfg.MAX_UNITS, step=1, key=w.units_key(i))
+        st.selectbox("Activation", list(ACTIVATIONS), key="cfg_activation")
+        st.selectbox("Output + loss", cfg.OUTPUT_LOSS_NAMES, key="cfg_output_loss")
+        st.selectbox("Initialisation", list(INITS), key="cfg_init")
+        st.select_slider("L2 weight decay", w.with_value(w.L2_GRID, state.cfg_l2),
+                         key="cfg_l2", format_func=lambda v: f"{v:g}")
+        st.number_input("Random seed", 0, cfg.MAX_SEED, step=1, key="cfg_seed")
+    with st.expander("Training", expanded=True):
+        st.selectbox("Optimizer", list(OPTIMIZERS), key="cfg_optimizer")
+        st.select_slider("Learning rate (log scale)", w.with_value(w.LR_GRID, state.cfg_lr),
+                         key="cfg_lr", format_func=lambda v: f"{v:g}",
+                         help="Applies to the running network.")
+        st.selectbox("Learning-rate schedule", list(SCHEDULES), key="cfg_schedule")
+        st.select_slider("Batch size", w.with_value(w.BATCH_GRID, state.cfg_batch_size),
+                         key="cfg_batch_size", help="Applies to the running network.")
+        st.number_input(f"Epochs (1-{cfg.MAX_EPOCHS})", 1, cfg.MAX_EPOCHS, step=1,
+                        key="cfg_epochs")
+        st.number_input(f"Stop after steps (0: use epochs; at most {cfg.MAX_STEPS:,})", 0,
+                        cfg.MAX_STEPS, step=100, key="cfg_steps")
+        st.select_slider("Training images", w.with_value(w.TRAIN_GRID, state.cfg_train_limit),
+                         key="cfg_train_limit",
+                         format_func=lambda v: "all" if v is None else f"{v:,}")
+
+
+# -- model file -------------------------------------------------------------------------
+def _on_upload() -> None:
+    """Runs before the script, so the sidebar's widgets can still be set."""
+    state = st.session_state
+    state.pop(UPLOAD_ERROR_KEY, None)
+    upload = state.get(UPLOAD_KEY)
+    if upload is None:
+        return
+    session: TrainingSession = state.session
+    try:
+        net, settings = read_model(upload.getvalue(), session.settings)
+    except ModelFileError as e:
+        state[UPLOAD_ERROR_KEY] = f"{upload.name} was refused: {e}. The current network is kept."
+        return
+    session.load_network(net, settings, file_name=upload.name)
+    w.settings_to_widgets(settings)
+    clear_url_warnings()
+    say(f"Loaded {upload.name}: {settings.describe()}. Every page now shows this network; "
+        "▶ Play trains it further with the sidebar's settings.")
+
+
+def _model_file(session: TrainingSession) -> None:
+    """Download the current network, upload one."""
+    with st.expander("Model file (.npz)"):
+        st.download_button(
+            "Download this network", data=lambda: session.network_copy()[0].to_bytes(),
+            file_name=f"mnist_np-{'-'.join(map(str, session.settings.layer_sizes))}.npz",
+            mime="application/octet-stream", key="model_download", on_click="ignore",
+            width="stretch", help="Its weights, biases and configuration, in one .npz file.")
+        st.file_uploader("Upload a network saved by mnist_np", type=["npz"], key=UPLOAD_KEY,
+                         on_change=_on_upload,
+                         help="It replaces the current network on every page.")
+        if UPLOAD_ERROR_KEY in st.session_state:
+            st.error(st.session_state[UPLOAD_ERROR_KEY])
