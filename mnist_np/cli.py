@@ -29,7 +29,7 @@ from .bench import (
 from .data import MNIST, N_CLASSES, N_INPUTS, DataError, load_mnist, text_progress
 from .init import INITS
 from .losses import OUTPUT_LOSSES
-from .network import MLP, ConfigError
+from .network import MLP, ConfigError, parse_hidden
 from .optimizers import OPTIMIZERS
 from .presets import PRESETS
 from .threads import set_threads
@@ -71,17 +71,16 @@ def _positive_float(text: str) -> float:
 
 
 def _hidden(text: str) -> list[int]:
-    """``"128,64"`` -> ``[128, 64]``; ``""`` or ``"none"`` -> no hidden layer."""
-    if text.strip().lower() in ("", "none"):
-        return []
+    """``--hidden``: ``"128,64"`` -> ``[128, 64]``; ``""`` or ``"none"`` -> no hidden layer."""
     try:
-        sizes = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a comma-separated list of layer sizes, e.g. 128,64") from None
-    if any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"every layer needs at least 1 unit, got {text}")
-    return sizes
+        return list(parse_hidden(text))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _positive_ints(text: str) -> list[int]:
+    """``"128,32"`` -> ``[128, 32]``, each at least 1."""
+    return [_positive_int(part) for part in text.split(",")]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``bench``, which ``benchmarks/torch_compare.py`` shares."""
     parser.add_argument("--hidden", type=_hidden, default=[128])
-    parser.add_argument("--batch-sizes", type=_hidden, default=[128, 32])
+    parser.add_argument("--batch-sizes", type=_positive_ints, default=[128, 32])
     parser.add_argument("--steps", type=_positive_int, default=1500)
     parser.add_argument("--repeats", type=_positive_int, default=3)
     parser.add_argument("--threads", type=_positive_int, nargs="+", default=None, metavar="N",

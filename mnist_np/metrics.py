@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .data import N_CLASSES
 
-def confusion_matrix(y_true, y_pred, n_classes: int = 10) -> np.ndarray:
+
+def confusion_matrix(y_true, y_pred, n_classes: int = N_CLASSES) -> np.ndarray:
     """Counts ``(k, k)``: row = true class, column = predicted class."""
     y_true, y_pred = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)
     flat = np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes)

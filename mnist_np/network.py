@@ -119,6 +119,43 @@ def check_config(layer_sizes, activation, output, loss, init, l2, dtype, seed=0)
     return [int(s) for s in sizes]
 
 
+BRIEF = 40  # characters of a user's text repeated in a message
+
+
+def brief(text: str, limit: int = BRIEF) -> str:
+    """``text`` quoted for a message, cut short when long (a URL can hold kilobytes)."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"
+
+
+def parse_hidden(text: str, max_layers: int | None = None,
+                 max_units: int | None = None) -> tuple[int, ...]:
+    """Hidden-layer sizes from text: ``"128,64"`` -> ``(128, 64)``, ``""`` or ``"none"``
+    -> ``()`` (no hidden layer). Raise ValueError with a one-line message for anything
+    else, or for more than ``max_layers`` layers or a size above ``max_units``."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    parts = text.split(",")
+    if max_layers is not None and len(parts) > max_layers:
+        raise ValueError(f"at most {max_layers} hidden layers, got {len(parts)}")
+    sizes = []
+    for part in parts:
+        try:
+            value = int(part)
+        except ValueError:
+            raise ValueError(
+                f"a hidden layer's size must be a whole number, got {brief(part)}") from None
+        shown = value if len(part) <= BRIEF else brief(part)
+        if max_units is None and value < 1:
+            raise ValueError(f"a hidden layer's size must be at least 1, got {shown}")
+        if max_units is not None and not 1 <= value <= max_units:
+            raise ValueError(
+                f"a hidden layer's size must be between 1 and {max_units}, got {shown}")
+        sizes.append(value)
+    return tuple(sizes)
+
+
 class MLP:
     """A multilayer perceptron built from ``layer_sizes``, e.g. ``[784, 128, 10]``.
 

@@ -24,8 +24,8 @@ def offline_env(tmp_path):
 
 
 @pytest.mark.parametrize("flags,words", [
-    (["--hidden", "128,0"], "at least 1 unit"),
-    (["--hidden", "12x"], "comma-separated"),
+    (["--hidden", "128,0"], "a hidden layer's size must be at least 1, got 0"),
+    (["--hidden", "12x"], "a hidden layer's size must be a whole number, got '12x'"),
     (["--lr", "-0.1"], ">= 0"),
     (["--lr", "0"], "greater than 0"),
     (["--batch-size", "0"], "at least 1"),

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mnist_np import ACTIVATIONS, MLP, OUTPUT_LOSSES, ConfigError, ModelFileError
-from mnist_np.network import Buffers
+from mnist_np.network import Buffers, brief, parse_hidden
 
 
 def _batch(n_in, n_out, n=5, seed=1):
@@ -242,3 +242,34 @@ def test_buffered_and_scaled_pass_equals_the_plain_pass(activation, output, loss
     for got, want in zip(grads.dWs + grads.dbs, plain_grads.dWs + plain_grads.dbs):
         np.testing.assert_allclose(got, 0.3 * want, rtol=1e-4, atol=1e-7)
     assert grads.dWs[0] is buffers.dWs[0]
+
+
+@pytest.mark.parametrize("text,sizes", [("128,64", (128, 64)), ("16", (16,)), ("", ()),
+                                        (" None ", ()), (" 8, 4", (8, 4))])
+def test_parse_hidden_reads_layer_sizes(text, sizes):
+    assert parse_hidden(text) == sizes
+
+
+@pytest.mark.parametrize("text,limits,message", [
+    ("1,2,3", dict(max_layers=2), "at most 2 hidden layers, got 3"),
+    ("12x", {}, "a hidden layer's size must be a whole number, got '12x'"),
+    ("8,,4", {}, "a hidden layer's size must be a whole number, got ''"),
+    ("2.5", {}, "a hidden layer's size must be a whole number, got '2.5'"),
+    ("128,0", {}, "a hidden layer's size must be at least 1, got 0"),
+    ("-3", dict(max_units=64), "a hidden layer's size must be between 1 and 64, got -3"),
+    ("65", dict(max_units=64), "a hidden layer's size must be between 1 and 64, got 65"),
+    ("x" * 100, {}, "a hidden layer's size must be a whole number, got "
+                    f"'{'x' * 40}'… (100 characters)"),
+])
+def test_parse_hidden_refuses_in_one_line(text, limits, message):
+    with pytest.raises(ValueError) as info:
+        parse_hidden(text, **limits)
+    assert str(info.value) == message
+    assert parse_hidden("64,64", max_layers=2, max_units=64) == (64, 64)
+
+
+def test_brief_quotes_short_text_and_cuts_long_text_with_its_length():
+    assert brief("abc") == "'abc'"
+    assert brief("a" * 40) == repr("a" * 40)
+    assert brief("a" * 5000) == f"'{'a' * 40}'… (5,000 characters)"
+    assert brief("abcdef", limit=3) == "'abc'… (6 characters)"
