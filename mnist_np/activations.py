@@ -72,10 +72,6 @@ def _relu(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return np.maximum(z, _zeros_like(z), out=out)
 
 
-def _relu_grad(a: np.ndarray) -> np.ndarray:
-    return (a > 0).astype(a.dtype)
-
-
 def _relu_backprop(delta: np.ndarray, a: np.ndarray) -> np.ndarray:
     # multiplying by the boolean mask is exactly delta * [a > 0], with one bool temporary
     return np.multiply(delta, a > 0, out=delta)
@@ -84,11 +80,6 @@ def _relu_backprop(delta: np.ndarray, a: np.ndarray) -> np.ndarray:
 def _leaky_relu(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     # max(z, slope*z) equals z for z > 0 and slope*z otherwise (0 < slope < 1).
     return np.maximum(z, LEAKY_SLOPE * z, out=out)
-
-
-def _leaky_relu_grad(a: np.ndarray) -> np.ndarray:
-    # The sign of a equals the sign of z, so the output is enough.
-    return np.where(a > 0, a.dtype.type(1), a.dtype.type(LEAKY_SLOPE))
 
 
 def _leaky_relu_backprop(delta: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -119,7 +110,8 @@ class Activation:
     output ``a``; ``saturation(a)`` is the fraction of saturated (sigmoid, tanh) or dead
     (ReLU family) units in a batch, a number in [0, 1]; ``latex`` names it in formulas.
     ``backprop(delta, a)`` multiplies ``delta`` by ``f'(z)`` in place and returns it: the
-    backward pass's step through this layer (by default with ``grad(a)`` as a temporary).
+    backward pass's step through this layer. Build entries with :func:`activation`,
+    which derives whichever of ``grad`` and ``backprop`` is not given from the other.
     """
 
     name: str
@@ -129,32 +121,61 @@ class Activation:
     saturation_label: str
     latex: str
     latex_grad: str
-    backprop: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    backprop: Callable[[np.ndarray, np.ndarray], np.ndarray]
 
-    def __post_init__(self):
-        if self.backprop is None:  # generic: delta *= f'(z), with f'(z) as a temporary
-            grad = self.grad
-            object.__setattr__(
-                self, "backprop", lambda delta, a: np.multiply(delta, grad(a), out=delta))
+
+def activation(name: str, f: Callable[..., np.ndarray],
+               saturation: Callable[[np.ndarray], float], saturation_label: str, latex: str,
+               latex_grad: str, *, grad: Callable[[np.ndarray], np.ndarray] | None = None,
+               backprop: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+               ) -> Activation:
+    """An :class:`Activation` from ``grad`` or ``backprop`` (or both).
+
+    Given ``grad`` only, ``backprop`` is ``delta *= grad(a)`` (with ``grad(a)`` as a
+    temporary); given ``backprop`` only (a fused form, as for ReLU), ``grad(a)`` is
+    ``backprop(ones, a)``, so every entry still carries its derivative.
+    """
+    if backprop is None:
+        if grad is None:
+            raise ValueError(f"activation {name!r} needs grad or backprop")
+        backprop = _times(grad)
+    if grad is None:
+        grad = _slope_of(backprop)
+    return Activation(name, f, grad, saturation, saturation_label, latex, latex_grad, backprop)
+
+
+def _times(grad: Callable[[np.ndarray], np.ndarray]
+           ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    def backprop(delta: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return np.multiply(delta, grad(a), out=delta)
+    return backprop
+
+
+def _slope_of(backprop: Callable[[np.ndarray, np.ndarray], np.ndarray]
+              ) -> Callable[[np.ndarray], np.ndarray]:
+    def grad(a: np.ndarray) -> np.ndarray:
+        return backprop(np.ones_like(a), a)
+    return grad
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": Activation(
-        "sigmoid", sigmoid, _sigmoid_grad, _saturated_sigmoid, "saturated",
-        r"\sigma(z) = \frac{1}{1 + e^{-z}}", r"\sigma'(z) = a\,(1 - a)",
+    "sigmoid": activation(
+        "sigmoid", sigmoid, _saturated_sigmoid, "saturated",
+        r"\sigma(z) = \frac{1}{1 + e^{-z}}", r"\sigma'(z) = a\,(1 - a)", grad=_sigmoid_grad,
     ),
-    "tanh": Activation(
-        "tanh", _tanh, _tanh_grad, _saturated_tanh, "saturated",
-        r"\tanh(z)", r"\tanh'(z) = 1 - a^2",
+    "tanh": activation(
+        "tanh", _tanh, _saturated_tanh, "saturated",
+        r"\tanh(z)", r"\tanh'(z) = 1 - a^2", grad=_tanh_grad,
     ),
-    "relu": Activation(
-        "relu", _relu, _relu_grad, _dead_units, "dead",
-        r"\mathrm{relu}(z) = \max(0, z)", r"\mathrm{relu}'(z) = [z > 0]", _relu_backprop,
+    "relu": activation(
+        "relu", _relu, _dead_units, "dead",
+        r"\mathrm{relu}(z) = \max(0, z)", r"\mathrm{relu}'(z) = [z > 0]",
+        backprop=_relu_backprop,
     ),
-    "leaky_relu": Activation(
-        "leaky_relu", _leaky_relu, _leaky_relu_grad, _dead_units, "dead",
+    "leaky_relu": activation(
+        "leaky_relu", _leaky_relu, _dead_units, "dead",
         rf"\mathrm{{lrelu}}(z) = \max({LEAKY_SLOPE}z, z)",
         rf"\mathrm{{lrelu}}'(z) = 1 \text{{ if }} z > 0 \text{{ else }} {LEAKY_SLOPE}",
-        _leaky_relu_backprop,
+        backprop=_leaky_relu_backprop,
     ),
 }
