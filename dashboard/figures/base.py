@@ -22,6 +22,8 @@ MARGIN = dict(l=10, r=10, t=40, b=10)
 # one label every few powers of ten, so the labels never crowd.
 LOG_TICKS = [m * 10.0**e for e in range(-8, 4) for m in (1, 2, 5)]
 MAX_DECADES = 6
+# A series of numbers as the engine gives them: an array or a list.
+Series = Sequence[float] | np.ndarray
 
 
 def layout(fig: go.Figure, title: str, x: str = "", y: str = "", height: int = 340,
@@ -57,7 +59,7 @@ def weight_name(l: int, sizes: Sequence[int]) -> str:
             f"({sizes[l]}×{sizes[l + 1]})")
 
 
-def smooth(values: np.ndarray, window: int = 25) -> np.ndarray:
+def smooth(values: Series, window: int = 25) -> np.ndarray:
     """A trailing moving average (shorter at the start), same length as ``values``."""
     values = np.asarray(values, dtype=float)
     if len(values) == 0:
@@ -68,7 +70,7 @@ def smooth(values: np.ndarray, window: int = 25) -> np.ndarray:
     return (cumsum[idx] - cumsum[start]) / (idx - start)
 
 
-def thin(*columns: np.ndarray, max_points: int = 500) -> list[np.ndarray]:
+def thin(*columns: Series, max_points: int = 500) -> list[np.ndarray]:
     """Every k-th point (the last one kept) so that at most about ``max_points`` are drawn:
     a live chart redrawn every second stays cheap to build, send and render."""
     n = len(columns[0])

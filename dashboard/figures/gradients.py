@@ -12,30 +12,30 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .base import LAYER_COLORS, empty, layout, log_y_axis, smooth, thin
+from .base import LAYER_COLORS, Series, empty, layout, log_y_axis, smooth, thin
 
 # Karpathy's rule of thumb: an update of about 1/1000 of the weight per step is healthy.
 HEALTHY_RATIO = 1e-3
 
 
-def layer_curves_figure(steps: Sequence[float], values: np.ndarray, names: Sequence[str],
+def layer_curves_figure(steps: Series, values: np.ndarray, names: Sequence[str],
                         title: str, y: str, log_y: bool = True,
                         window: int = 10) -> go.Figure:
     """One line per layer (a trailing moving average over ``window`` points), drawn with
     at most about 500 points per line (see ``thin``): the page redraws every second."""
     steps = np.asarray(steps, np.float64)
-    values = np.asarray(values, np.float64).reshape(len(steps), -1) if len(steps) else None
+    grid = np.asarray(values, np.float64).reshape(len(steps), -1) if len(steps) else None
     fig = layout(go.Figure(), title, "step (mini-batches)", y)
-    if values is None or not names:
+    if grid is None or not names:
         return empty(fig, "no training steps yet" if names else "no hidden layers")
-    x, *lines = thin(steps, *(smooth(values[:, l], window) for l in range(len(names))))
+    x, *lines = thin(steps, *(smooth(grid[:, l], window) for l in range(len(names))))
     for l, (name, line) in enumerate(zip(names, lines)):
         fig.add_scatter(x=x, y=line, name=name, mode="lines",
                         line=dict(color=LAYER_COLORS[l % len(LAYER_COLORS)], width=2))
     return log_y_axis(fig, lines, fine=False) if log_y else fig
 
 
-def update_ratio_figure(steps: Sequence[float], ratios: np.ndarray,
+def update_ratio_figure(steps: Series, ratios: np.ndarray,
                         names: Sequence[str]) -> go.Figure:
     """``‖ΔW_l‖ / ‖W_l‖`` per step and layer, with the 1e-3 rule of thumb marked."""
     fig = layer_curves_figure(steps, ratios, names, "Update / weight ratio per step",
@@ -49,7 +49,7 @@ def update_ratio_figure(steps: Sequence[float], ratios: np.ndarray,
     return fig
 
 
-def saturation_figure(steps: Sequence[float], saturation: np.ndarray, names: Sequence[str],
+def saturation_figure(steps: Series, saturation: np.ndarray, names: Sequence[str],
                       label: str) -> go.Figure:
     """Fraction of saturated (or dead) units per hidden layer, in [0, 1]."""
     fig = layer_curves_figure(steps, saturation, names, f"Fraction of {label} units",
@@ -59,7 +59,7 @@ def saturation_figure(steps: Sequence[float], saturation: np.ndarray, names: Seq
     return fig
 
 
-def layer_bars_figure(names: Sequence[str], values: Sequence[float], title: str, y: str,
+def layer_bars_figure(names: Sequence[str], values: Series, title: str, y: str,
                       log_y: bool = False, percent: bool = False) -> go.Figure:
     """One bar per layer, its value written on it."""
     values = np.asarray(values, np.float64)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .base import layout
+from .base import Series, layout
 from .images import gallery_figure
 
 
@@ -62,7 +62,7 @@ def cell_from_selection(selection: Mapping | None) -> tuple[int, int] | None:
     return None
 
 
-def per_digit_accuracy_figure(accuracy: Sequence[float]) -> go.Figure:
+def per_digit_accuracy_figure(accuracy: Series) -> go.Figure:
     """Test accuracy of each true digit, one bar each."""
     accuracy = np.asarray(accuracy, np.float64)
     fig = go.Figure(go.Bar(x=list(range(len(accuracy))), y=accuracy,

@@ -3,19 +3,18 @@ network's answer for one perturbed digit. Pure functions, tested without Streaml
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mnist_np.perturb import Sweep
 
-from .base import MARGIN, layout
+from .base import MARGIN, Series, layout
 
 ACCURACY, HORIZONTAL, VERTICAL, PLAIN, MARK = "#1f77b4", "#1f77b4", "#ff7f0e", "#555", "#d62728"
 RIGHT, WRONG, OTHER, ANSWER = "#2ca02c", "#d62728", "#b0b0b0", "#ff7f0e"
 
+Curve = tuple[str, tuple[np.ndarray, np.ndarray], str]  # name, (levels, accuracies), colour
 
 def robustness_figure(sweep: Sweep, sigma: float = 0.0, dx: int = 0, dy: int = 0,
                       degrees: float = 0.0) -> go.Figure:
@@ -24,7 +23,7 @@ def robustness_figure(sweep: Sweep, sigma: float = 0.0, dx: int = 0, dy: int = 0
     one at chance (10%), and a red marker at the amounts the viewer shows."""
     fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04,
                         subplot_titles=("Gaussian noise", "Shift", "Rotation"))
-    panels = [
+    panels: list[tuple[int, list[Curve], str, list[float]]] = [
         (1, [("noise", sweep.noise, ACCURACY)], "noise standard deviation", [sigma]),
         (2, [("horizontal shift (right +)", sweep.shift_x, HORIZONTAL),
              ("vertical shift (down +)", sweep.shift_y, VERTICAL)], "pixels", [dx, dy]),
@@ -51,7 +50,7 @@ def robustness_figure(sweep: Sweep, sigma: float = 0.0, dx: int = 0, dy: int = 0
     return fig
 
 
-def answer_figure(proba: Sequence[float], label: int | None = None,
+def answer_figure(proba: Series, label: int | None = None,
                   title: str | None = None) -> go.Figure:
     """The network's output for one digit as 10 bars with their values. Its answer (the
     tallest) is green when right and red when wrong, with the true digit named on the

@@ -9,10 +9,10 @@ import plotly.graph_objects as go
 
 from mnist_np import EpochRecord
 
-from .base import BATCH, TRAIN, VAL, layout, log_y_axis, smooth, thin
+from .base import BATCH, TRAIN, VAL, Series, layout, log_y_axis, smooth, thin
 
 
-def loss_figure(steps: Sequence[float], losses: Sequence[float],
+def loss_figure(steps: Series, losses: Series,
                 epochs: Sequence[EpochRecord], log_y: bool = True) -> go.Figure:
     """Batch loss (faint), its moving average, and per-epoch train/validation loss,
     against the step count."""
@@ -34,7 +34,7 @@ def loss_figure(steps: Sequence[float], losses: Sequence[float],
     return log_y_axis(fig, [y for trace in fig.data for y in trace.y]) if log_y else fig
 
 
-def accuracy_figure(steps: Sequence[float], accuracies: Sequence[float],
+def accuracy_figure(steps: Series, accuracies: Series,
                     epochs: Sequence[EpochRecord]) -> go.Figure:
     """Batch accuracy (moving average) and per-epoch train/validation accuracy."""
     fig = go.Figure()
