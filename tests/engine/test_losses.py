@@ -1,9 +1,11 @@
-"""Output layers fused with their losses: stable for any logits."""
+"""Output layers fused with their losses: each delta is the loss's gradient, the fused
+forms equal the plain ones, and everything is stable for any logits."""
 
 import numpy as np
 import pytest
 
 from mnist_np import MLP
+from mnist_np.losses import OUTPUT_LOSSES, softmax
 
 
 def test_softmax_cross_entropy_of_huge_logits_is_exact_on_both_paths():
@@ -18,3 +20,50 @@ def test_softmax_cross_entropy_of_huge_logits_is_exact_on_both_paths():
         assert net.loss(X, np.array(Y)) == pytest.approx(want, abs=1e-9)
         fwd, loss = net.forward_loss(X, np.array(Y))
         assert loss == pytest.approx(want, abs=1e-9) and np.all(np.isfinite(fwd.output))
+
+
+@pytest.mark.parametrize("pair", sorted(OUTPUT_LOSSES))
+def test_delta_is_the_gradient_of_the_mean_loss_times_n(pair):
+    """``delta(a, y)`` is one sample's ∂loss/∂z: n times the gradient of the batch mean."""
+    out = OUTPUT_LOSSES[pair]
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(3, 4)) * 2
+    y = np.eye(4)[[0, 3, 1]]
+
+    def mean_loss(z):
+        return out.loss(z, out.activate(z), y)
+
+    h = 1e-6
+    numeric = np.zeros_like(z)
+    for i in np.ndindex(z.shape):
+        up, down = z.copy(), z.copy()
+        up[i] += h
+        down[i] -= h
+        numeric[i] = (mean_loss(up) - mean_loss(down)) / (2 * h)
+    np.testing.assert_allclose(out.delta(out.activate(z), y), len(z) * numeric, rtol=1e-5,
+                               atol=1e-8)
+
+
+@pytest.mark.parametrize("pair", sorted(OUTPUT_LOSSES))
+def test_activate_loss_is_activate_then_loss(pair):
+    out = OUTPUT_LOSSES[pair]
+    z = np.random.default_rng(1).normal(size=(5, 3))
+    y = np.eye(3)[[0, 1, 2, 2, 0]]
+    a, loss = out.activate_loss(z.copy(), y)
+    np.testing.assert_allclose(a, out.activate(z))
+    assert loss == pytest.approx(out.loss(z, out.activate(z), y), rel=1e-12)
+
+
+def test_softmax_rows_sum_to_one_even_for_huge_logits():
+    z = np.array([[1e4, 0.0, -1e4], [3.0, 3.0, 3.0]])
+    a = softmax(z)
+    np.testing.assert_allclose(a.sum(axis=1), 1)
+    np.testing.assert_allclose(a, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]])
+
+
+def test_binary_cross_entropy_is_finite_and_right_for_huge_logits():
+    out = OUTPUT_LOSSES[("sigmoid", "cross_entropy")]
+    z = np.array([[1000.0, -1000.0]])
+    a = out.activate(z)  # rounds to exactly 1 and 0: a log of a would be -inf
+    assert out.loss(z, a, np.array([[1.0, 0.0]])) == pytest.approx(0.0, abs=1e-12)
+    assert out.loss(z, a, np.array([[0.0, 1.0]])) == pytest.approx(2000.0)

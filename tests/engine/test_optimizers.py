@@ -4,7 +4,7 @@ fast path that the training loop uses for SGD and momentum."""
 import numpy as np
 import pytest
 
-from mnist_np.optimizers import SGD, Momentum, norm
+from mnist_np.optimizers import OPTIMIZERS, SGD, Adam, Momentum, make_optimizer, norm
 
 
 @pytest.mark.parametrize("cls", [SGD, Momentum])
@@ -21,3 +21,39 @@ def test_scaled_gradients_give_the_same_update(cls):
         np.testing.assert_allclose(norms_a, norms_b, rtol=1e-12)
         for x, y in zip(pa, pb):
             np.testing.assert_allclose(x, y, rtol=1e-12)
+
+
+def test_sgd_steps_against_the_gradient_and_reports_the_update_norm():
+    p, g = np.array([1.0, 2.0]), np.array([3.0, -4.0])
+    norms = SGD(lr=0.1).step([p], [g.copy()])
+    np.testing.assert_allclose(p, [0.7, 2.4])
+    assert norms == pytest.approx([0.5])  # |0.1 * (3, -4)|
+
+
+def test_momentum_accumulates_velocity():
+    p, g = np.zeros(1), np.ones(1)
+    opt = Momentum(lr=0.1, mu=0.5)
+    opt.step([p], [g.copy()])   # v = -0.1
+    norms = opt.step([p], [g.copy()])  # v = 0.5 * -0.1 - 0.1 = -0.15
+    np.testing.assert_allclose(p, [-0.25])
+    assert norms == pytest.approx([0.15])
+
+
+def test_adam_first_step_is_lr_in_the_direction_of_minus_the_gradient_sign():
+    p = np.zeros(3)
+    g = np.array([1e-3, -5.0, 200.0])  # Adam's step size does not depend on the scale
+    Adam(lr=0.01).step([p], [g.copy()])
+    np.testing.assert_allclose(p, [-0.01, 0.01, -0.01], rtol=1e-4)
+    with pytest.raises(ValueError, match="gradients themselves"):
+        Adam().step([p], [g.copy()], scaled=True)
+
+
+def test_make_optimizer_gives_each_registered_optimizer_its_learning_rate():
+    for name, cls in OPTIMIZERS.items():
+        opt = make_optimizer(name, 0.25)
+        assert type(opt) is cls and opt.lr == 0.25
+
+
+def test_norm_is_the_frobenius_norm():
+    x = np.arange(12.0).reshape(3, 4) - 5
+    assert norm(x) == pytest.approx(np.linalg.norm(x))
