@@ -1,12 +1,17 @@
 """Shared fixtures: the offline 5k sample (always there) and the official MNIST files
 (from MNIST_DIR, or ../shared/data/mnist beside the repo; tests that need them skip
-when neither exists)."""
+when neither exists); the dashboard under AppTest, and a network trained on the sample.
+Shared helpers: wait_for, and canvas_value (what the Draw page's canvas sends)."""
 
+import base64
 import os
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from mnist_np import MLP, TrainConfig, Trainer
 from mnist_np.data import load_mnist, load_sample
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,3 +102,27 @@ def mnist_or_sample_env(monkeypatch, tmp_path):
         monkeypatch.setenv("MNIST_DIR", str(folder))
     else:
         monkeypatch.delenv("MNIST_DIR", raising=False)
+
+
+@pytest.fixture(scope="module")
+def trained(sample):
+    """784-64-10 trained for 4 epochs on the sample: about 90% on its test digits."""
+    net = MLP([784, 64, 10], seed=0)
+    trainer = Trainer(net, sample.X_train, sample.y_train,
+                      TrainConfig(optimizer="momentum", lr=0.1, epochs=4, val_size=0))
+    for _ in trainer.run():
+        pass
+    return net
+
+
+def wait_for(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def canvas_value(image: np.ndarray) -> dict:
+    """What the canvas's JavaScript sends for a grey image ``(h, w)`` uint8."""
+    h, w = image.shape
+    return {"image": {"w": w, "h": h, "b64": base64.b64encode(image.tobytes()).decode()}}

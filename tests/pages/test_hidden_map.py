@@ -1,118 +1,16 @@
-"""The Hidden-layer map page headless with AppTest, before and after training, and the
-pieces under it without Streamlit: its figure builders and the live-view cache."""
+"""The Hidden-layer map page headless with AppTest: before and after training, a selection
+of dots, no hidden layer, saved snapshots and a diverged network."""
 
 import json
 
 import numpy as np
 import pytest
 
-from dashboard.figures.images import gallery_figure
-from dashboard.figures.map import map_figure, selected_indices, separation_figure
-from dashboard.live import LiveCache, digit_subset
 from dashboard.session import DIVERGED
 
 PAGE = "pages/hidden_map.py"
 
 
-# -- figure builders ---------------------------------------------------------------------
-def test_map_figure_colours_by_digit_rings_mistakes_and_stars_the_selection():
-    scores = np.arange(12.0).reshape(6, 2)
-    y = np.array([0, 1, 1, 3, 3, 3])
-    predicted = np.array([0, 1, 7, 3, 0, 3])
-    fig = map_figure(scores, y, predicted, "Hidden layer 1", 0.65, selected=[5, 2, 99])
-    names = [t.name for t in fig.data]
-    assert names == ["0", "1", "3", "misclassified (2)", "selected (2)"]
-    threes = fig.data[2]
-    assert list(threes.customdata) == [3, 4, 5] and list(threes.x) == [6.0, 8.0, 10.0]
-    assert all(type(i) is int for i in threes.customdata)  # plain ints come back as ints
-    assert list(fig.data[3].customdata) == [2, 4]
-    assert "true 1, network says 7" in fig.data[3].hovertext
-    assert list(fig.data[4].customdata) == [2, 5]
-    assert fig.layout.title.subtitle.text == "this 2-D view keeps 65% of the spread"
-    no_selection = map_figure(scores, y, y, "Raw pixels")
-    assert [t.name for t in no_selection.data][-1] == "misclassified (0)"
-
-
-def test_selected_indices_reads_customdata_once_each_in_order():
-    points = [{"curve_number": 2, "customdata": 7}, {"curve_number": 3, "customdata": 7},
-              {"curve_number": 0, "customdata": 3}, {"curve_number": 1, "customdata": [4]},
-              {"curve_number": 1}, {"curve_number": 1, "customdata": {"0": 1}}]
-    assert selected_indices(points) == [7, 3, 4]
-    assert selected_indices([]) == []
-
-
-def test_separation_figure_has_one_bar_per_representation():
-    fig = separation_figure(["pixels", "hidden 1", "output"], [0.2, 0.5, 0.95])
-    assert list(fig.data[0].x) == ["pixels", "hidden 1", "output"]
-    assert list(fig.data[0].text) == ["20%", "50%", "95%"]
-
-
-def test_gallery_places_each_image_under_its_caption():
-    images = np.zeros((3, 784))
-    images[1, 0] = 1.0  # the top-left pixel of the second image
-    fig = gallery_figure(images, ["a", "b", "c"], cols=2)
-    z = np.array(fig.data[0].z, dtype=float)
-    assert z.shape == (2 * (28 + 9), 2 * 28 + 3)
-    assert z[9, 31] == 1.0 and np.nansum(z) == 1.0  # row 0 after the caption band, column 1
-    assert np.isnan(z[0, 0]) and np.isnan(z[40, 40])  # caption band, empty 4th place
-    assert [a.text for a in fig.layout.annotations] == ["a", "b", "c"]
-
-
-# -- the live-view cache -------------------------------------------------------------------
-class Owner:
-    """Stands for a session's trainer: only its identity matters to the cache."""
-
-
-def test_live_cache_reuses_per_state_and_throttles_while_running():
-    now = [0.0]
-    cache = LiveCache(max_entries=2, min_seconds=3.0, clock=lambda: now[0])
-    calls = []
-
-    def get(key, owner, version, running):
-        return cache.get(key, owner, version, running, lambda: calls.append(version) or version)
-
-    a = Owner()
-    assert get("k", a, 1, False) == 1 and get("k", a, 1, False) == 1 and calls == [1]
-    assert get("k", a, 2, False) == 2 and calls == [1, 2]  # a new state: recomputed
-    now[0] = 1.0
-    assert get("k", a, 9, True) == 2  # training: 1 s after the last result, kept
-    now[0] = 3.5
-    assert get("k", a, 12, True) == 12 and calls == [1, 2, 12]  # 3.5 s: recomputed
-    b = Owner()  # a reset network starts at version 0 again, under a new trainer
-    assert get("k", b, 12, False) == 12 and calls[-1] == 12 and len(calls) == 4
-    get("other", b, 0, False)
-    get("third", b, 0, False)
-    assert len(cache) == 2  # bounded: the least recently used went
-    get("k", b, 12, False)
-    assert len(calls) == 7
-
-
-def test_live_cache_throttles_a_slow_view_to_a_share_of_the_time():
-    now = [0.0]
-    cache = LiveCache(max_entries=1, min_seconds=0.0, clock=lambda: now[0], time_share=0.1)
-    owner, calls = Owner(), []
-
-    def slow():  # takes 0.5 s of the (fake) clock: at most every 5 s while training
-        calls.append(now[0])
-        now[0] += 0.5
-        return len(calls)
-
-    assert cache.get("p", owner, 0, False, slow) == 1 and cache.version_of("p") == 0
-    assert cache.get("p", owner, 1, False, slow) == 2  # paused: always the latest state
-    now[0] = 4.0
-    assert cache.get("p", owner, 7, True, slow) == 2 and cache.version_of("p") == 1
-    now[0] = 6.5
-    assert cache.get("p", owner, 9, True, slow) == 3 and cache.version_of("p") == 9
-
-
-def test_digit_subset_is_fixed_distinct_and_bounded():
-    a, b = digit_subset(10_000, 2000), digit_subset(10_000, 2000)
-    np.testing.assert_array_equal(a, b)
-    assert len(np.unique(a)) == 2000 and a.max() < 10_000
-    assert len(digit_subset(1000, 5000)) == 1000
-
-
-# -- the page, with AppTest -------------------------------------------------------------------
 def _charts(at) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 

@@ -8,134 +8,28 @@ Pause click the Play button was back (timed by the page itself, as in
 A second test clicks Play the moment it appears, while the first run still draws the
 sidebar, then switches page: the settings must survive that.
 
-On failure, a screenshot goes to ``artifacts/`` (gitignored) and the server's log is
-printed.
+The server, the browser and what happens on failure (a screenshot to ``artifacts/``, the
+server's log printed) are in conftest.py.
 """
 
-import os
 import re
 import subprocess
 import sys
 import time
-import urllib.request
-from contextlib import contextmanager
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from benchmarks.app_throughput import CONTROLS_WATCH, free_port, measure_pause
+from benchmarks.app_throughput import CONTROLS_WATCH, measure_pause
 
-from .conftest import REPO, mnist_dir
+from ..conftest import REPO
+from .conftest import SERVER_START_TIMEOUT, app_env, problems, screenshot_on_failure
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO / "artifacts"
-SERVER_START_TIMEOUT = 90  # s: the first run loads MNIST
 PAGE_TIMEOUT = 120  # s for a page to draw: generous, for a busy machine
 # A long run, so training is still going while the test walks the pages.
 START_QUERY = "?epochs=100"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _require(ok: bool, reason: str) -> None:
-    """Skip when the browser tooling is missing, except in CI, which installs it."""
-    if ok:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}, and CI=true: .ci/run should have installed it")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def sync_playwright():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _require(False, "playwright is not installed (pip install -r requirements-test.txt)")
-    _require(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    return sync_playwright
-
-
-@pytest.fixture(scope="module")
-def server(sync_playwright, tmp_path_factory):
-    """The app under `streamlit run` on a free localhost port: yields (url, log path)."""
-    tmp = tmp_path_factory.mktemp("server")
-    env = _app_env(tmp)
-    port = free_port()
-    log = tmp / "streamlit.log"
-    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-               "--server.headless", "true", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with {process.returncode}:\n{_tail(log)}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer within {SERVER_START_TIMEOUT} s:\n"
-                            f"{_tail(log)}")
-            time.sleep(0.25)
-        yield url, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-
-
-def _app_env(tmp: Path) -> dict:
-    """The environment for `streamlit run`, data as in CI: the official files from
-    MNIST_DIR (or ../shared) when present, else the offline sample; an empty cache in
-    ``tmp``, and a mirror that refuses connections."""
-    env = {k: v for k, v in os.environ.items() if k != "MNIST_DIR"}
-    env.update(MNIST_CACHE=str(tmp / "cache"), MNIST_MIRRORS="http://127.0.0.1:9/")
-    folder = mnist_dir()
-    if folder is not None:
-        env["MNIST_DIR"] = str(folder)
-    return env
-
-
-def _tail(log: Path, lines: int = 40) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-
-
-@pytest.fixture(scope="module")
-def browser(sync_playwright):
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-        yield chromium
-        chromium.close()
-
-
-@contextmanager
-def _screenshot_on_failure(page, log: Path, name: str):
-    try:
-        yield
-    except BaseException:
-        ARTIFACTS.mkdir(exist_ok=True)
-        shot = ARTIFACTS / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.png"
-        try:
-            page.screenshot(path=str(shot), full_page=True)
-            print(f"screenshot of the failure: {shot}")
-        except Exception as e:  # the page itself may be what broke
-            print(f"no screenshot ({e})")
-        print(f"--- streamlit log ({log}) ---\n{_tail(log)}")
-        raise
 
 
 # -- reading the page ------------------------------------------------------------------
@@ -177,15 +71,6 @@ def _wait_until_idle(page, timeout: float = PAGE_TIMEOUT) -> None:
     """Until the app is idle now, or was for a moment since this call."""
     page.wait_for_function("since => window.__idle() || window.__idleAt > since",
                            arg=_now(page), timeout=timeout * 1000)
-
-
-def _problems(page) -> list[str]:
-    """The text of every exception box, error alert and error dialog (such as Streamlit's
-    "Connection error") on the page."""
-    boxes = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
-    dialogs = page.locator('[role="dialog"]').filter(has_text=re.compile("error", re.I))
-    return [text.strip()[:300]
-            for text in boxes.all_inner_texts() + dialogs.all_inner_texts()]
 
 
 def _loss_points(page) -> int:
@@ -274,12 +159,12 @@ def test_play_pause_and_every_page_in_a_real_browser(server, browser, capsys):
             print(f"\n[browser] {line}", end="", flush=True)
 
     started = time.monotonic()
-    with _screenshot_on_failure(page, log, "browser"):
+    with screenshot_on_failure(page, log, "browser"):
         page.goto(url + START_QUERY)
         play = page.get_by_role("button", name="Play")
         play.wait_for(timeout=SERVER_START_TIMEOUT * 1000)
         _wait_until_idle(page)
-        assert _problems(page) == []
+        assert problems(page) == []
         assert _loss_points(page) == 0, "the loss chart has points before any training"
 
         play.click()
@@ -294,7 +179,7 @@ def test_play_pause_and_every_page_in_a_real_browser(server, browser, capsys):
             "in the loss chart")
 
         paused = measure_pause(page, hold_seconds=3.0)
-        assert _problems(page) == []
+        assert problems(page) == []
         assert paused["step_after_hold"] == paused["step_when_paused"], (
             f"training went on after Pause: step {paused['step_when_paused']} when the Play "
             f"button came back, {paused['step_after_hold']} 3 s later")
@@ -314,10 +199,10 @@ def test_play_pause_and_every_page_in_a_real_browser(server, browser, capsys):
             clicks = _open(page, href, path) if len(links) > 1 else 0
             _wait_for_run_end(page, since=clicked)
             drawn = time.monotonic() - opened
-            assert _problems(page) == [], f"page {title!r} ({href}) shows an error"
+            assert problems(page) == [], f"page {title!r} ({href}) shows an error"
             page.wait_for_timeout(2500)  # let the live fragments refresh a couple of times
             _wait_until_idle(page)
-            assert _problems(page) == [], f"page {title!r} ({href}) shows an error"
+            assert problems(page) == [], f"page {title!r} ({href}) shows an error"
             status = _status(page)
             reset = [text for text in _infos(page) if "was reset" in text]
             assert "not trained yet" not in status and not reset, (
@@ -354,7 +239,7 @@ def test_play_clicked_while_the_page_still_draws_keeps_the_settings(server, brow
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.add_init_script(IDLE_WATCH)
     page.add_init_script(EARLY_PLAY)
-    with _screenshot_on_failure(page, log, "early-play"):
+    with screenshot_on_failure(page, log, "early-play"):
         page.goto(url + "/?" + "&".join(f"{k}={v}" for k, v in EARLY_QUERY.items()))
         page.get_by_role("button", name="Pause").wait_for(timeout=SERVER_START_TIMEOUT * 1000)
         assert page.evaluate("window.__earlyPlay") is not None
@@ -370,7 +255,7 @@ def test_play_clicked_while_the_page_still_draws_keeps_the_settings(server, brow
         assert "training" in status and not reset and query == EARLY_QUERY, (
             f"Play clicked during the first run, then a page switch: sidebar {status!r}, "
             f"notice {reset}, settings in the URL {query}")
-        assert _problems(page) == []
+        assert problems(page) == []
         with capsys.disabled():
             print(f"\n[browser] Play clicked during the first run, then {title!r}: "
                   f"settings kept ({query}); sidebar: {status}", flush=True)
@@ -383,7 +268,7 @@ def test_memory_benchmark_prints_the_server_memory_per_session(sync_playwright, 
 
     result = subprocess.run(
         [sys.executable, "benchmarks/app_memory.py", "--sessions", "2", "--train-seconds",
-         "1", "--json"], cwd=REPO, env=_app_env(tmp_path), capture_output=True, text=True,
+         "1", "--json"], cwd=REPO, env=app_env(tmp_path), capture_output=True, text=True,
         timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()

@@ -1,0 +1,135 @@
+"""Shared by the real-browser tests: `streamlit run` on a free localhost port (``server``),
+Debian's chromium driven headless by Playwright (``browser``), and what every test does on
+failure (a screenshot to ``artifacts/``, gitignored, and the server's log printed)."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from benchmarks.app_throughput import free_port
+
+from ..conftest import REPO, mnist_dir
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+ARTIFACTS = REPO / "artifacts"
+
+
+SERVER_START_TIMEOUT = 90  # s: the first run loads MNIST
+
+
+def _require(ok: bool, reason: str) -> None:
+    """Skip when the browser tooling is missing, except in CI, which installs it."""
+    if ok:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}, and CI=true: .ci/run should have installed it")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def sync_playwright():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _require(False, "playwright is not installed (pip install -r requirements-test.txt)")
+    _require(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def server(sync_playwright, tmp_path_factory):
+    """The app under `streamlit run` on a free localhost port: yields (url, log path)."""
+    tmp = tmp_path_factory.mktemp("server")
+    env = app_env(tmp)
+    port = free_port()
+    log = tmp / "streamlit.log"
+    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+               "--server.headless", "true", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with {process.returncode}:\n{_tail(log)}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer within {SERVER_START_TIMEOUT} s:\n"
+                            f"{_tail(log)}")
+            time.sleep(0.25)
+        yield url, log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+def app_env(tmp: Path) -> dict:
+    """The environment for `streamlit run`, data as in CI: the official files from
+    MNIST_DIR (or ../shared) when present, else the offline sample; an empty cache in
+    ``tmp``, and a mirror that refuses connections."""
+    env = {k: v for k, v in os.environ.items() if k != "MNIST_DIR"}
+    env.update(MNIST_CACHE=str(tmp / "cache"), MNIST_MIRRORS="http://127.0.0.1:9/")
+    folder = mnist_dir()
+    if folder is not None:
+        env["MNIST_DIR"] = str(folder)
+    return env
+
+
+def _tail(log: Path, lines: int = 40) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture(scope="module")
+def browser(sync_playwright):
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        yield chromium
+        chromium.close()
+
+
+@contextmanager
+def screenshot_on_failure(page, log: Path, name: str):
+    try:
+        yield
+    except BaseException:
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.png"
+        try:
+            page.screenshot(path=str(shot), full_page=True)
+            print(f"screenshot of the failure: {shot}")
+        except Exception as e:  # the page itself may be what broke
+            print(f"no screenshot ({e})")
+        print(f"--- streamlit log ({log}) ---\n{_tail(log)}")
+        raise
+
+
+def problems(page) -> list[str]:
+    """The text of every exception box, error alert and error dialog (such as Streamlit's
+    "Connection error") on the page."""
+    boxes = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
+    dialogs = page.locator('[role="dialog"]').filter(has_text=re.compile("error", re.I))
+    return [text.strip()[:300]
+            for text in boxes.all_inner_texts() + dialogs.all_inner_texts()]

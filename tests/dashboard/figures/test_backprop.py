@@ -1,0 +1,31 @@
+"""dashboard.figures.backprop: the traced numbers of one backprop step, as drawn."""
+
+import numpy as np
+
+from dashboard.figures.backprop import (
+    before_after_figure,
+    layer_figure,
+    output_figure,
+    vector_figure,
+)
+from dashboard.figures.images import digit_figure
+from mnist_np.stepthrough import trace
+
+
+def test_backprop_figures_show_the_traced_numbers(net):
+    x = np.linspace(0, 1, 16)
+    t = trace(net, x, 2)
+    img = digit_figure(x)
+    np.testing.assert_allclose(np.asarray(img.data[0].z, float), x.reshape(4, 4), rtol=1e-6)
+    lay = layer_figure(t.zs[0], t.activations[1], "Layer 1", "tanh")
+    np.testing.assert_allclose(lay.data[0].y, t.zs[0], rtol=1e-6)
+    np.testing.assert_allclose(lay.data[1].y, np.tanh(t.zs[0]), rtol=1e-5)
+    assert lay.layout.yaxis2.title.text == "a = tanh(z)" and lay.data[1].yaxis == "y2"
+    delta = vector_figure(t.deltas[0], "δ1", "δ")
+    np.testing.assert_allclose(delta.data[0].y, t.deltas[0], rtol=1e-6)
+    out = output_figure(t.output, t.target)
+    assert [tr.name for tr in out.data] == ["target y", "output a_L"]
+    assert list(out.data[0].y) == [0, 0, 1, 0]
+    ba = before_after_figure(t.output, np.array([0.1, 0.1, 0.7, 0.1]), 2)
+    assert list(ba.data[1].y) == [0.1, 0.1, 0.7, 0.1]
+    assert (ba.layout.shapes[0].x0, ba.layout.shapes[0].x1) == (1.5, 2.5)

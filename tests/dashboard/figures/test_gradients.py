@@ -1,0 +1,55 @@
+"""dashboard.figures.gradients: per-layer curves, update ratios, saturation and bars."""
+
+import numpy as np
+
+from dashboard.figures.gradients import (
+    HEALTHY_RATIO,
+    layer_bars_figure,
+    layer_curves_figure,
+    saturation_figure,
+    update_ratio_figure,
+)
+
+from .conftest import title_text
+
+
+def test_layer_curves_one_line_per_layer_on_log_scale():
+    steps = np.arange(1, 21)
+    values = np.column_stack([np.full(20, 1e-3), np.full(20, 1.0)])
+    fig = layer_curves_figure(steps, values, ["W1", "W2"], "Gradients", "norm")
+    assert [t.name for t in fig.data] == ["W1", "W2"] and fig.layout.yaxis.type == "log"
+    np.testing.assert_allclose(fig.data[0].y, 1e-3)
+    ratio = update_ratio_figure(steps, values, ["W1", "W2"])
+    assert ratio.layout.shapes[0].y0 == HEALTHY_RATIO
+    assert ratio.layout.annotations[0].y == np.log10(HEALTHY_RATIO)  # log axis: log units
+    sat = saturation_figure(steps, values[:, :1], ["hidden 1"], "dead")
+    assert sat.layout.yaxis.type != "log" and list(sat.layout.yaxis.range) == [-0.02, 1.02]
+    assert "dead" in title_text(sat)
+    none = layer_curves_figure([], np.zeros((0, 2)), ["W1", "W2"], "Gradients", "norm")
+    assert not none.data and none.layout.annotations[0].text == "no training steps yet"
+    no_hidden = saturation_figure(steps, np.zeros((20, 0)), [], "dead")
+    assert no_hidden.layout.annotations[0].text == "no hidden layers"
+    assert fig.layout.yaxis.dtick == 1  # 3 decades: every power of ten labelled
+    exploding = np.column_stack([np.logspace(0, 20, 20), np.logspace(1, 18, 20)])
+    wide = layer_curves_figure(steps, exploding, ["W1", "W2"], "Gradients", "norm")
+    assert wide.layout.yaxis.dtick == 4  # 20 decades: a label every 4, not 20 crowded
+
+
+def test_layer_curves_thin_a_long_history_but_average_over_all_of_it():
+    steps = np.arange(1, 2001, dtype=float)
+    values = np.column_stack([np.arange(2000.0) % 2, np.full(2000, 3.0)])  # 0, 1, 0, 1, ...
+    fig = layer_curves_figure(steps, values, ["W1", "W2"], "Gradients", "norm", log_y=False)
+    for line in fig.data:
+        assert 400 <= len(line.x) <= 501 and line.x[-1] == 2000  # the last step is kept
+    # averaged over every step before thinning: a window of 10 alternating 0/1 is 0.5,
+    # while every 4th point alone would be all 0
+    np.testing.assert_allclose(fig.data[0].y[5:], 0.5)
+    np.testing.assert_allclose(fig.data[1].y, 3.0)
+
+
+def test_layer_bars_label_each_layer():
+    fig = layer_bars_figure(["hidden 1", "hidden 2"], [0.25, 1.0], "Dead now", "fraction",
+                            percent=True)
+    assert list(fig.data[0].x) == ["hidden 1", "hidden 2"]
+    assert list(fig.data[0].text) == ["25%", "100%"]
+    assert layer_bars_figure([], [], "Dead now", "fraction").layout.annotations

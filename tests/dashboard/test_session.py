@@ -1,0 +1,87 @@
+"""dashboard.session without Streamlit: the training session's states, its background
+thread, the runs it records and the snapshots it keeps."""
+
+import time
+from dataclasses import replace
+
+from dashboard import settings as cfg
+from dashboard.session import DIVERGED, FINISHED, PAUSED, TrainingSession
+from dashboard.settings import Settings
+
+
+def _session(sample, **changes):
+    return TrainingSession(sample, Settings(hidden=(16,), **changes))
+
+
+def test_session_pause_takes_effect_quickly(sample):
+    session = _session(sample, steps=cfg.MAX_STEPS)  # cannot finish by itself meanwhile
+    session.play()
+    time.sleep(0.5)
+    start = time.perf_counter()
+    session.pause()
+    delay = time.perf_counter() - start
+    steps = session.trainer.step_count
+    time.sleep(0.2)
+    print(f"pause took {delay * 1000:.1f} ms after {steps} steps")
+    assert session.trainer.step_count == steps > 0 and session.state == PAUSED
+
+
+def test_session_finishes_records_the_run_and_stops_when_the_user_leaves(sample):
+    session = _session(sample, epochs=1, train_limit=500, batch_size=50)
+    session.play()
+    for _ in range(200):
+        if session.state == FINISHED:
+            break
+        time.sleep(0.05)
+    assert session.state == FINISHED and session.test_result is not None
+    assert len(session.runs) == 1 and session.runs[0].steps == session.trainer.step_count
+    alive = [True]
+    leaving = TrainingSession(sample, Settings(hidden=(16,), steps=cfg.MAX_STEPS),
+                              lambda: alive[0])
+    leaving.play()
+    alive[0] = False
+    leaving.join(timeout=5)
+    assert not leaving.training and leaving.state == PAUSED
+
+
+def test_fewer_epochs_than_a_paused_run_has_done_finish_it(sample):
+    # Play would do nothing on a run that is over, so the run must say it is over.
+    session = _session(sample, epochs=3, train_limit=100, batch_size=50)
+    for _ in range(5):  # two and a half epochs
+        session.step()
+    assert session.state == PAUSED
+    session.apply_live(replace(session.settings, epochs=2))
+    assert session.state == FINISHED and session.test_result is not None
+    assert len(session.runs) == 1 and session.runs[0].status == FINISHED
+    session.apply_live(replace(session.settings, epochs=4))  # more again: it can go on
+    assert session.state == PAUSED
+    session.step()
+    assert session.trainer.step_count == 6
+
+
+def test_network_copy_is_consistent_and_independent(sample):
+    session = _session(sample)
+    session.step()
+    net, version = session.network_copy()
+    assert version == session.version == 1
+    net.weights[0][0, 0] += 1
+    assert net.weights[0][0, 0] != session.net.weights[0][0, 0]
+
+
+def test_a_session_keeps_fewer_weight_snapshots_of_a_big_network(sample):
+    # 24 snapshots of a 4 x 1,024-unit network would hold ~380 MB per browser session
+    small = TrainingSession(sample, Settings(hidden=(256,), epochs=30, train_limit=100))
+    big = TrainingSession(sample, Settings(hidden=(1024,) * 4, epochs=30, train_limit=100,
+                                           batch_size=100))  # one step an epoch
+    assert small.trainer.max_snapshots == 24 and big.trainer.max_snapshots == 4
+    list(big.trainer.run())  # 31 snapshots taken (the start and 30 epochs), thinned
+    weights = sum(W.nbytes for W in big.net.weights)
+    assert 3 <= len(big.trainer.snapshots) <= 5 and weights > 15e6
+    assert big.trainer.snapshots[-1].epoch == 30
+
+
+def test_session_diverges_visibly(sample):
+    session = TrainingSession(sample, cfg.from_preset("exploding"))
+    session.play()
+    session.join(timeout=30)
+    assert session.state == DIVERGED and "learning rate" in session.trainer.message

@@ -1,0 +1,41 @@
+"""dashboard.settings without Streamlit: the query string both ways, its limits, presets,
+and which changes reset the network."""
+
+import pytest
+
+from dashboard import settings as cfg
+from dashboard.settings import Settings
+from mnist_np import PRESETS
+
+
+def test_repeated_and_very_long_url_values_warn_briefly():
+    settings, warnings = cfg.from_query({"lr": ["0.1", "0.05"], "hidden": "1" * 5000,
+                                         "x" * 3000: "1", "act": "banana" * 500})
+    assert settings == Settings(lr=0.05)
+    assert warnings[0] == "'lr' was given 2 times; the last one, '0.05', is used"
+    assert len(warnings) == 4 and all(len(w) < 250 for w in warnings)  # not 5,000
+    assert "(5,000 characters)" in warnings[1] and "(3,000 characters)" in " ".join(warnings)
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_presets_round_trip_through_the_query_string(name):
+    settings = cfg.from_preset(name)
+    back, warnings = cfg.from_query(cfg.to_query(settings))
+    assert back == settings and warnings == []
+    assert cfg.matching_preset(settings) == name
+
+
+def test_query_limits_protect_the_server():
+    _, warnings = cfg.from_query({"hidden": "2000", "batch": "0", "epochs": "1000",
+                                  "lr": "nan", "train": "5"})
+    assert len(warnings) == 5
+    settings, warnings = cfg.from_query({"hidden": "none", "train": "all", "steps": "0"})
+    assert settings.hidden == () and settings.train_limit is None and not warnings
+
+
+def test_which_changes_reset_the_network():
+    base = Settings()
+    assert not Settings(lr=0.01).needs_reset(base)
+    assert not Settings(batch_size=32, epochs=9, steps=100).needs_reset(base)
+    assert Settings(hidden=(10,)).needs_reset(base)
+    assert Settings(optimizer="adam").needs_reset(base)

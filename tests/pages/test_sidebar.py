@@ -1,0 +1,136 @@
+"""The sidebar headless with AppTest: Play / Pause / Step, presets, settings that reset the
+network or apply live, the values it sends the browser, and the model file panel (download,
+and upload of a good file and of every kind of bad one)."""
+
+import io
+import time
+
+import numpy as np
+import pytest
+
+from dashboard import settings as cfg
+from dashboard.session import PAUSED, RUNNING
+from mnist_np import MLP, PRESETS
+
+from ..dashboard.model_files import BAD, NET
+
+
+def test_step_advances_exactly_one_batch(app):
+    at = app().run()
+    at.button(key="step").click().run()
+    session = at.session_state["session"]
+    assert session.trainer.step_count == 1 and session.state == PAUSED
+    assert len(session.trainer.history) == 1 and not at.exception
+
+
+def test_play_trains_in_the_background_and_pause_stops_it(app):
+    at = app().run()
+    at.button(key="play").click().run()
+    session = at.session_state["session"]
+    assert session.state == RUNNING and "pause" in {b.key for b in at.button}
+    time.sleep(1.0)
+    at.run()  # a rerun (as a page switch or a widget change would do) loses nothing
+    assert session.trainer.step_count > 10 and session.state == RUNNING
+    at.button(key="pause").click().run()
+    steps = session.trainer.step_count
+    time.sleep(0.3)
+    assert session.trainer.step_count == steps and session.state == PAUSED
+    assert "play" in {b.key for b in at.button} and not at.exception
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_each_preset_loads(app, name):
+    at = app().run()
+    at.selectbox(key="cfg_preset").set_value(name).run()
+    session = at.session_state["session"]
+    assert session.settings == cfg.from_preset(name)
+    assert session.net.layer_sizes == PRESETS[name].net["layer_sizes"]
+    assert at.selectbox(key="cfg_preset").value == name and not at.exception
+
+
+def test_architecture_change_resets_and_says_so_lr_change_applies_live(app):
+    at = app().run()
+    at.button(key="step").click().run()
+    at.button(key="step").click().run()
+    session = at.session_state["session"]
+    at.select_slider(key="cfg_lr").set_value(0.05).run()
+    assert session.trainer.step_count == 2 and session.trainer.lr == 0.05
+    at.number_input(key="cfg_units_0").set_value(32).run()
+    assert session.trainer.step_count == 0 and session.net.layer_sizes == [784, 32, 10]
+    assert any("reset" in i.value for i in at.info)
+    assert len(session.runs) == 1 and session.runs[0].steps == 2
+
+
+def test_every_run_tells_the_browser_each_sidebar_value(app):
+    # A run cut short (Play clicked while the first run still draws) leaves widgets the
+    # browser never saw; drawn later without a value from the server, the browser mounts
+    # them at their defaults and sends those back as if the user had chosen them.
+    from dashboard.widgets import widget_values
+
+    at = app({"hidden": "100,30", "epochs": "3", "act": "tanh", "lr": "0.05"}).run()
+    at.run()
+    widgets = {w.key: w for w in at.sidebar if getattr(w, "key", None) in
+               widget_values(at.session_state["session"].settings)}
+    expected = widget_values(at.session_state["session"].settings)
+    assert set(widgets) == set(expected)
+    for key, widget in widgets.items():
+        assert widget.proto.set_value and widget.value == expected[key], key
+
+
+def upload(at, raw: bytes, name: str = "model.npz"):
+    return at.file_uploader(key="model_upload").upload(name, raw, "application/octet-stream").run()
+
+
+def test_uploading_a_network_replaces_it_everywhere_and_sets_the_sidebar(app):
+    at = app({"colour": "red"}).run()
+    assert any("colour" in w.value for w in at.warning)
+    at.button(key="step").click().run()
+    session = at.session_state["session"]
+    upload(at, NET.to_bytes(), "mine.npz")
+    assert not at.exception and not at.error
+    assert session.net.layer_sizes == [784, 32, 16, 10]
+    np.testing.assert_array_equal(session.net.weights[1], NET.weights[1])
+    assert session.settings.hidden == (32, 16) and session.settings.activation == "tanh"
+    assert at.slider(key="cfg_n_hidden").value == 2
+    assert [at.number_input(key=f"cfg_units_{i}").value for i in (0, 1)] == [32, 16]
+    assert at.selectbox(key="cfg_activation").value == "tanh"
+    assert any("Loaded mine.npz" in i.value for i in at.info)
+    assert not at.warning  # the URL's warning was about the network just replaced
+    assert len(session.runs) == 1  # the run it replaced is in the experiments log
+    for page in ("weights", "gradients", "mistakes", "backprop", "hidden_map", "robustness"):
+        at.switch_page(f"pages/{page}.py").run()  # a loaded network is not a fresh one
+        assert not at.exception and not any("ot trained yet" in i.value for i in at.info)
+    at.switch_page("pages/experiments.py").run()  # other pages use it, nothing is reset
+    assert session.net.layer_sizes == [784, 32, 16, 10] and session.trainer.step_count == 0
+    np.testing.assert_array_equal(session.net.weights[0], NET.weights[0])
+    at.button(key="step").click().run()  # and it trains on from the uploaded weights
+    assert session.trainer.step_count == 1
+    assert not np.array_equal(session.net.weights[0], NET.weights[0]) and not at.exception
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_a_bad_upload_is_refused_and_the_network_kept(app, case):
+    raw, message = BAD[case]
+    at = app().run()
+    session = at.session_state["session"]
+    net, weights = session.net, session.net.weights[0].copy()
+    upload(at, raw, "bad.npz")
+    assert not at.exception
+    (error,) = at.sidebar.error
+    assert message in error.value and "bad.npz was refused" in error.value
+    assert "current network is kept" in error.value
+    assert session.net is net and np.array_equal(session.net.weights[0], weights)
+    upload(at, NET.to_bytes())  # a good file afterwards is taken, and the message goes
+    assert session.net.layer_sizes == NET.layer_sizes and not at.sidebar.error
+
+
+def test_the_download_is_the_current_network(app, downloads):
+    at = app().run()
+    at.button(key="step").click().run()
+    session = at.session_state["session"]
+    (name,) = [n for n in downloads if n and n.endswith(".npz")]
+    assert name == "mnist_np-784-256-10.npz"
+    saved = MLP.load(io.BytesIO(downloads[name]()))
+    assert saved.config == session.net.config
+    for a, b in zip(saved.weights + saved.biases, session.net.weights + session.net.biases):
+        np.testing.assert_array_equal(a, b)
