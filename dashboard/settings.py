@@ -6,14 +6,17 @@ Pure Python (no Streamlit), so the round trip through the query string is tested
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 
-from mnist_np import ACTIVATIONS, INITS, OPTIMIZERS, OUTPUT_LOSSES, PRESETS
+from mnist_np import ACTIVATIONS, INITS, MLP, OPTIMIZERS, OUTPUT_LOSSES, PRESETS, TrainConfig
+from mnist_np.data import N_CLASSES, N_INPUTS
+from mnist_np.network import BRIEF, brief, parse_hidden
 from mnist_np.training import SCHEDULES
 
-N_INPUTS, N_CLASSES = 784, 10
+_NET = inspect.signature(MLP).parameters  # the engine's defaults are the default preset's
 
 # Limits that protect a shared server (and keep every page interactive).
 MAX_HIDDEN_LAYERS = 4
@@ -35,21 +38,22 @@ LIVE_FIELDS = ("lr", "batch_size", "epochs", "steps")
 @dataclass(frozen=True)
 class Settings:
     """Everything that defines a run. ``steps`` (when not None) replaces ``epochs``;
-    ``train_limit`` None means the whole training split."""
+    ``train_limit`` None means the whole training split. The defaults are the engine's
+    (the ``default`` preset): each is written once, in ``mnist_np``."""
 
-    hidden: tuple[int, ...] = (256,)
-    activation: str = "relu"
-    output_loss: str = "softmax+cross_entropy"
-    init: str = "he"
-    optimizer: str = "momentum"
-    lr: float = 0.2
-    batch_size: int = 128
-    epochs: int = 6
-    steps: int | None = None
-    schedule: str = "linear"
-    l2: float = 0.0
-    train_limit: int | None = None
-    seed: int = 0
+    hidden: tuple[int, ...] = tuple(PRESETS["default"].net["layer_sizes"][1:-1])
+    activation: str = _NET["activation"].default
+    output_loss: str = f"{_NET['output'].default}+{_NET['loss'].default}"
+    init: str = _NET["init"].default
+    optimizer: str = TrainConfig.optimizer
+    lr: float = TrainConfig.lr
+    batch_size: int = TrainConfig.batch_size
+    epochs: int = TrainConfig.epochs
+    steps: int | None = TrainConfig.steps
+    schedule: str = TrainConfig.schedule
+    l2: float = _NET["l2"].default
+    train_limit: int | None = TrainConfig.train_limit
+    seed: int = _NET["seed"].default
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -128,16 +132,6 @@ def to_query(settings: Settings) -> dict[str, str]:
     return out
 
 
-BRIEF = 40  # characters of a user's text repeated in a message
-
-
-def brief(text: str, limit: int = BRIEF) -> str:
-    """``text`` quoted for a message, cut short when long (a URL can hold kilobytes)."""
-    if len(text) <= limit:
-        return repr(text)
-    return f"{text[:limit]!r}… ({len(text):,} characters)"
-
-
 def _int(text: str, low: int, high: int, what: str) -> int:
     try:
         value = int(text)
@@ -169,12 +163,7 @@ def _choice(text: str, options, what: str) -> str:
 def parse_field(name: str, text: str):
     """One setting from its text form; raise ValueError with a one-line message."""
     if name == "hidden":
-        if text.strip().lower() in ("", "none"):
-            return ()
-        parts = text.split(",")
-        if len(parts) > MAX_HIDDEN_LAYERS:
-            raise ValueError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(parts)}")
-        return tuple(_int(p, 1, MAX_UNITS, "a hidden layer's size") for p in parts)
+        return parse_hidden(text, MAX_HIDDEN_LAYERS, MAX_UNITS)
     if name == "activation":
         return _choice(text, list(ACTIVATIONS), "activation")
     if name == "output_loss":
