@@ -82,9 +82,8 @@ class OutputLoss:
 
     ``activate(z, out=None)`` gives ``a_L``; ``loss(z, a, y)`` the batch mean;
     ``delta(a, y, out=None)`` the per-sample ``∂loss/∂z_L`` of shape ``(n, k)``;
-    ``activate_loss(z, y, out=None)`` gives ``(a_L, loss)`` for one-hot ``y`` at once, for
-    the training loop (by default ``activate`` then ``loss``; softmax + cross-entropy
-    shares the work of the two).
+    ``fused(z, y, out=None)``, when given, computes ``(a_L, loss)`` for one-hot ``y`` at
+    once, sharing the work of the two (softmax + cross-entropy does).
     """
 
     output: str
@@ -95,17 +94,16 @@ class OutputLoss:
     latex_output: str
     latex_loss: str
     latex_delta: str
-    activate_loss: Callable[..., tuple[np.ndarray, float]] | None = None
+    fused: Callable[..., tuple[np.ndarray, float]] | None = None
 
-    def __post_init__(self):
-        if self.activate_loss is None:
-            activate, loss = self.activate, self.loss
-
-            def activate_loss(z, y, out=None):
-                a = activate(z, out=out)
-                return a, loss(z, a, y)
-
-            object.__setattr__(self, "activate_loss", activate_loss)
+    def activate_loss(self, z: np.ndarray, y: np.ndarray,
+                      out: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+        """``(a_L, loss)`` for one-hot ``y``: the training loop's way (``fused`` when there
+        is one, else ``activate`` then ``loss``)."""
+        if self.fused is not None:
+            return self.fused(z, y, out=out)
+        a = self.activate(z, out=out)
+        return a, self.loss(z, a, y)
 
 
 OUTPUT_LOSSES: dict[tuple[str, str], OutputLoss] = {

@@ -228,7 +228,8 @@ class MLP:
 
     def _forward(self, X, keep_z: bool, buffers: Buffers | None, Y=None):
         a = self._as_input(X)
-        activations, zs = [a], [] if keep_z else None
+        activations = [a]
+        zs: list[np.ndarray] | None = [] if keep_z else None
         last = len(self.weights) - 1
         loss = None
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
@@ -332,7 +333,7 @@ class MLP:
         arrays = {f"W{i}": W for i, W in enumerate(self.weights)}
         arrays |= {f"b{i}": b for i, b in enumerate(self.biases)}
         meta = json.dumps({"format": FORMAT, **self.config})
-        np.savez(file, config=np.array(meta), **arrays)
+        np.savez(file, allow_pickle=False, config=np.array(meta), **arrays)
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()

@@ -56,6 +56,7 @@ def trace(net: MLP, x, label: int) -> Trace:
         fwd = net.forward(X, keep_z=True)
         loss = net.data_loss(fwd, Y) + net.l2_term()
         back = net.backward(fwd, Y, keep_deltas=True)
+    assert fwd.zs is not None and back.deltas is not None  # kept, as asked for above
     return Trace(int(label), Y[0], [a[0] for a in fwd.activations], [z[0] for z in fwd.zs],
                  float(loss), [d[0] for d in back.deltas], back.dWs, [db for db in back.dbs])
 
