@@ -10,6 +10,7 @@ import io
 from dataclasses import replace
 
 from mnist_np import MLP, ModelFileError
+from mnist_np.data import N_CLASSES, N_INPUTS
 
 from . import settings as cfg
 from .settings import Settings
@@ -23,9 +24,9 @@ def settings_for_model(net: MLP, base: Settings) -> Settings:
     """``base`` with the network fields taken from ``net``; raise ModelFileError when the
     dashboard cannot use the network (not 784 in and 10 out, or beyond its limits)."""
     sizes = net.layer_sizes
-    if sizes[0] != cfg.N_INPUTS or sizes[-1] != cfg.N_CLASSES:
+    if sizes[0] != N_INPUTS or sizes[-1] != N_CLASSES:
         raise ModelFileError(f"the model takes {sizes[0]} inputs and gives {sizes[-1]} outputs;"
-                             f" MNIST needs {cfg.N_INPUTS} and {cfg.N_CLASSES}")
+                             f" MNIST needs {N_INPUTS} and {N_CLASSES}")
     hidden = tuple(sizes[1:-1])
     if len(hidden) > cfg.MAX_HIDDEN_LAYERS:
         raise ModelFileError(f"the model has {len(hidden)} hidden layers; the dashboard "

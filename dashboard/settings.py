@@ -89,9 +89,8 @@ def from_preset(name: str) -> Settings:
         hidden=tuple(net["layer_sizes"][1:-1]), activation=net["activation"],
         output_loss=f"{net['output']}+{net['loss']}", init=net["init"],
         optimizer=train["optimizer"], lr=train["lr"], batch_size=train["batch_size"],
-        epochs=train["epochs"], steps=train.get("steps"),
-        schedule=train.get("schedule", "constant"), l2=net.get("l2", 0.0),
-        train_limit=train.get("train_limit"), seed=train.get("seed", 0),
+        epochs=train["epochs"], steps=train["steps"], schedule=train["schedule"],
+        l2=net["l2"], train_limit=train["train_limit"], seed=train["seed"],
     )
 
 

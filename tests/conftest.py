@@ -109,7 +109,8 @@ def trained(sample):
     """784-64-10 trained for 4 epochs on the sample: about 90% on its test digits."""
     net = MLP([784, 64, 10], seed=0)
     trainer = Trainer(net, sample.X_train, sample.y_train,
-                      TrainConfig(optimizer="momentum", lr=0.1, epochs=4, val_size=0))
+                      TrainConfig(optimizer="momentum", lr=0.1, epochs=4, val_size=0,
+                                  schedule="constant"))
     for _ in trainer.run():
         pass
     return net

@@ -158,7 +158,9 @@ def test_official_folder_load(official):
     assert official.origin == f"folder {OFFICIAL}"
 
 
-def test_official_cache_load_is_fast(official, tmp_path):
+def test_official_cache_loads_from_the_decoded_copy(official, tmp_path, monkeypatch):
+    # The speed of a cached load is measured in BENCHMARKS.md, not timed here (a shared
+    # machine makes timings noisy); this checks that a later load skips gzip parsing.
     cache = tmp_path / "cache"
     cache.mkdir()
     for name in FILES.values():
@@ -167,12 +169,12 @@ def test_official_cache_load_is_fast(official, tmp_path):
     assert first.origin == f"cache {cache}"
     assert len(list(cache.glob("*.npy"))) == 4
     assert not list(cache.glob("*.tmp"))
-    best = float("inf")
-    for _ in range(2):
-        start = time.perf_counter()
-        again = load_mnist(cache_dir=cache, allow_download=False)
-        best = min(best, time.perf_counter() - start)
-    assert best < 1.0, f"loading the full set from the cache took {best:.2f} s"
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the IDX files were parsed again")
+
+    monkeypatch.setattr(data, "_parse_idx", no_parsing)
+    again = load_mnist(cache_dir=cache, allow_download=False)
     assert again.source == "mnist"
     np.testing.assert_array_equal(again.X_train, official.X_train)
     np.testing.assert_array_equal(again.y_test, official.y_test)
