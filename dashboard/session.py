@@ -147,6 +147,15 @@ class TrainingSession:
             self.state = RUNNING
             self._worker.start()
 
+    def play_from_start(self) -> bool:
+        """Play from fresh random weights: reset first when a step was taken already (the
+        old run goes into :attr:`runs`). True when it reset."""
+        restarted = self.trainer.step_count > 0
+        if restarted:
+            self.reset()
+        self.play()
+        return restarted
+
     def pause(self) -> None:
         """Stop the background training after its current step, and wait for that."""
         self._worker.stop()

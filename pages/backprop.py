@@ -4,16 +4,6 @@ digit; one update on that digit; and a finite-difference check of the gradients.
 import numpy as np
 import streamlit as st
 
-from dashboard import equations, explain
-from dashboard.figures.backprop import (
-    before_after_figure,
-    layer_figure,
-    output_figure,
-    vector_figure,
-)
-from dashboard.figures.base import layer_name
-from dashboard.figures.images import digit_figure
-from dashboard.figures.weights import matrix_figure
 from dashboard.page import (
     HEAVY_REFRESH_SECONDS,
     live_fragment,
@@ -21,11 +11,9 @@ from dashboard.page import (
     page_header,
     page_session,
 )
+from dashboard.sections import backprop as section
 from dashboard.widgets import LR_GRID
-from mnist_np.gradcheck import gradient_check
-from mnist_np.stepthrough import one_hot, sgd_step, trace
-
-GRADIENT_CELLS = 20_000  # per gradient heatmap on this page, which has one per layer
+from mnist_np.stepthrough import sgd_step, trace
 
 session = page_session()
 page_header("Backprop, step by step", session)
@@ -68,81 +56,17 @@ controls.button("Apply one update", key="backprop_apply", on_click=_apply_update
 def draw(session):
     net, _ = session.network_copy()
     i = int(state.backprop_index)
-    x, label = X_test[i], int(y_test[i])
-    t, L, general = trace(net, x, label), len(net.weights), equations.general(net)
+    t = trace(net, X_test[i], int(y_test[i]))
     not_trained_note(session, "Not trained yet: this is the freshly initialised network, so "
-                     "its answer is a guess. Train a little (or apply updates here) and run the "
-                     "digit again.")
-
-    st.header("1. Forward pass")
-    st.latex(general.get("forward", general["output"]))
-    left, right = st.columns([1, 2])
-    left.plotly_chart(digit_figure(x, f"a₀ = x: test digit #{i} (a {label})"), key="backprop_input")
-    right.markdown(f"The image's 784 pixels, read row by row, are the input row vector $a_0$. "
-                   f"Each layer multiplies it by its weights, adds its biases and applies the "
-                   f"activation. Prediction: **{t.prediction}** ({t.output[t.prediction]:.1%}); "
-                   f"true digit: **{label}**.")
-    for l in range(1, L + 1):
-        eq, fig = st.columns([2, 3])
-        eq.latex(equations.forward_layer(net, l))
-        if l < L:
-            eq.caption(f"Layer {l} ({layer_name(l, L)}): {net.layer_sizes[l]} units.")
-            fig.plotly_chart(layer_figure(t.zs[l - 1], t.activations[l], f"Layer {l}: z and a",
-                                          net.activation), key=f"backprop_layer_{l}")
-        else:
-            eq.caption("The output layer: one value per digit.")
-            fig.plotly_chart(output_figure(t.output, t.target), key="backprop_output")
-
-    st.header("2. Loss")
-    eq, value = st.columns([2, 3])
-    eq.latex(general["loss"])
-    value.latex(rf"\mathcal{{L}} = {t.loss:.4f}")
-    value.caption("One digit, so the mean over the batch is this digit's loss. It is small "
-                  "when the output is close to the one-hot target.")
-
-    st.header("3. Backward pass")
-    st.latex(general["delta_output"])
-    if L > 1:
-        st.latex(general["delta_hidden"])
-    for l in range(L, 0, -1):
-        eq, delta, grad = st.columns([2, 2, 2])
-        eq.latex(equations.delta_layer(net, l))
-        eq.latex(equations.gradient_layer(net, l))
-        eq.metric(f"‖∂L/∂W{l}‖", f"{t.grad_norms[l - 1]:.3g}")
-        delta.plotly_chart(vector_figure(t.deltas[l - 1], f"δ{l}: the error at layer {l}", "δ"),
-                           key=f"backprop_delta_{l}")
-        grad.plotly_chart(matrix_figure(t.dWs[l - 1], f"∂L/∂W{l} = a{l - 1}ᵀ δ{l}",
-                                        max_cells=GRADIENT_CELLS, colorbar="gradient"),
-                          key=f"backprop_grad_{l}")
-    st.caption("Read it from the bottom of the network up: δ is the loss's sensitivity to each "
-               "unit's z. Each column of ∂L/∂W is the previous layer's activations scaled by "
-               "one unit's δ, so inputs that were 0 (the black background) get no gradient.")
-
-    st.header("4. One update")
-    st.latex(general["update"])
-    result = state.get("backprop_result")
-    if result and result["trainer"] is session.trainer and result["index"] == i:
-        st.plotly_chart(before_after_figure(result["before"], result["after"], label),
-                        key="backprop_before_after")
-        st.caption(explain.update_caption(result["before"], result["after"], label, result["lr"]))
-    else:
-        st.caption("Press **Apply one update** above to move every weight against its "
-                   "gradient for this digit and see the prediction change.")
-
-    st.header("5. Gradient check")
-    st.latex(r"\frac{\partial \mathcal{L}}{\partial w} \approx \frac{\mathcal{L}(w + \varepsilon)"
-             r" - \mathcal{L}(w - \varepsilon)}{2\varepsilon}, \qquad \varepsilon = 10^{-6}")
-    if not np.isfinite(t.loss):
-        st.caption("No gradient check for a network whose loss is not a number.")
-        return
-    checks = gradient_check(net, x[None, :], one_hot(label, net.layer_sizes[-1])[None, :], seed=i)
-    st.dataframe(explain.gradient_check_table(checks), hide_index=True, width="stretch",
-                 column_config={name: st.column_config.NumberColumn(format="%.3e") for name in
-                                ("backprop", "finite difference", "difference", "relative error")})
-    level, message, note = explain.gradient_check_verdict(checks)
-    (st.success if level == "success" else st.warning)(message)
-    if note:
-        st.caption(note)
+                     "its answer is a guess. Train a little (or apply updates here) and run "
+                     "the digit again.")
+    section.forward_pass(net, t, i)
+    section.loss(net, t)
+    section.backward_pass(net, t)
+    r = state.get("backprop_result")
+    mine = r is not None and r["trainer"] is session.trainer and r["index"] == i
+    section.one_update(net, t.label, (r["before"], r["after"], r["lr"]) if mine else None)
+    section.gradient_check_section(net, t, seed=i)
 
 
 live_fragment(session, draw, every=HEAVY_REFRESH_SECONDS)()

@@ -20,11 +20,9 @@ session = page_session()
 if st.session_state.pop("gradients_autoplay", False):
     # The preset button's second half. The sidebar has reset the network if the preset
     # changed any setting; if it did not (the preset was loaded already), start afresh here.
-    if session.trainer.step_count:
-        session.reset()
+    if session.play_from_start():
         say("The preset starts again from fresh random weights (the previous run is kept on "
             "the Experiments page).")
-    session.play()
     st.rerun()  # redraw the sidebar with the Pause button
 page_header("Gradients", session)
 
