@@ -5,7 +5,7 @@ import time
 from dataclasses import replace
 
 from dashboard import settings as cfg
-from dashboard.session import DIVERGED, FINISHED, PAUSED, TrainingSession
+from dashboard.session import DIVERGED, FINISHED, PAUSED, READY, TrainingSession
 from dashboard.settings import Settings
 
 
@@ -85,3 +85,38 @@ def test_session_diverges_visibly(sample):
     session.play()
     session.join(timeout=30)
     assert session.state == DIVERGED and "learning rate" in session.trainer.message
+
+
+def test_an_internal_error_stops_training_says_why_and_goes_with_reset(sample, monkeypatch):
+    session = TrainingSession(sample, Settings(hidden=(16,)))
+
+    def broken_step():
+        raise RuntimeError("out of cheese")
+
+    monkeypatch.setattr(session.trainer, "step", broken_step)
+    session.play()
+    session.join(timeout=10)
+    assert session.state == PAUSED and not session.training
+    assert session.error == ("training stopped by an internal error: "
+                             "RuntimeError: out of cheese")
+    session.reset()  # a fresh network and trainer: the old error is no longer true
+    assert session.error == "" and session.state == READY
+
+
+def test_play_from_start_resets_only_a_network_that_has_trained(sample):
+    session = TrainingSession(sample, Settings(hidden=(16,), steps=3))
+    assert session.play_from_start() is False  # fresh: nothing to reset
+    session.join(timeout=30)
+    assert session.trainer.step_count == 3 and len(session.runs) == 1
+    assert session.play_from_start() is True  # trained: reset, then play
+    session.join(timeout=30)
+    assert session.trainer.step_count == 3 and len(session.runs) == 2
+
+
+def test_change_network_counts_as_a_change_and_ends_the_fresh_state(sample):
+    session = TrainingSession(sample, Settings(hidden=(16,)))
+    before = session.net.weights[0].copy()
+    result = session.change_network(lambda net: net.weights[0].__iadd__(1.0).sum())
+    assert session.version == 1 and session.state == PAUSED and not session.untrained
+    assert result == (before + 1.0).sum()
+    assert (session.net.weights[0] == before + 1.0).all()
