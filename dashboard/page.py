@@ -25,6 +25,7 @@ from mnist_np.training import Snapshot
 from . import settings as cfg
 from .data import get_data
 from .live import LiveCache
+from .markdown import plain
 from .session import DIVERGED, TrainingSession
 from .widgets import settings_to_widgets
 
@@ -121,12 +122,12 @@ def page_header(title: str, session: TrainingSession) -> None:
     """The page title, and any one-off notice, URL warning or training error."""
     st.title(title)
     for warning in st.session_state.get("query_warnings", []):
-        st.warning(f"URL: {warning}")
+        st.warning(f"URL: {plain(warning)}")  # they quote the URL's text
     text = notice().take()
     if text:
-        st.info(text)
+        st.info(plain(text))  # may name an uploaded file
     if session.error:
-        st.error(session.error)
+        st.error(plain(session.error))
     if session.state == DIVERGED:
         st.warning(f"💥 {session.trainer.message} Until you change the "
                    "settings or press Reset, the numbers here may be inf or NaN.")

@@ -15,6 +15,7 @@ from mnist_np.training import SCHEDULES
 from . import settings as cfg
 from . import widgets as w
 from .data import data_badge
+from .markdown import plain
 from .model_io import read_model
 from .page import clear_url_warnings, get_session, live_fragment, query_lists, say
 from .session import DIVERGED, FINISHED, PAUSED, READY, RUNNING, TrainingSession
@@ -91,7 +92,7 @@ def _status(session: TrainingSession) -> None:
             where = f"epoch {min(t.completed_epochs + 1, epochs)} of {epochs} · step {step:,}"
     label = STATE_LABELS[state]
     if state == READY and session.network_source:
-        label = f"⏹ ready · {session.network_source}"
+        label = f"⏹ ready · {plain(session.network_source)}"
     st.progress(progress, text=f"{label} · {where}")
     if speed:
         st.caption(f"{speed:,.0f} samples/s")
@@ -166,4 +167,4 @@ def _model_file(session: TrainingSession) -> None:
                          on_change=_on_upload,
                          help="It replaces the current network on every page.")
         if UPLOAD_ERROR_KEY in st.session_state:
-            st.error(st.session_state[UPLOAD_ERROR_KEY])
+            st.error(plain(st.session_state[UPLOAD_ERROR_KEY]))  # names the user's file

@@ -6,6 +6,7 @@ from dashboard.canvas import draw_canvas
 from dashboard.figures.draw import activations_figure
 from dashboard.figures.images import digit_figure
 from dashboard.figures.robustness import answer_figure
+from dashboard.markdown import plain
 from dashboard.page import live_fragment, page_header, page_session
 from dashboard.session import READY
 from mnist_np.preprocess import to_mnist
@@ -41,7 +42,8 @@ def prediction(session):
     output = fwd.output[0]
     digit = int(output.argmax())
     if session.state == READY and session.uploaded_file:
-        st.caption(f"The network uploaded from {session.uploaded_file}, as it was saved.")
+        st.caption(f"The network uploaded from {plain(session.uploaded_file)}, as it was "
+                   "saved.")
     elif session.untrained:
         st.warning("This network has not been trained yet, so its answer is a guess: press "
                    "▶ Play in the sidebar and watch the answer change as it learns.")

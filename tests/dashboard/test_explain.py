@@ -70,6 +70,15 @@ def test_tiny_gradients_agree_up_to_rounding():
     assert note is not None and "±1e-10" in note and "up to 7e-01" in note
 
 
+def test_rounding_verdict_quotes_only_the_rows_that_need_rounding():
+    # the second row agrees to RTOL with a difference (1e-9) far above the rounding bound;
+    # quoting it beside "within the ±1e-10 that rounding allows" would be false
+    rows = [check(1e-12, 3e-12), check(0.5, 0.5 + 1e-9)]
+    assert all(c.agrees for c in rows) and rows[1].rel_error <= RTOL
+    _, message, _ = gradient_check_verdict(rows)
+    assert "the largest difference, 2.0e-12, is within the ±1e-10" in message
+
+
 def test_gradients_that_disagree_get_a_warning():
     rows = [check(0.5, 0.5), check(1.0, 0.5)]
     assert [c.agrees for c in rows] == [True, False]

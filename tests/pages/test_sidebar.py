@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from dashboard import settings as cfg
+from dashboard.markdown import plain
 from dashboard.session import PAUSED, RUNNING
 from mnist_np import MLP, PRESETS
 
@@ -117,7 +118,7 @@ def test_a_bad_upload_is_refused_and_the_network_kept(app, case):
     upload(at, raw, "bad.npz")
     assert not at.exception
     (error,) = at.sidebar.error
-    assert message in error.value and "bad.npz was refused" in error.value
+    assert plain(message) in error.value and "bad.npz was refused" in error.value
     assert "current network is kept" in error.value
     assert session.net is net and np.array_equal(session.net.weights[0], weights)
     upload(at, NET.to_bytes())  # a good file afterwards is taken, and the message goes
