@@ -64,3 +64,17 @@ def saturation_caption(label: str, n_images: int) -> str:
             "and may never recover")
     return (f"{label.capitalize()} units ({what}), over training and now. "
             f"The bars measure the network as it is on {n_images} validation images.")
+
+
+def update_ratio_caption(schedule: str) -> str:
+    """How to read the gradient and update-ratio curves under learning-rate ``schedule``
+    (a decaying schedule drives every ratio towards 0 by design)."""
+    text = ("Left: the size of each layer's gradient on each mini-batch. Lines far apart "
+            "mean layers learn at very different speeds. Right: how much each step changes "
+            "the weights, relative to their size; around 1e-3 is healthy, far below means "
+            "the layer is stuck, far above that it is thrashing.")
+    if schedule == "constant":
+        return text
+    return (f"{text} With the {schedule} schedule the learning rate falls to 0 by the end "
+            "of training, and every update ratio falls with it: read the ratios early in "
+            "training, or compare layers with each other rather than with 1e-3.")

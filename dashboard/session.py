@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TypeVar
 
 from mnist_np import MLP, TrainConfig, Trainer
@@ -30,6 +31,21 @@ SNAPSHOT_BUDGET_BYTES = 64 * 2**20
 MAX_SNAPSHOTS, MIN_SNAPSHOTS = 24, 3
 
 T = TypeVar("T")
+PROGRESS_TICK_SECONDS = 1.0  # one reading of the progress per tick while training runs
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One reading of where training is, shown alike by the sidebar and the pages."""
+
+    state: str
+    step: int
+    epochs_done: float          # passes over the training split, with the current fraction
+    completed_epochs: int
+    planned_epochs: int
+    planned_steps: int | None   # the stopping rule when set, instead of epochs
+    fraction: float             # of the planned training, in [0, 1]
+    samples_per_second: float
 
 
 def snapshots_for(net: MLP) -> int:
@@ -54,6 +70,7 @@ class TrainingSession:
         self._reader_waiting = threading.Event()
         self._worker = Worker(self._train_one, "mnist_np-trainer", is_alive, self._stopped)
         self.runs = RunLog()
+        self._progress: tuple[tuple[int, Trainer], Progress] | None = None
         self._build(settings)
 
     # -- building ------------------------------------------------------------------
@@ -220,6 +237,21 @@ class TrainingSession:
                 yield self.trainer
         finally:
             self._reader_waiting.clear()
+
+    def progress(self) -> Progress:
+        """Where training is. While it runs, every view drawn within the same
+        one-second tick gets the same reading, so the sidebar's "step 642" and the Train
+        page's "Step" agree even though they redraw at different moments."""
+        tick = int(time.monotonic() // PROGRESS_TICK_SECONDS)
+        cached = self._progress
+        if cached is not None and self.running and cached[0] == (tick, self.trainer):
+            return cached[1]
+        with self.reading() as t:
+            reading = Progress(self.state, t.step_count, t.epochs_done, t.completed_epochs,
+                               t.config.epochs, t.config.steps, t.progress,
+                               t.samples_per_second)
+        self._progress = ((tick, self.trainer), reading)
+        return reading
 
     def network_copy(self) -> tuple[MLP, int]:
         """A consistent copy of the live network and its version, safe to compute on

@@ -31,8 +31,8 @@ def sidebar() -> TrainingSession:
     session = get_session()
     _apply_widgets(session)
     with st.sidebar:
+        _controls(session)  # first, so Play is in view under the page list at 1280x720
         data_badge(session.data)
-        _controls(session)
         _settings()
         _model_file(session)
     return session
@@ -83,19 +83,18 @@ def _controls(session: TrainingSession) -> None:
 
 
 def _status(session: TrainingSession) -> None:
-    with session.reading() as t:
-        state, progress, step, speed = session.state, t.progress, t.step_count, t.samples_per_second
-        if t.config.steps:
-            where = f"step {step:,} of {t.config.steps:,}"
-        else:
-            epochs = t.config.epochs
-            where = f"epoch {min(t.completed_epochs + 1, epochs)} of {epochs} · step {step:,}"
-    label = STATE_LABELS[state]
-    if state == READY and session.network_source:
+    p = session.progress()
+    if p.planned_steps:
+        where = f"step {p.step:,} of {p.planned_steps:,}"
+    else:
+        epoch = min(p.completed_epochs + 1, p.planned_epochs)
+        where = f"epoch {epoch} of {p.planned_epochs} · step {p.step:,}"
+    label = STATE_LABELS[p.state]
+    if p.state == READY and session.network_source:
         label = f"⏹ ready · {plain(session.network_source)}"
-    st.progress(progress, text=f"{label} · {where}")
-    if speed:
-        st.caption(f"{speed:,.0f} samples/s")
+    st.progress(p.fraction, text=f"{label} · {where}")
+    if p.samples_per_second:
+        st.caption(f"{p.samples_per_second:,.0f} samples/s")
 
 
 # -- settings ---------------------------------------------------------------------------

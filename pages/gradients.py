@@ -3,7 +3,7 @@ saturated or dead, and two presets that show vanishing and exploding gradients."
 
 import streamlit as st
 
-from dashboard.explain import saturation_caption
+from dashboard.explain import saturation_caption, update_ratio_caption
 from dashboard.figures.gradients import (
     layer_bars_figure,
     layer_curves_figure,
@@ -67,10 +67,7 @@ def draw(session):
     left.plotly_chart(layer_curves_figure(steps, norms, weights, "Gradient magnitude per layer",
                                           "‖∂L/∂W‖ (log)"), key="gradients_norms")
     right.plotly_chart(update_ratio_figure(steps, ratios, weights), key="gradients_ratios")
-    st.caption("Left: the size of each layer's gradient on each mini-batch. Lines far apart "
-               "mean layers learn at very different speeds. Right: how much each step "
-               "changes the weights, relative to their size; around 1e-3 is healthy, far "
-               "below means the layer is stuck, far above that it is thrashing.")
+    st.caption(update_ratio_caption(session.settings.schedule))
 
     now = probe(net, X, y)
     left, middle, right = st.columns(3)

@@ -15,12 +15,12 @@ st.caption(f"**Network:** {session.settings.describe()} · "
 
 
 def curves(session):
+    p = session.progress()  # the same reading as the sidebar's
     with session.reading() as t:
         h = t.history
         steps, losses, accs = h.array("step"), h.array("loss"), h.array("accuracy")
         epochs = list(t.epoch_records)
-        epoch, step, speed = t.epochs_done, t.step_count, t.samples_per_second
-        state = session.state
+    epoch, step, speed, state = p.epochs_done, p.step, p.samples_per_second, p.state
     # a row that wraps in a narrow window instead of cutting the numbers to "98.…"
     row = st.container(horizontal=True, horizontal_alignment="distribute", gap="medium")
     row.metric("Epoch", f"{epoch:.2f}", width=METRIC_WIDTH)

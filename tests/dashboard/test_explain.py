@@ -9,6 +9,7 @@ from dashboard.explain import (
     gradient_check_verdict,
     saturation_caption,
     update_caption,
+    update_ratio_caption,
 )
 from mnist_np import MLP
 from mnist_np.gradcheck import RTOL, Check, gradient_check, relative_error
@@ -109,3 +110,14 @@ def test_saturation_caption_explains_the_label_it_is_given():
     assert "sigmoid" not in dead
     for text, n in ((saturated, 500), (dead, 1000)):
         assert text.endswith(f"The bars measure the network as it is on {n} validation images.")
+
+
+def test_update_ratio_caption_says_what_a_decaying_schedule_does():
+    # with the default linear decay every run ends near 1e-5, which the old caption
+    # called "stuck"
+    constant = update_ratio_caption("constant")
+    assert "1e-3 is healthy" in constant and "schedule" not in constant
+    for schedule in ("linear", "cosine"):
+        text = update_ratio_caption(schedule)
+        assert text.startswith(constant) and f"the {schedule} schedule" in text
+        assert "falls to 0" in text

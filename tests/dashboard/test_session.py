@@ -120,3 +120,22 @@ def test_change_network_counts_as_a_change_and_ends_the_fresh_state(sample):
     assert session.version == 1 and session.state == PAUSED and not session.untrained
     assert result == (before + 1.0).sum()
     assert (session.net.weights[0] == before + 1.0).all()
+
+
+def test_progress_is_one_reading_per_tick_while_training_runs(sample, monkeypatch):
+    from dashboard import session as session_module
+
+    monkeypatch.setattr(session_module, "PROGRESS_TICK_SECONDS", 3600.0)  # one long tick
+    session = TrainingSession(sample, Settings(hidden=(16,), epochs=100))
+    session.play()
+    first = session.progress()
+    deadline = time.monotonic() + 10
+    while session.trainer.step_count <= first.step + 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert session.trainer.step_count > first.step + 5  # training moved on...
+    assert session.progress() is first  # ...but views in the same tick see one reading
+    session.pause()
+    now = session.progress()  # not running: always a fresh reading
+    assert now.state == PAUSED and now.step == session.trainer.step_count > first.step
+    session.step()
+    assert session.progress().step == now.step + 1
