@@ -47,6 +47,15 @@ def settings_for_model(net: MLP, base: Settings) -> Settings:
 
 def read_model(raw: bytes, base: Settings) -> tuple[MLP, Settings]:
     """The network in an uploaded file and the settings that describe it (training
-    settings from ``base``); raise ModelFileError with a one-line message."""
+    settings from ``base``); raise ModelFileError with a one-line message.
+
+    ``MLP.load`` checks every field of the file by type and size, cheapest first, and
+    repeats at most a few dozen characters of it; nothing here touches the session, so a
+    refused file leaves the current network as it was."""
     net = MLP.load(io.BytesIO(raw), max_bytes=MAX_MODEL_BYTES)
-    return net, settings_for_model(net, base)
+    try:
+        return net, settings_for_model(net, base)
+    except ModelFileError:
+        raise
+    except Exception as e:  # a check missed: still one line, no traceback for the page
+        raise ModelFileError(f"the model cannot be used here ({type(e).__name__})") from None

@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import numbers
+import re
+import reprlib
+import struct
+import zipfile
 from dataclasses import dataclass
 from itertools import pairwise
 from os import PathLike
-from pathlib import Path
 from typing import IO
 
 import numpy as np
@@ -28,6 +33,16 @@ from .losses import OUTPUT_LOSSES
 
 FORMAT = "mnist_np/1"
 _DTYPES = ("float32", "float64")
+
+# -- model files: each check before the work it guards ---------------------------------
+MAX_LAYERS = 1000  # weight layers in a model file: MLP.load's default limit
+MAX_CONFIG_CHARS = 65_536  # a config's JSON; 1,000 layers of 1,000,000 units take ~9,000
+_CONFIG_MEMBER_BYTES = 4 * MAX_CONFIG_CHARS + 16_384  # stored as UTF-32, plus its header
+_DIR_BYTES_PER_ENTRY = 256  # a directory entry is 46 bytes plus its name and extra fields
+_MEMBER_NAME = re.compile(r"(config|[Wb](0|[1-9][0-9]{0,5}))\.npy")
+_EOCD = struct.Struct("<4s4H2LH")  # the zip's end record
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
 
 
 class ConfigError(ValueError):
@@ -94,29 +109,49 @@ class Buffers:
 def check_seed(seed) -> None:
     """A random seed is a whole number >= 0 (what ``np.random.default_rng`` takes)."""
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ConfigError(f"the seed must be a whole number >= 0, got {seed!r}")
+        raise ConfigError(f"the seed must be a whole number >= 0, got {shown(seed)}")
 
 
 def check_config(layer_sizes, activation, output, loss, init, l2, dtype, seed=0) -> list[int]:
-    """Validate a network description; return the layer sizes as ints or raise ConfigError."""
+    """Validate a network description; return the layer sizes as ints or raise ConfigError.
+
+    Any value of any type is refused in one short line: a model file's config is the
+    uploader's JSON, so a list may be 2,000,000 items long and a name 10,000,000 characters.
+    """
+    if isinstance(layer_sizes, (str, bytes, dict)) or not hasattr(layer_sizes, "__iter__"):
+        raise ConfigError(f"layer sizes must be positive whole numbers, got {shown(layer_sizes)}")
     sizes = list(layer_sizes)
     if len(sizes) < 2:
         raise ConfigError("a network needs at least an input and an output layer")
-    if any(not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 1 for s in sizes):
-        raise ConfigError(f"layer sizes must be positive whole numbers, got {sizes}")
-    if activation not in ACTIVATIONS:
-        raise ConfigError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
-    if (output, loss) not in OUTPUT_LOSSES:
+    for i, s in enumerate(sizes):
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 1:
+            raise ConfigError(f"layer sizes must be positive whole numbers, got {shown(s)} "
+                              f"at position {i} of {len(sizes):,}")
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise ConfigError(f"unknown activation {shown(activation)}; "
+                          f"choose from {sorted(ACTIVATIONS)}")
+    if not (isinstance(output, str) and isinstance(loss, str)) \
+            or (output, loss) not in OUTPUT_LOSSES:
         pairs = ", ".join(f"{o}+{lo}" for o, lo in OUTPUT_LOSSES)
-        raise ConfigError(f"output {output!r} with loss {loss!r} is not supported; use {pairs}")
-    if init not in INITS:
-        raise ConfigError(f"unknown init {init!r}; choose from {sorted(INITS)}")
-    if not (np.isfinite(l2) and l2 >= 0):
-        raise ConfigError(f"l2 must be a finite number >= 0, got {l2}")
-    if str(dtype) not in _DTYPES:
-        raise ConfigError(f"dtype must be one of {_DTYPES}, got {dtype!r}")
+        raise ConfigError(f"output {shown(output)} with loss {shown(loss)} is not supported; "
+                          f"use {pairs}")
+    if not isinstance(init, str) or init not in INITS:
+        raise ConfigError(f"unknown init {shown(init)}; choose from {sorted(INITS)}")
+    if not _finite_at_least_zero(l2):
+        raise ConfigError(f"l2 must be a finite number >= 0, got {shown(l2)}")
+    if not isinstance(dtype, (str, np.dtype)) or str(dtype) not in _DTYPES:
+        raise ConfigError(f"dtype must be one of {_DTYPES}, got {shown(dtype)}")
     check_seed(seed)
     return [int(s) for s in sizes]
+
+
+def _finite_at_least_zero(x) -> bool:
+    if not isinstance(x, numbers.Real) or isinstance(x, bool):
+        return False
+    try:
+        return math.isfinite(x) and float(x) >= 0
+    except OverflowError:  # an int of hundreds of digits
+        return False
 
 
 BRIEF = 40  # characters of a user's text repeated in a message
@@ -127,6 +162,20 @@ def brief(text: str, limit: int = BRIEF) -> str:
     if len(text) <= limit:
         return repr(text)
     return f"{text[:limit]!r}… ({len(text):,} characters)"
+
+
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxlevel, _SHORT_REPR.maxlist, _SHORT_REPR.maxdict = 2, 4, 2
+
+
+def shown(value) -> str:
+    """Any value, for a message: strings through :func:`brief`, anything else as a repr
+    that stops after a few items and :data:`BRIEF` characters (never the whole of a
+    two-million-item list)."""
+    if isinstance(value, str):
+        return brief(value)
+    text = _SHORT_REPR.repr(value)
+    return text if len(text) <= BRIEF else f"{text[:BRIEF]}…"
 
 
 def parse_hidden(text: str, max_layers: int | None = None,
@@ -341,72 +390,214 @@ class MLP:
         return buffer.getvalue()
 
     @classmethod
-    def load(cls, file: str | PathLike | IO[bytes], max_bytes: int = 2**30) -> MLP:
+    def load(cls, file: str | PathLike | IO[bytes], max_bytes: int = 2**30,
+             max_layers: int = MAX_LAYERS) -> MLP:
         """Read a network saved by :meth:`save`; raise ModelFileError on anything else.
 
-        Pickled objects are never loaded, and every array is checked against the config.
-        Neither the arrays as stored (unpacked) nor the network the config describes may
-        take more than ``max_bytes``: a small compressed file can claim gigabytes.
+        The file is distrusted field by field, cheapest check first: the zip's end record
+        (how many entries, how big a directory) before the directory is parsed; the
+        directory (member names, declared sizes) before any member is unpacked; every
+        member's .npy header (no pickles, numbers only) before its data; the config's
+        length and brackets before ``json.loads``, each field's type and the layer count
+        before anything is built; every array's shape against the config. Neither the
+        members as stored (unpacked) nor the network the config describes may take more
+        than ``max_bytes``; at most ``max_layers`` weight layers. Every refusal is one
+        short line that repeats at most :data:`BRIEF` characters of the file's text.
         """
+        raw = _read_limited(file, max_bytes + max_bytes // 16 + 2**20)
         try:
-            raw = file.read() if hasattr(file, "read") else Path(file).read_bytes()
-        except OSError as e:
-            raise ModelFileError(f"cannot read the model file: {e.strerror or e}") from None
-        if not raw.startswith(b"PK\x03\x04"):
-            raise ModelFileError("not an .npz file (a model saved by mnist_np is a zip of arrays)")
-        try:
-            with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
-                unpacked = sum(info.file_size for info in npz.zip.infolist())
-                if unpacked > max_bytes:
-                    raise ModelFileError(f"the file unpacks to {_megabytes(unpacked)}; "
-                                         f"at most {_megabytes(max_bytes)} is accepted")
-                contents = {key: npz[key] for key in npz.files}
-        except ModelFileError:
-            raise
-        except ValueError as e:
-            if "allow_pickle" in str(e):
-                raise ModelFileError("refused: the file holds pickled objects") from None
-            raise ModelFileError(f"not a valid .npz file ({e})") from None
-        except Exception as e:  # zipfile.BadZipFile, EOFError, ...: any damaged archive
-            raise ModelFileError(f"not a valid .npz file ({type(e).__name__})") from None
-        if "config" not in contents:
-            raise ModelFileError("not a mnist_np model: no 'config' entry in the .npz")
-        try:
-            config = json.loads(str(contents.pop("config")))
-            if not isinstance(config, dict):
-                raise ValueError
-        except ValueError:
-            raise ModelFileError("the model's config is not valid JSON") from None
-        if config.pop("format", None) != FORMAT:
-            raise ModelFileError(f"unknown model format; expected {FORMAT!r}")
-        expected = {"layer_sizes", "activation", "output", "loss", "init", "l2", "seed", "dtype"}
-        if set(config) != expected:
-            diff = sorted(set(config) ^ expected)
-            raise ModelFileError(f"the model's config has unknown or missing keys: {diff}")
-        try:
+            members = _read_members(raw, max_bytes, max_layers)
+            config = _read_config(members.pop("config"), max_layers)
             sizes = check_config(**config)
             size = sum((n_in + 1) * n_out for n_in, n_out in pairwise(sizes)) \
                 * np.dtype(config["dtype"]).itemsize
             if size > max_bytes:
-                raise ConfigError(f"its layers {sizes} need {_megabytes(size)}, more than "
-                                  f"the {_megabytes(max_bytes)} accepted")
+                raise ConfigError(f"its {len(sizes)} layers need {_megabytes(size)}, more "
+                                  f"than the {_megabytes(max_bytes)} accepted")
             net = cls(**config)
-        except (ConfigError, TypeError) as e:
+        except ConfigError as e:
             raise ModelFileError(f"the model's config is not usable: {e}") from None
+        except ModelFileError:
+            raise
+        except Exception as e:  # a check missed: still one line, and no traceback or path
+            raise ModelFileError(f"the model file cannot be read ({type(e).__name__})") from None
         for i, (W, b) in enumerate(zip(net.weights, net.biases)):
             for name, like in ((f"W{i}", W), (f"b{i}", b)):
-                if name not in contents:
+                if name not in members:
                     raise ModelFileError(f"array {name} is missing from the model file")
-                arr = contents.pop(name)
+                arr = members.pop(name)
                 if arr.shape != like.shape:
-                    raise ModelFileError(
-                        f"array {name} has shape {arr.shape}, the config needs {like.shape}")
+                    raise ModelFileError(f"array {name} has shape {shown(arr.shape)}, "
+                                         f"the config needs {like.shape}")
                 if arr.dtype.kind != "f" or not np.all(np.isfinite(arr)):
                     raise ModelFileError(f"array {name} must hold finite floating-point numbers")
                 like[...] = arr
-        if contents:
-            raise ModelFileError(f"unexpected arrays in the model file: {sorted(contents)}")
+        if members:
+            names = sorted(members)
+            listed = ", ".join(names[:4]) + (f" and {len(names) - 4:,} more" if len(names) > 4
+                                             else "")
+            raise ModelFileError(f"unexpected arrays in the model file: {listed}")
         return net
+
+
+def _read_limited(file: str | PathLike | IO[bytes], limit: int) -> bytes:
+    """The file's bytes, refused when there are more than ``limit``."""
+    try:
+        if hasattr(file, "read"):
+            raw = file.read(limit + 1)
+        else:
+            with open(file, "rb") as f:
+                raw = f.read(limit + 1)
+    except OSError as e:
+        raise ModelFileError(f"cannot read the model file: {e.strerror or type(e).__name__}") \
+            from None
+    if not isinstance(raw, bytes):
+        raise ModelFileError("cannot read the model file: it does not give bytes")
+    if len(raw) > limit:
+        raise ModelFileError(f"the file is larger than {_megabytes(limit)}")
+    if not raw.startswith(b"PK\x03\x04"):
+        raise ModelFileError("not an .npz file (a model saved by mnist_np is a zip of arrays)")
+    return raw
+
+
+def _zip_directory_size(raw: bytes) -> tuple[int, int]:
+    """``(entries, directory bytes)`` as the zip's end record declares them: 22 bytes at
+    the end (56 more for zip64), read before the directory itself."""
+    pos = len(raw) - _EOCD.size
+    if pos < 0 or raw[pos:pos + 4] != b"PK\x05\x06":  # else a comment follows the record
+        pos = raw.rfind(b"PK\x05\x06", max(0, len(raw) - _EOCD.size - 65_535))
+    if pos < 0 or len(raw) - pos < _EOCD.size:
+        raise ModelFileError("not a valid .npz file (its zip directory is missing: "
+                             "truncated or damaged)")
+    entries, dir_size = _EOCD.unpack_from(raw, pos)[4:6]
+    locator = pos - _ZIP64_LOCATOR.size
+    if locator >= 0 and raw[locator:locator + 4] == b"PK\x06\x07":
+        record = locator - _ZIP64_EOCD.size  # where zipfile looks for it too
+        if record < 0 or raw[record:record + 4] != b"PK\x06\x06":
+            raise ModelFileError("not a valid .npz file (damaged zip64 end record)")
+        entries, dir_size = _ZIP64_EOCD.unpack_from(raw, record)[7:9]
+    return entries, dir_size
+
+
+def _read_members(raw: bytes, max_bytes: int, max_layers: int) -> dict[str, np.ndarray]:
+    """Every member of the zip as an array, by name without ``.npy``."""
+    max_entries = 2 * max_layers + 1
+    entries, dir_size = _zip_directory_size(raw)
+    if entries > max_entries:
+        raise ModelFileError(f"the zip holds {entries:,} entries; a model file has at most "
+                             f"{max_entries:,} (config, W and b of {max_layers:,} layers)")
+    if dir_size > max_entries * _DIR_BYTES_PER_ENTRY:
+        raise ModelFileError(f"the zip's directory takes {dir_size:,} bytes; a model file's "
+                             f"takes at most {max_entries * _DIR_BYTES_PER_ENTRY:,}")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except Exception as e:  # zipfile.BadZipFile, struct.error, ...: a damaged directory
+        raise ModelFileError(f"not a valid .npz file ({type(e).__name__})") from None
+    infos = archive.infolist()
+    if len(infos) > max_entries:
+        raise ModelFileError(f"the zip holds {len(infos):,} entries; a model file has at "
+                             f"most {max_entries:,}")
+    names: set[str] = set()
+    for info in infos:
+        match = _MEMBER_NAME.fullmatch(info.filename)
+        if match is None:
+            raise ModelFileError(f"unexpected member {brief(info.filename)} in the model file "
+                                 "(a model holds config.npy, W0.npy, b0.npy, ...)")
+        if match[2] is not None and int(match[2]) >= max_layers:
+            raise ModelFileError(f"member {info.filename} is beyond the {max_layers:,} layers "
+                                 "accepted")
+        if info.filename in names:
+            raise ModelFileError(f"member {info.filename} appears twice in the zip")
+        names.add(info.filename)
+        if info.flag_bits & 0x1:
+            raise ModelFileError(f"member {info.filename} is encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ModelFileError(f"member {info.filename} uses zip compression method "
+                                 f"{info.compress_type}; a model file uses 0 or 8")
+    unpacked = sum(info.file_size for info in infos)
+    if unpacked > max_bytes:
+        raise ModelFileError(f"the file unpacks to {_megabytes(unpacked)}; "
+                             f"at most {_megabytes(max_bytes)} is accepted")
+    if "config.npy" not in names:
+        raise ModelFileError("not a mnist_np model: no 'config' entry in the .npz")
+    config_size = archive.getinfo("config.npy").file_size
+    if config_size > _CONFIG_MEMBER_BYTES:
+        raise ModelFileError(f"the model's config unpacks to {config_size:,} bytes; at most "
+                             f"{_CONFIG_MEMBER_BYTES:,} are accepted")
+    members = {}
+    for info in infos:
+        name = info.filename.removesuffix(".npy")
+        try:
+            data = archive.read(info)
+        except Exception as e:  # a bad CRC, a cut or garbled stream, a wrong local header
+            raise ModelFileError(f"member {info.filename} is damaged ({type(e).__name__})") \
+                from None
+        members[name] = _npy(info.filename, data)
+    return members
+
+
+def _npy(name: str, data: bytes) -> np.ndarray:
+    """The array in one member's .npy bytes, read without np.load: header first (never an
+    object dtype, so never a pickle), then exactly the bytes the header promises."""
+    if not data.startswith(b"\x93NUMPY"):
+        raise ModelFileError(f"member {name} is not an .npy array")
+    f = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError
+    except Exception:
+        raise ModelFileError(f"member {name} has a damaged .npy header") from None
+    if dtype.hasobject:
+        raise ModelFileError("refused: the file holds pickled objects")
+    if dtype.kind not in "fU" or dtype.itemsize == 0:
+        raise ModelFileError(f"member {name} holds {shown(dtype.str)} values, "
+                             "not floating-point numbers")
+    need = math.prod(shape) * dtype.itemsize
+    got = len(data) - f.tell()
+    if got != need:
+        promised = f"{need:,}" if need < 10**18 else "more than 10**18"
+        raise ModelFileError(f"member {name} holds {got:,} bytes of data; its header "
+                             f"promises {promised}")
+    return np.frombuffer(data, dtype, offset=f.tell()).reshape(
+        shape, order="F" if fortran else "C")
+
+
+def _read_config(member: np.ndarray, max_layers: int) -> dict:
+    """The config's fields, each checked for type and size before MLP sees it."""
+    if member.dtype.kind != "U" or member.shape != ():
+        raise ModelFileError("the model's config is not a text (a JSON string)")
+    text = str(member[()])
+    if len(text) > MAX_CONFIG_CHARS:
+        raise ModelFileError(f"the model's config is {len(text):,} characters long; "
+                             f"at most {MAX_CONFIG_CHARS:,} are accepted")
+    brackets = text.count("[") + text.count("{")
+    if brackets > 8:  # a model's config holds one object with one list: no deep nesting
+        raise ModelFileError(f"the model's config holds {brackets:,} brackets; "
+                             "a model's holds 2")
+    try:
+        config = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ModelFileError("the model's config is not valid JSON") from None
+    if not isinstance(config, dict):
+        raise ModelFileError("the model's config is not valid JSON (not an object)")
+    if config.pop("format", None) != FORMAT:
+        raise ModelFileError(f"unknown model format; expected {FORMAT!r}")
+    expected = {"layer_sizes", "activation", "output", "loss", "init", "l2", "seed", "dtype"}
+    if set(config) != expected:
+        diff = sorted(set(config) ^ expected)
+        listed = ", ".join(brief(key, 20) for key in diff[:3])
+        more = f" and {len(diff) - 3:,} more" if len(diff) > 3 else ""
+        raise ModelFileError(f"the model's config has unknown or missing keys: {listed}{more}")
+    sizes = config["layer_sizes"]
+    if isinstance(sizes, list) and len(sizes) - 1 > max_layers:
+        raise ModelFileError(f"the model has {len(sizes) - 1:,} layers; at most "
+                             f"{max_layers:,} are accepted")
+    return config
 
 
 def _megabytes(n: int) -> str:

@@ -1,5 +1,6 @@
 """dashboard.model_io without Streamlit: a saved network read back, and every kind of bad
-file refused with one line."""
+file refused with one line; the hostile files of tests/engine/test_model_files.py too, with
+the current network and settings left as they were."""
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ from dashboard.model_io import read_model
 from dashboard.settings import Settings
 from mnist_np import ModelFileError
 
+from ..engine.test_model_files import CASES, assert_one_short_line
 from .model_files import BAD, NET
 
 
@@ -27,3 +29,37 @@ def test_a_bad_file_is_refused_with_one_line(case):
     with pytest.raises(ModelFileError) as e:
         read_model(raw, Settings())
     assert message in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.fixture(scope="module")
+def current():
+    """A network already loaded in the session, and the settings it came with."""
+    return read_model(NET.to_bytes(), Settings(lr=0.05))
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_hostile_file_is_refused_in_one_short_line_and_the_network_kept(case, current,
+                                                                            monkeypatch):
+    make, words = CASES[case]
+    raw = make(NET)
+    net, settings = current
+    weights = [a.copy() for a in net.weights + net.biases]
+    monkeypatch.setattr(np, "load", None)  # never handed to np.load (pickles, raw members)
+    with pytest.raises(ModelFileError) as e:
+        read_model(raw, settings)
+    assert_one_short_line(str(e.value), words)
+    assert settings == Settings(hidden=(32, 16), activation="tanh", init="xavier", l2=1e-4,
+                                seed=5, lr=0.05)
+    for a, b in zip(net.weights + net.biases, weights):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_file_the_dashboard_cannot_use_is_refused_in_one_line_without_a_traceback(
+        monkeypatch):
+    import dashboard.model_io as model_io
+
+    def broken(net, base):
+        raise KeyError("a check this module forgot")
+    monkeypatch.setattr(model_io, "settings_for_model", broken)
+    with pytest.raises(ModelFileError, match=r"^the model cannot be used here \(KeyError\)$"):
+        read_model(NET.to_bytes(), Settings())

@@ -135,6 +135,27 @@ def test_bad_configs_are_refused_in_one_line(kwargs, words):
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("kwargs,words", [
+    (dict(layer_sizes=["abcd"] * 2_000_000), "got 'abcd' at position 0 of 2,000,000"),
+    (dict(layer_sizes=[784, 10], activation="x" * 10_000_000), "(10,000,000 characters)"),
+    (dict(layer_sizes=[784, 10], activation=["relu"] * 1000), "unknown activation ['relu'"),
+    (dict(layer_sizes=[784, 10], output={"a": [1] * 10**6}), "is not supported"),
+    (dict(layer_sizes=[784, 10], init=None), "unknown init None"),
+    (dict(layer_sizes=[784, 10], l2=[1, 2]), "l2 must be a finite number >= 0, got [1, 2]"),
+    (dict(layer_sizes=[784, 10], l2=10**400), "l2 must be"),
+    (dict(layer_sizes=[784, 10], dtype=["float32"] * 10**6), "dtype must be"),
+    (dict(layer_sizes=[784, 10], seed="7" * 10**6), "(1,000,000 characters)"),
+    (dict(layer_sizes=[784, 10], seed=-(10**3000)), "the seed must be"),
+])
+def test_values_of_any_type_and_size_are_refused_in_one_short_line(kwargs, words):
+    """What a model file's JSON can hold: the message repeats a few dozen characters of it
+    (a 10-million-character message once kept a browser tab busy for minutes)."""
+    with pytest.raises(ConfigError) as info:
+        MLP(**kwargs)
+    assert words in str(info.value)
+    assert len(str(info.value)) < 200 and "\n" not in str(info.value)
+
+
 def test_save_load_round_trip(tmp_path):
     net = MLP([784, 20, 10], activation="leaky_relu", l2=0.001, seed=5)
     net.weights[0][0, 0] = 1.25
