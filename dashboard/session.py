@@ -85,6 +85,7 @@ class TrainingSession:
         self.test_result: tuple[float, float] | None = None
         self._test_version = -1
         self.state = READY
+        self.next_settings: Settings | None = None  # chosen after the run ended
         self._recorded = False
         self._worker.error = ""
         self.version = 0
@@ -123,6 +124,15 @@ class TrainingSession:
             elif self.state == PAUSED and self.trainer.finished:
                 self._after_step()  # fewer epochs than done already: the run has ended
 
+    def plan_next(self, settings: Settings) -> None:
+        """Settings chosen after the run ended are the next run's, never the ended run's
+        (whose numbers they did not produce): :meth:`play` or :meth:`step` starts it."""
+        self.next_settings = None if settings == self.settings else settings
+
+    def _start_next(self) -> None:
+        if self.next_settings is not None:
+            self.reset(self.next_settings)
+
     def change_network(self, change: Callable[[MLP], T]) -> T:
         """Pause, then apply ``change(net)`` to the live network by hand (the Backprop
         page's single update); the network is then no longer the fresh one."""
@@ -138,6 +148,11 @@ class TrainingSession:
     @property
     def running(self) -> bool:
         return self.state == RUNNING
+
+    @property
+    def ended(self) -> bool:
+        """The run is over (finished or diverged): Play needs new settings."""
+        return self.state in (FINISHED, DIVERGED)
 
     @property
     def training(self) -> bool:
@@ -157,7 +172,9 @@ class TrainingSession:
         return f"training stopped by an internal error: {self._worker.error}"
 
     def play(self) -> None:
-        """Start (or resume) training in the background."""
+        """Start (or resume) training in the background; after a run ended with new
+        settings chosen, start the next run with them."""
+        self._start_next()
         with self.lock:
             if self.running or self.trainer.finished:
                 return
@@ -181,7 +198,9 @@ class TrainingSession:
                 self.state = PAUSED
 
     def step(self) -> None:
-        """Pause, then train exactly one mini-batch."""
+        """Pause, then train exactly one mini-batch (of the next run, when one is
+        planned)."""
+        self._start_next()
         self.pause()
         with self.lock:
             self.trainer.step()

@@ -39,12 +39,15 @@ def sidebar() -> TrainingSession:
 
 
 def _apply_widgets(session: TrainingSession) -> None:
-    w.restore_missing_widgets(session.settings)
+    shown = session.next_settings or session.settings
+    w.restore_missing_widgets(shown)
     new = w.settings_from_widgets()
     # compared as plain values: a reloaded module (while developing) makes a new class
-    if cfg.as_dict(new) != cfg.as_dict(session.settings):
+    if cfg.as_dict(new) != cfg.as_dict(shown):
         clear_url_warnings()
-        if new.needs_reset(session.settings):
+        if session.ended:
+            session.plan_next(new)  # never relabel the run that ended
+        elif new.needs_reset(session.settings):
             session.reset(new)
             say("Settings changed the network, so it was reset (the previous run is kept "
                 "on the Experiments page).")
@@ -54,11 +57,12 @@ def _apply_widgets(session: TrainingSession) -> None:
     # by a click (Play right after the page opened) leaves widgets it never drew, which
     # the browser then mounts at their defaults and sends back on the next run, as if the
     # user had set 0 hidden layers, 1 epoch, ... (that silently rebuilt the network).
-    w.settings_to_widgets(session.settings)
+    w.settings_to_widgets(session.next_settings or session.settings)
+    # The URL describes the network on screen, not settings planned for the next run.
     query = cfg.to_query(session.settings)
     if query_lists() != {key: [value] for key, value in query.items()}:
         st.query_params.from_dict(query)
-    w.show_preset(session.settings)
+    w.show_preset(session.next_settings or session.settings)
 
 
 # -- Play / Pause / Step / Reset --------------------------------------------------------
@@ -69,7 +73,7 @@ def _on_reset() -> None:
 
 def _controls(session: TrainingSession) -> None:
     play, step, reset = st.columns([1.4, 1, 1])  # room for "⏸ Pause" in a narrow sidebar
-    ended = session.state in (FINISHED, DIVERGED)
+    ended = session.ended and session.next_settings is None
     if session.running:
         play.button("⏸ Pause", key="pause", on_click=session.pause, width="stretch")
     else:
@@ -80,6 +84,9 @@ def _controls(session: TrainingSession) -> None:
     reset.button("Reset", key="reset", on_click=_on_reset, width="stretch",
                  help="Fresh random weights (same settings)")
     live_fragment(session, _status)()
+    if session.next_settings is not None:
+        st.info("The run has ended, so these settings are for the next run: ▶ Play starts "
+                "it from fresh weights (the ended run stays on the Experiments page).")
 
 
 def _status(session: TrainingSession) -> None:

@@ -12,6 +12,8 @@ session = page_session()
 page_header("Train", session)
 st.caption(f"**Network:** {session.settings.describe()} · "
            f"{session.net.n_params:,} parameters")
+if session.next_settings is not None:
+    st.caption(f"**Next run** (▶ Play starts it): {session.next_settings.describe()}")
 
 
 def curves(session):

@@ -54,7 +54,10 @@ def test_map_before_and_after_training(app):
 
     at.selectbox(key="map_layer").set_value(2).run()
     assert _chart(at, "Hidden layer 2") and not at.exception
-    at.slider(key="cfg_n_hidden").set_value(1).run()  # layer 2 is gone: back to layer 1
+    at.slider(key="cfg_n_hidden").set_value(1).run()
+    assert session.ended  # one epoch of 5,000 images is over: the change is for the
+    at.button(key="step").click().run()  # next run, which Step starts
+    # layer 2 is gone: back to layer 1
     assert not at.exception and _chart(at, "Hidden layer 1")
 
 

@@ -3,6 +3,9 @@
 import re
 
 from dashboard import session as session_module
+from dashboard.session import FINISHED
+
+from ..conftest import wait_for
 
 
 def test_the_page_and_the_sidebar_show_the_same_step_while_training(app, monkeypatch):
@@ -24,3 +27,44 @@ def test_the_page_and_the_sidebar_show_the_same_step_while_training(app, monkeyp
         assert session.trainer.step_count > page_step  # trained on meanwhile
     finally:
         session.close()
+
+
+def test_a_setting_changed_after_the_run_ended_is_for_the_next_run(app):
+    # Before: moving the learning rate after the end relabelled the finished run
+    # ("adam lr=0.007" beside its test accuracy), changed the URL and left Play greyed out.
+    at = app({"hidden": "16", "act": "tanh", "opt": "adam", "lr": "0.003", "seed": "7",
+              "steps": "30", "train": "1000"}).run()
+    session = at.session_state["session"]
+    at.button(key="play").click().run()
+    wait_for(lambda: session.state == FINISHED, timeout=60)
+    at.run()
+    finished = session.settings
+    at.select_slider(key="cfg_lr").set_value(0.007).run()
+    assert session.state == FINISHED and session.settings == finished  # not relabelled
+    assert at.query_params["lr"] == "0.003"  # the URL describes the network on screen
+    captions = " ".join(c.value for c in at.caption)
+    assert "adam lr=0.003" in captions and "**Next run**" in captions
+    assert "adam lr=0.007" in captions.split("**Next run**")[1]
+    assert any("for the next run" in i.value for i in at.sidebar.info)
+    play = at.button(key="play")
+    assert not play.disabled
+    play.click().run()  # starts the next run with the new settings
+    assert session.settings.lr == 0.007 and session.trainer.lr == 0.007
+    assert len(session.runs) == 1 and session.runs[0].settings.lr == 0.003
+    wait_for(lambda: session.state == FINISHED, timeout=60)
+    at.run()
+    assert at.query_params["lr"] == "0.007"
+    assert not any("for the next run" in i.value for i in at.sidebar.info)
+
+
+def test_going_back_to_the_ended_runs_settings_plans_nothing(app):
+    at = app({"hidden": "16", "steps": "5", "train": "1000"}).run()
+    session = at.session_state["session"]
+    at.button(key="step").click().run()
+    for _ in range(4):
+        at.button(key="step").click().run()
+    assert session.state == FINISHED and at.button(key="play").disabled
+    at.select_slider(key="cfg_lr").set_value(0.05).run()
+    assert session.next_settings is not None and not at.button(key="play").disabled
+    at.select_slider(key="cfg_lr").set_value(0.2).run()
+    assert session.next_settings is None and at.button(key="play").disabled

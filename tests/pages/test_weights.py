@@ -36,8 +36,10 @@ def test_weights_page_layers_and_snapshots(app):
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert spec["layout"]["title"]["text"] == "W2" and not at.exception
     at.select_slider(key="weights_snapshot").set_value(2).run()
-    # fewer layers after a reset: the page falls back to the first layer and "now"
+    # fewer layers in the next run (the run has ended: Step starts it): the page falls
+    # back to the first layer and "now"
     at.slider(key="cfg_n_hidden").set_value(0).run()
+    at.button(key="step").click().run()
     assert at.selectbox(key="weights_layer").value == 0 and not at.exception
     assert at.select_slider(key="weights_snapshot").value == "now"
 
