@@ -141,6 +141,11 @@ def _settings() -> None:
 
 
 # -- model file -------------------------------------------------------------------------
+def _short(name: str, limit: int = 80) -> str:
+    """A file name as the user gave it, cut when long (a name can be kilobytes)."""
+    return name if len(name) <= limit else f"{name[:limit]}… ({len(name):,} characters)"
+
+
 def _on_upload() -> None:
     """Runs before the script, so the sidebar's widgets can still be set."""
     state = st.session_state
@@ -152,13 +157,14 @@ def _on_upload() -> None:
     try:
         net, settings = read_model(upload.getvalue(), session.settings)
     except ModelFileError as e:
-        state[UPLOAD_ERROR_KEY] = f"{upload.name} was refused: {e}. The current network is kept."
+        state[UPLOAD_ERROR_KEY] = (f"{_short(upload.name)} was refused: {e}. The current "
+                                   "network is kept.")
         return
-    session.load_network(net, settings, file_name=upload.name)
+    session.load_network(net, settings, file_name=_short(upload.name))
     w.settings_to_widgets(settings)
     clear_url_warnings()
-    say(f"Loaded {upload.name}: {settings.describe()}. Every page now shows this network; "
-        "▶ Play trains it further with the sidebar's settings.")
+    say(f"Loaded {session.uploaded_file}: {settings.describe()}. Every page now shows this "
+        "network; ▶ Play trains it further with the sidebar's settings.")
 
 
 def _model_file(session: TrainingSession) -> None:

@@ -135,3 +135,14 @@ def test_the_download_is_the_current_network(app, downloads):
     assert saved.config == session.net.config
     for a, b in zip(saved.weights + saved.biases, session.net.weights + session.net.biases):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_huge_file_name_is_cut_in_the_messages(app):
+    at = app().run()
+    name = "x" * 5000 + ".npz"
+    upload(at, b"not a zip", name)
+    (error,) = at.sidebar.error
+    assert len(error.value) < 400 and "5,004 characters" in error.value
+    upload(at, NET.to_bytes(), name)
+    (notice,) = [i for i in at.info if "Loaded" in i.value]
+    assert len(notice.value) < 600 and "5,004 characters" in notice.value
