@@ -109,8 +109,10 @@ def notice() -> Notice:
 
 
 def say(text: str) -> None:
-    """Show ``text`` once, at the top of the next page drawn."""
-    notice().text = text
+    """Show ``text`` once, at the top of the next page drawn (after anything said
+    already for that page)."""
+    n = notice()
+    n.text = text if not n.text else f"{n.text} {text}"
 
 
 def clear_url_warnings() -> None:

@@ -38,7 +38,8 @@ LIVE_FIELDS = ("lr", "batch_size", "epochs", "steps")
 @dataclass(frozen=True)
 class Settings:
     """Everything that defines a run. ``steps`` (when not None) replaces ``epochs``;
-    ``train_limit`` None means the whole training split. The defaults are the engine's
+    ``epochs`` 0 (without ``steps``) trains until paused; ``train_limit`` None means the
+    whole training split. The defaults are the engine's
     (the ``default`` preset): each is written once, in ``mnist_np``."""
 
     hidden: tuple[int, ...] = tuple(PRESETS["default"].net["layer_sizes"][1:-1])
@@ -74,9 +75,14 @@ class Settings:
         live = {f: getattr(self, f) for f in LIVE_FIELDS}
         return as_dict(replace(other, **live)) != as_dict(self)
 
+    @property
+    def until_paused(self) -> bool:
+        return self.steps is None and self.epochs == 0
+
     def describe(self) -> str:
         sizes = "-".join(map(str, self.layer_sizes))
-        stop = f"{self.steps} steps" if self.steps else f"{self.epochs} epochs"
+        stop = (f"{self.steps} steps" if self.steps else "until paused"
+                if self.until_paused else f"{self.epochs} epochs")
         return (f"{sizes} {self.activation}, {self.output_loss}, {self.init} init, "
                 f"{self.optimizer} lr={self.lr:g} ({self.schedule}), batch {self.batch_size}, "
                 f"{stop}, L2={self.l2:g}, seed {self.seed}")
@@ -180,7 +186,7 @@ def parse_field(name: str, text: str):
     if name == "batch_size":
         return _int(text, 1, MAX_BATCH, "the batch size")
     if name == "epochs":
-        return _int(text, 1, MAX_EPOCHS, "epochs")
+        return _int(text, 0, MAX_EPOCHS, "epochs (0: until paused)")
     if name == "steps":
         value = _int(text, 0, MAX_STEPS, "steps")
         return value or None
@@ -226,7 +232,18 @@ def from_query(params: Mapping[str, str | list[str]]) -> tuple[Settings, list[st
             changes[_FIELD_OF_PARAM[key]] = parse_field(_FIELD_OF_PARAM[key], text)
         except ValueError as e:
             warnings.append(f"ignored {key}={brief(text)}: {e}")
-    return replace(settings, **changes), warnings
+    settings, fixed = consistent(replace(settings, **changes))
+    return settings, [*warnings, *([fixed] if fixed else [])]
+
+
+def consistent(settings: Settings) -> tuple[Settings, str | None]:
+    """``settings`` made trainable, and what was changed: a run until paused has no end
+    for a decaying learning-rate schedule to reach, so it takes the constant one."""
+    if settings.until_paused and settings.schedule != "constant":
+        return (replace(settings, schedule="constant"),
+                f"training until paused (epochs 0) uses the constant learning-rate "
+                f"schedule: the {settings.schedule} one needs an end to decay towards")
+    return settings, None
 
 
 def as_dict(settings: Settings) -> dict:

@@ -41,7 +41,9 @@ def sidebar() -> TrainingSession:
 def _apply_widgets(session: TrainingSession) -> None:
     shown = session.next_settings or session.settings
     w.restore_missing_widgets(shown)
-    new = w.settings_from_widgets()
+    new, fixed = cfg.consistent(w.settings_from_widgets())
+    if fixed:
+        say(fixed[0].upper() + fixed[1:] + ".")
     # compared as plain values: a reloaded module (while developing) makes a new class
     if cfg.as_dict(new) != cfg.as_dict(shown):
         clear_url_warnings()
@@ -93,6 +95,8 @@ def _status(session: TrainingSession) -> None:
     p = session.progress()
     if p.planned_steps:
         where = f"step {p.step:,} of {p.planned_steps:,}"
+    elif p.planned_epochs == 0:
+        where = f"epoch {p.completed_epochs + 1} (until you pause) · step {p.step:,}"
     else:
         epoch = min(p.completed_epochs + 1, p.planned_epochs)
         where = f"epoch {epoch} of {p.planned_epochs} · step {p.step:,}"
@@ -131,8 +135,8 @@ def _settings() -> None:
         st.selectbox("Learning-rate schedule", list(SCHEDULES), key="cfg_schedule")
         st.select_slider("Batch size", w.with_value(w.BATCH_GRID, state.cfg_batch_size),
                          key="cfg_batch_size", help="Applies to the running network.")
-        st.number_input(f"Epochs (1-{cfg.MAX_EPOCHS})", 1, cfg.MAX_EPOCHS, step=1,
-                        key="cfg_epochs")
+        st.number_input(f"Epochs (0: until you pause; at most {cfg.MAX_EPOCHS})", 0,
+                        cfg.MAX_EPOCHS, step=1, key="cfg_epochs")
         st.number_input(f"Stop after steps (0: use epochs; at most {cfg.MAX_STEPS:,})", 0,
                         cfg.MAX_STEPS, step=100, key="cfg_steps")
         st.select_slider("Training images", w.with_value(w.TRAIN_GRID, state.cfg_train_limit),

@@ -53,6 +53,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
+
 def _non_negative_float(text: str) -> float:
     try:
         value = float(text)
@@ -97,7 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--optimizer", choices=sorted(OPTIMIZERS))
     train.add_argument("--lr", type=_positive_float, help="learning rate")
     train.add_argument("--batch-size", type=_positive_int)
-    train.add_argument("--epochs", type=_positive_int)
+    train.add_argument("--epochs", type=_non_negative_int,
+                       help="passes over the training set; 0: until Ctrl-C (with the constant "
+                            "schedule unless --schedule says otherwise)")
     train.add_argument("--steps", type=_positive_int, help="stop after this many mini-batches")
     train.add_argument("--schedule", choices=sorted(SCHEDULES),
                        help="learning-rate schedule over the run")
@@ -150,6 +162,8 @@ def configs_from_args(args: argparse.Namespace) -> tuple[dict, dict]:
         train["steps"] = args.steps
     elif args.epochs is not None:
         train["steps"] = None  # --epochs overrides a preset that counts steps
+        if args.epochs == 0 and args.schedule is None:
+            train["schedule"] = "constant"  # no end to decay towards
     return net, train
 
 

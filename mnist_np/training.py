@@ -28,11 +28,15 @@ DIVERGED_ADVICE = (
 # range: there it changes float32 rounding and nothing else, while a far smaller or larger
 # factor could underflow or overflow where the gradient itself would not.
 _FOLD_MIN, _FOLD_MAX = 1e-12, 1e3
+# Epoch records kept at most: past this, every other one is dropped (the last kept), so a
+# run until stopped keeps an evenly spread, bounded record however long it runs.
+MAX_EPOCH_RECORDS = 1000
 
 
 @dataclass
 class TrainConfig:
-    """How to train. ``steps``, when set, replaces ``epochs`` as the stopping rule.
+    """How to train. ``steps``, when set, replaces ``epochs`` as the stopping rule;
+    ``epochs=0`` (without ``steps``) trains until stopped from outside (paused, Ctrl-C).
 
     ``schedule`` scales the learning rate by the fraction ``p`` of training done:
     ``constant`` (1), ``linear`` (1 - p) or ``cosine`` ((1 + cos πp) / 2), both ending at 0.
@@ -60,6 +64,11 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def until_stopped(self) -> bool:
+        """No stopping rule: train until stopped from outside."""
+        return self.steps is None and self.epochs == 0
+
 
 SCHEDULES = {
     "constant": lambda p: 1.0,
@@ -74,16 +83,19 @@ def check_train_config(c: TrainConfig) -> None:
         raise ConfigError(f"unknown optimizer {c.optimizer!r}; choose from {sorted(OPTIMIZERS)}")
     if not (isinstance(c.lr, (int, float)) and math.isfinite(c.lr) and c.lr > 0):
         raise ConfigError(f"the learning rate must be a positive number, got {c.lr}")
-    for name in ("batch_size", "epochs"):
-        value = getattr(c, name)
-        if not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{name.replace('_', ' ')} must be a whole number >= 1, got {value}")
+    if not isinstance(c.batch_size, int) or c.batch_size < 1:
+        raise ConfigError(f"batch size must be a whole number >= 1, got {c.batch_size}")
+    if not isinstance(c.epochs, int) or c.epochs < 0:
+        raise ConfigError(f"epochs must be a whole number >= 0 (0: until stopped), got {c.epochs}")
     if c.steps is not None and (not isinstance(c.steps, int) or c.steps < 1):
         raise ConfigError(f"steps must be a whole number >= 1, got {c.steps}")
     if c.train_limit is not None and (not isinstance(c.train_limit, int) or c.train_limit < 10):
         raise ConfigError(f"the training-set size must be at least 10 images, got {c.train_limit}")
     if c.schedule not in SCHEDULES:
         raise ConfigError(f"unknown schedule {c.schedule!r}; choose from {sorted(SCHEDULES)}")
+    if c.until_stopped and c.schedule != "constant":
+        raise ConfigError(f"the {c.schedule} schedule needs an end to decay towards: with "
+                          "epochs=0 (until stopped) use the constant schedule")
     check_seed(c.seed)
     if not isinstance(c.val_size, int) or c.val_size < 0:
         raise ConfigError(f"the validation size must be a whole number >= 0, got {c.val_size}")
@@ -241,7 +253,7 @@ class Trainer:
             return True
         if self.config.steps is not None:
             return self.step_count >= self.config.steps
-        return self.completed_epochs >= self.config.epochs
+        return not self.config.until_stopped and self.completed_epochs >= self.config.epochs
 
     @property
     def epochs_done(self) -> float:
@@ -250,9 +262,12 @@ class Trainer:
 
     @property
     def progress(self) -> float:
-        """Fraction of the planned training done, in [0, 1]."""
+        """Fraction of the planned training done, in [0, 1]; with no end planned
+        (``epochs=0``), the fraction of the current epoch."""
         if self.config.steps is not None:
             return min(1.0, self.step_count / self.config.steps)
+        if self.config.until_stopped:
+            return self.epochs_done - self.completed_epochs
         return min(1.0, self.epochs_done / self.config.epochs)
 
     @property
@@ -367,6 +382,9 @@ class Trainer:
             self.completed_epochs, self.step_count,
             self._epoch_loss / self._epoch_seen, self._epoch_correct / self._epoch_seen,
             val_loss, val_acc, self.train_seconds))
+        if len(self.epoch_records) > MAX_EPOCH_RECORDS:  # a run until stopped: keep the
+            last = self.epoch_records[-1]                # memory bounded, evenly spread
+            self.epoch_records = [*self.epoch_records[:-1:2], last]
         self._epoch_loss = self._epoch_correct = 0.0
         self._epoch_seen = 0
         self._pos = 0

@@ -39,3 +39,17 @@ def test_which_changes_reset_the_network():
     assert not Settings(batch_size=32, epochs=9, steps=100).needs_reset(base)
     assert Settings(hidden=(10,)).needs_reset(base)
     assert Settings(optimizer="adam").needs_reset(base)
+
+
+def test_epochs_0_means_until_paused_with_the_constant_schedule():
+    settings, warnings = cfg.from_query({"epochs": "0"})
+    assert settings.until_paused and settings.schedule == "constant"
+    assert warnings == ["training until paused (epochs 0) uses the constant learning-rate "
+                        "schedule: the linear one needs an end to decay towards"]
+    assert "until paused" in settings.describe()
+    assert cfg.to_query(settings) == {"epochs": "0", "sched": "constant"}
+    again, none = cfg.from_query(cfg.to_query(settings))
+    assert again == settings and none == []
+    counted, _ = cfg.from_query({"epochs": "0", "steps": "50"})  # steps are an end
+    assert not counted.until_paused and counted.schedule == "linear"
+    assert cfg.from_query({"epochs": "-1"})[1][0].startswith("ignored epochs='-1'")

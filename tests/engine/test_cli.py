@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -30,6 +32,8 @@ def offline_env(tmp_path):
     (["--lr", "0"], "greater than 0"),
     (["--batch-size", "0"], "at least 1"),
     (["--epochs", "two"], "whole number"),
+    (["--epochs", "-1"], "at least 0"),
+    (["--epochs", "0", "--schedule", "linear"], "needs an end to decay towards"),
     (["--activation", "swish"], "invalid choice"),
     (["--output", "softmax", "--loss", "mse"], "not supported"),
     (["--nonsense"], "unrecognized"),
@@ -85,3 +89,28 @@ def test_train_on_full_mnist_reports_the_official_set(offline_env):
     assert summary["data_source"] == "mnist" and summary["steps"] == 300
     assert summary["n_train"] == 20_000 and summary["test_accuracy"] > 0.85
     assert "full MNIST" in result.stderr
+
+
+def test_epochs_0_trains_until_ctrl_c_then_reports_and_saves(tmp_path, offline_env):
+    out = tmp_path / "m.npz"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mnist_np", "train", "--hidden", "16", "--epochs", "0",
+         "--train-limit", "500", "--batch-size", "100", "--out", str(out), "--json"],
+        cwd=REPO, env=offline_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        seen = ""
+        while "loss " not in seen:  # the progress bar: training has started
+            char = process.stderr.read(1)
+            assert char, f"ended before training: {seen}"
+            seen += char
+        time.sleep(1)
+        process.send_signal(signal.SIGINT)  # Ctrl-C
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert summary["interrupted"] is True and summary["steps"] > 5
+    assert summary["config"]["training"]["epochs"] == 0
+    assert summary["config"]["training"]["schedule"] == "constant"
+    assert MLP.load(out).layer_sizes == [784, 16, 10]

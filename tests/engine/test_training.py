@@ -193,3 +193,25 @@ def test_trainer_records_match_a_step_done_by_hand(sample, optimizer):
         np.testing.assert_allclose(W - W0, W_ref - W0, rtol=1e-3, atol=1e-7)
     ratios = [u / norm(W) for u, W in zip(updates, reference.weights)]
     np.testing.assert_allclose(record.update_ratios, ratios, rtol=1e-4)
+
+
+def test_epochs_0_trains_until_stopped_with_bounded_records(sample, monkeypatch):
+    from mnist_np import training
+
+    with pytest.raises(ConfigError, match="needs an end to decay towards"):
+        TrainConfig(epochs=0, schedule="linear")
+    monkeypatch.setattr(training, "MAX_EPOCH_RECORDS", 8)
+    config = TrainConfig(epochs=0, schedule="constant", train_limit=100, batch_size=50,
+                         val_size=50)
+    assert config.until_stopped and not TrainConfig(epochs=0, steps=5,
+                                                    schedule="constant").until_stopped
+    t = Trainer(MLP([784, 8, 10], seed=0), sample.X_train, sample.y_train, config,
+                max_snapshots=4)
+    for _ in range(41):  # two steps an epoch: 20 epochs and a half
+        t.step()
+    assert not t.finished and t.completed_epochs == 20
+    assert t.progress == pytest.approx(0.5)  # of the current epoch: there is no end
+    assert len(t.epoch_records) <= 8 and t.epoch_records[-1].epoch == 20
+    epochs = [e.epoch for e in t.epoch_records]
+    assert epochs == sorted(epochs) and epochs[0] == 1  # evenly thinned, ends kept
+    assert len(t.snapshots) <= 4

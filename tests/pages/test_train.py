@@ -68,3 +68,22 @@ def test_going_back_to_the_ended_runs_settings_plans_nothing(app):
     assert session.next_settings is not None and not at.button(key="play").disabled
     at.select_slider(key="cfg_lr").set_value(0.2).run()
     assert session.next_settings is None and at.button(key="play").disabled
+
+
+def test_epochs_0_trains_until_paused(app):
+    at = app({"hidden": "16", "train": "1000", "batch": "100"}).run()
+    session = at.session_state["session"]
+    at.number_input(key="cfg_epochs").set_value(0).run()
+    assert session.settings.until_paused and session.settings.schedule == "constant"
+    assert any("uses the constant learning-rate schedule" in i.value for i in at.info)
+    at.button(key="play").click().run()
+    try:
+        wait_for(lambda: session.trainer.completed_epochs >= 3, timeout=60)  # past 6 epochs'
+        at.run()                                                              # worth of none
+        assert session.running
+        (bar,) = at.sidebar.get("progress")
+        assert "(until you pause)" in bar.proto.text
+        assert "until paused" in " ".join(c.value for c in at.caption)
+    finally:
+        session.close()
+    assert session.state == "paused" and not session.ended
