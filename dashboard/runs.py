@@ -33,6 +33,7 @@ class RunRecord:
     epoch_curves: dict[str, list[float]] = field(repr=False)
     loss_curve: tuple[list[float], list[float]] = field(repr=False)
     origin: str = "training"  # or the sweep that made it, e.g. "sweep 2"
+    name: str = ""            # the user's name for it (the Experiments table)
 
 
 def run_record(number: int, trainer: Trainer, settings: Settings, data_source: str,

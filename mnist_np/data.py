@@ -262,7 +262,9 @@ def _folder_files(folder: Path) -> dict[str, Path]:
     return paths
 
 
-def _cache_folder(cache_dir: str | os.PathLike | None) -> Path:
+def cache_folder(cache_dir: str | os.PathLike | None = None) -> Path:
+    """The folder for downloads, decoded copies and the run database: ``cache_dir``, or
+    ``MNIST_CACHE``, or the user cache folder."""
     if cache_dir is None:
         cache_dir = _env("MNIST_CACHE") or platformdirs.user_cache_dir("mnist_np")
     folder = Path(cache_dir).expanduser()
@@ -612,7 +614,7 @@ def load_mnist(
     if folder is not None:
         return _full_set(_read_four(_folder_files(folder)), f"folder {folder}", public)
 
-    cache = _cache_folder(cache_dir)
+    cache = cache_folder(cache_dir)
     urls = _mirror_list(mirrors)
     digests = _digests(hashes)
     removed: list[str] = []
