@@ -23,10 +23,13 @@ import streamlit as st
 from mnist_np.training import Snapshot
 
 from . import settings as cfg
+from . import workspace
 from .data import get_data
 from .live import LiveCache
 from .markdown import plain
+from .runs import RunLog
 from .session import DIVERGED, TrainingSession
+from .store import Store, StoreError
 from .widgets import settings_to_widgets
 
 REFRESH_SECONDS = 1.0
@@ -52,15 +55,44 @@ def query_lists() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
+@st.cache_resource(show_spinner=False)
+def get_store() -> tuple[Store | None, str | None]:
+    """The run database, opened once per server process, or None and why not (the app
+    then works as before, without keeping runs)."""
+    try:
+        return Store.from_environment(), None
+    except StoreError as e:
+        return None, str(e)
+
+
 def get_session() -> TrainingSession:
-    """This user's training session, created on the first run from the URL's settings."""
+    """This user's training session, created on the first run from the URL's settings,
+    with the runs of the browser's workspace."""
     if "session" not in st.session_state:
         data = get_data()
         settings, warnings = cfg.from_query(query_lists())
+        store, _ = get_store()
+        token, _ = workspace.choose(workspace.cookie(),
+                                    store.has_workspace if store else lambda _: False)
+        if store is not None:
+            store.touch(token)
+        st.session_state.workspace = token
         st.session_state.query_warnings = warnings
-        st.session_state.session = TrainingSession(data, settings, _session_alive_check())
+        st.session_state.session = TrainingSession(
+            data, settings, _session_alive_check(), runs=RunLog(store, token))
         settings_to_widgets(settings)
     return st.session_state.session
+
+
+def keep_workspace() -> None:
+    """Have the browser remember its workspace (and say when runs are not kept)."""
+    store, problem = get_store()
+    if store is None:
+        st.caption(f"⚠️ Runs are not saved: {plain(problem or '')}")
+        return
+    if store.notice:
+        st.caption(f"⚠️ {plain(store.notice)}")
+    workspace.remember(st.session_state.workspace, store.idle_seconds / 86400)
 
 
 def _leave_pages_directory_mode() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -65,22 +66,54 @@ def run_record(number: int, trainer: Trainer, settings: Settings, data_source: s
     )
 
 
-class RunLog:
-    """The runs of one session, numbered from 1 in the order they ended. The training
-    thread, a sweep's thread and the page may all add or read at once."""
+class RunStore(Protocol):
+    """Where a :class:`RunLog` keeps its runs (``dashboard.store.Store``)."""
 
-    def __init__(self) -> None:
+    def add_run(self, workspace: str, record: RunRecord,
+                weights: bytes | None = None) -> RunRecord: ...
+    def runs(self, workspace: str) -> list[RunRecord]: ...
+    def rename_run(self, workspace: str, number: int, name: str) -> None: ...
+    def delete_run(self, workspace: str, number: int) -> None: ...
+
+
+class RunLog:
+    """The runs of one workspace, numbered from 1 in the order they ended. The training
+    thread, a sweep's thread and the page may all add or read at once. With a ``store``
+    the runs are kept there too (and read from it at the start), so they outlast the
+    browser session."""
+
+    def __init__(self, store: RunStore | None = None, workspace: str = "") -> None:
         self._lock = threading.Lock()
-        self._runs: list[RunRecord] = []
+        self._store, self.workspace = store, workspace
+        self._runs: list[RunRecord] = store.runs(workspace) if store is not None else []
 
     def add(self, trainer: Trainer, settings: Settings, data_source: str, status: str,
-            test_accuracy: float, origin: str = "training") -> RunRecord:
-        """Record ``trainer``'s run as the next one, and return its record."""
+            test_accuracy: float, origin: str = "training",
+            weights: bytes | None = None) -> RunRecord:
+        """Record ``trainer``'s run as the next one (with its final ``weights``, kept by
+        the store), and return its record."""
         with self._lock:
-            record = run_record(len(self._runs) + 1, trainer, settings, data_source, status,
+            number = self._runs[-1].number + 1 if self._runs else 1
+            record = run_record(number, trainer, settings, data_source, status,
                                 test_accuracy, origin)
+            if self._store is not None:
+                record = self._store.add_run(self.workspace, record, weights)
             self._runs.append(record)
         return record
+
+    def rename(self, number: int, name: str) -> None:
+        with self._lock:
+            for r in self._runs:
+                if r.number == number:
+                    r.name = name
+            if self._store is not None:
+                self._store.rename_run(self.workspace, number, name)
+
+    def delete(self, number: int) -> None:
+        with self._lock:
+            self._runs = [r for r in self._runs if r.number != number]
+            if self._store is not None:
+                self._store.delete_run(self.workspace, number)
 
     def __len__(self) -> int:
         return len(self._runs)

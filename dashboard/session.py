@@ -63,13 +63,13 @@ class TrainingSession:
     """
 
     def __init__(self, data: MNIST, settings: Settings,
-                 is_alive: Callable[[], bool] = lambda: True):
+                 is_alive: Callable[[], bool] = lambda: True, runs: RunLog | None = None):
         self.data = data
         self.is_alive = is_alive
         self.lock = threading.RLock()
         self._reader_waiting = threading.Event()
         self._worker = Worker(self._train_one, "mnist_np-trainer", is_alive, self._stopped)
-        self.runs = RunLog()
+        self.runs = runs if runs is not None else RunLog()
         self._progress: tuple[tuple[int, Trainer], Progress] | None = None
         self._build(settings)
 
@@ -304,4 +304,5 @@ class TrainingSession:
         if self.test_result is None:
             self.test_result = t.evaluate(self.data.X_test, self.data.y_test)
         self.runs.add(t, self.settings, self.data.source,
-                      self.state if self.state != RUNNING else PAUSED, self.test_result[1])
+                      self.state if self.state != RUNNING else PAUSED, self.test_result[1],
+                      weights=self.net.to_bytes())

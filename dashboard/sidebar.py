@@ -17,7 +17,14 @@ from . import widgets as w
 from .data import data_badge
 from .markdown import plain
 from .model_io import read_model
-from .page import clear_url_warnings, get_session, live_fragment, query_lists, say
+from .page import (
+    clear_url_warnings,
+    get_session,
+    keep_workspace,
+    live_fragment,
+    query_lists,
+    say,
+)
 from .session import DIVERGED, FINISHED, PAUSED, READY, RUNNING, TrainingSession
 
 STATE_LABELS = {READY: "⏹ ready (not trained yet)", RUNNING: "▶ training", PAUSED: "⏸ paused",
@@ -35,6 +42,7 @@ def sidebar() -> TrainingSession:
         data_badge(session.data)
         _settings()
         _model_file(session)
+        keep_workspace()
     return session
 
 

@@ -40,7 +40,8 @@ BUSY_SECONDS = 30         # how long a writer waits for another one
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS workspaces (
-    id TEXT PRIMARY KEY, created REAL NOT NULL, seen REAL NOT NULL);
+    id TEXT PRIMARY KEY, created REAL NOT NULL, seen REAL NOT NULL,
+    last_run INTEGER NOT NULL DEFAULT 0);  -- run numbers are never reused
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
@@ -191,7 +192,7 @@ class Store:
         """Create ``workspace`` if new, and mark it as used now."""
         now = self.clock()
         with self._write() as w:
-            w.execute("INSERT INTO workspaces VALUES (?, ?, ?) "
+            w.execute("INSERT INTO workspaces (id, created, seen) VALUES (?, ?, ?) "
                       "ON CONFLICT (id) DO UPDATE SET seen = excluded.seen",
                       (workspace, now, now))
 
@@ -199,14 +200,17 @@ class Store:
     def add_run(self, workspace: str, record: RunRecord, weights: bytes | None = None
                 ) -> RunRecord:
         """Store ``record`` as the workspace's next run; return it with its number."""
+        now = self.clock()
         with self._write() as w:
-            row = w.execute("SELECT coalesce(max(number), 0) FROM runs WHERE workspace = ?",
-                            (workspace,)).fetchone()
-            number = int(row[0]) + 1
+            w.execute("INSERT INTO workspaces (id, created, seen, last_run) VALUES (?, ?, ?, 1) "
+                      "ON CONFLICT (id) DO UPDATE SET last_run = last_run + 1, seen = ?",
+                      (workspace, now, now, now))
+            number = int(w.execute("SELECT last_run FROM workspaces WHERE id = ?",
+                                   (workspace,)).fetchone()[0])
             record.number = number
             w.execute("INSERT INTO runs (workspace, number, created, record, weights) "
                       "VALUES (?, ?, ?, ?, ?)",
-                      (workspace, number, self.clock(), _record_json(record), weights))
+                      (workspace, number, now, _record_json(record), weights))
         self.enforce_size()
         return record
 

@@ -2,8 +2,9 @@
 processes), damaged and newer files, eviction by size and expiry of idle workspaces."""
 
 import math
-import multiprocessing
 import sqlite3
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -12,6 +13,8 @@ from dashboard import store as store_module
 from dashboard.runs import RunRecord
 from dashboard.settings import Settings
 from dashboard.store import SCHEMA_VERSION, Store, StoreError
+
+from ..conftest import REPO
 
 DAY = 86400.0
 
@@ -66,6 +69,8 @@ def test_runs_round_trip_with_numbers_names_weights_and_nan(db):
     assert left.number == 2 and left.name == "too fast"
     assert [r.number for r in db.runs("ws2")] == [1]  # untouched
     assert db.add_run("ws1", record()).number == 3  # numbers are not reused
+    db.delete_run("ws1", 3)
+    assert db.add_run("ws1", record()).number == 4  # not even the last one's
 
 
 def test_the_current_network_is_one_checkpoint_per_workspace(db):
@@ -125,13 +130,11 @@ def _process_writer(path: str, k: int) -> None:
 def test_processes_writing_at_once_lose_nothing(tmp_path):
     path = str(tmp_path / "runs.sqlite3")
     Store(path, 64 * 2**20, 30 * DAY).close()
-    context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_process_writer, args=(path, k)) for k in range(3)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(120)
-        assert w.exitcode == 0
+    code = "import sys; from tests.dashboard.test_store import _process_writer; " \
+           "_process_writer(sys.argv[1], int(sys.argv[2]))"
+    workers = [subprocess.Popen([sys.executable, "-c", code, path, str(k)], cwd=REPO)
+               for k in range(3)]
+    assert [w.wait(timeout=120) for w in workers] == [0, 0, 0]
     runs = Store(path, 64 * 2**20, 30 * DAY).runs("shared")
     assert [r.number for r in runs] == list(range(1, 31))
     assert sorted(r.settings.lr for r in runs) == [k * 10 + i + 1.0 for k in range(3)
