@@ -129,3 +129,24 @@ def test_runs_added_from_many_threads_at_once_get_distinct_numbers_in_order(fini
     assert [r.number for r in log] == list(range(1, n + 1))
     assert {k: sum(r.origin == f"sweep {k}" for r in log) for k in range(threads)} == {
         k: per_thread for k in range(threads)}
+
+
+def test_a_run_log_with_a_store_outlives_the_session(sample, tmp_path):
+    from dashboard.store import Store
+
+    store = Store(tmp_path / "runs.sqlite3", 2**26, 86400)
+    store.touch("ws")
+    t = Trainer(MLP([784, 8, 10], seed=0), sample.X_train, sample.y_train,
+                TrainConfig(steps=3, train_limit=200, val_size=50))
+    for _ in t.run():
+        pass
+    log = RunLog(store, "ws")
+    first = log.add(t, Settings(hidden=(8,)), "mnist", "finished", 0.5, weights=b"w")
+    log.add(t, Settings(hidden=(8,)), "mnist", "finished", 0.6)
+    log.rename(1, "mine")
+    log.delete(2)
+    again = RunLog(store, "ws")  # a reload: a new session on the same workspace
+    assert [(r.number, r.name, r.test_accuracy) for r in again] == [(1, "mine", 0.5)]
+    assert first.number == 1 and store.run_weights("ws", 1) == b"w"
+    assert list(RunLog(store, "another")) == []
+    assert again.add(t, Settings(hidden=(8,)), "mnist", "paused", 0.7).number == 3
