@@ -39,7 +39,19 @@ MAX_LAYERS = 1000  # weight layers in a model file: MLP.load's default limit
 MAX_CONFIG_CHARS = 65_536  # a config's JSON; 1,000 layers of 1,000,000 units take ~9,000
 _CONFIG_MEMBER_BYTES = 4 * MAX_CONFIG_CHARS + 16_384  # stored as UTF-32, plus its header
 _DIR_BYTES_PER_ENTRY = 256  # a directory entry is 46 bytes plus its name and extra fields
-_MEMBER_NAME = re.compile(r"(config|[Wb](0|[1-9][0-9]{0,5}))\.npy")
+# The members checkpoint.save_training adds to a model file, and the .npy dtype kinds each
+# may hold: MLP.load checks their names and sizes and skips them; load_training reads them.
+TRAINING_MEMBERS = {
+    "training": "U",  # the JSON of everything that is not an array
+    "order": "i",
+    "history_step": "i", "history_loss": "f", "history_accuracy": "f",
+    "history_grad_norms": "f", "history_update_ratios": "f", "history_saturation": "f",
+    "epochs": "f",
+    "snapshots": "f", "snapshot_steps": "i",
+    "optimizer_velocity": "f", "optimizer_m": "f", "optimizer_v": "f",
+}
+_MEMBER_NAME = re.compile(
+    r"(config|[Wb](0|[1-9][0-9]{0,5})|" + "|".join(TRAINING_MEMBERS) + r")\.npy")
 _EOCD = struct.Struct("<4s4H2LH")  # the zip's end record
 _ZIP64_LOCATOR = struct.Struct("<4sLQL")
 _ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
@@ -377,12 +389,17 @@ class MLP:
         return grads.dWs, grads.dbs
 
     # -- files ---------------------------------------------------------------------
-    def save(self, file: str | PathLike | IO[bytes]) -> None:
-        """Write the arrays and the config (as JSON) into one ``.npz``, no pickles."""
+    def save(self, file: str | PathLike | IO[bytes],
+             extra: dict[str, np.ndarray] | None = None) -> None:
+        """Write the arrays and the config (as JSON) into one ``.npz``, no pickles.
+        ``extra``: more members, named in :data:`TRAINING_MEMBERS` (``checkpoint.py``'s
+        training state), written after the network's."""
+        if extra and not set(extra) <= set(TRAINING_MEMBERS):
+            raise ValueError(f"not training members: {sorted(set(extra) - set(TRAINING_MEMBERS))}")
         arrays = {f"W{i}": W for i, W in enumerate(self.weights)}
         arrays |= {f"b{i}": b for i, b in enumerate(self.biases)}
         meta = json.dumps({"format": FORMAT, **self.config})
-        np.savez(file, allow_pickle=False, config=np.array(meta), **arrays)
+        np.savez(file, allow_pickle=False, config=np.array(meta), **arrays, **(extra or {}))
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
@@ -403,10 +420,16 @@ class MLP:
         members as stored (unpacked) nor the network the config describes may take more
         than ``max_bytes``; at most ``max_layers`` weight layers. Every refusal is one
         short line that repeats at most :data:`BRIEF` characters of the file's text.
+
+        A file that also holds a training state (``checkpoint.save_training``) loads too:
+        those members (:data:`TRAINING_MEMBERS`) are checked by name and size, not read.
         """
-        raw = _read_limited(file, max_bytes + max_bytes // 16 + 2**20)
+        return open_model(file, max_bytes, max_layers)[0]
+
+    @classmethod
+    def _from_archive(cls, archive: ModelArchive, max_bytes: int, max_layers: int) -> MLP:
+        members = {name: archive.read(name) for name in archive.network_names}
         try:
-            members = _read_members(raw, max_bytes, max_layers)
             config = _read_config(members.pop("config"), max_layers)
             sizes = check_config(**config)
             size = sum((n_in + 1) * n_out for n_in, n_out in pairwise(sizes)) \
@@ -438,6 +461,16 @@ class MLP:
                                              else "")
             raise ModelFileError(f"unexpected arrays in the model file: {listed}")
         return net
+
+
+def open_model(file: str | PathLike | IO[bytes], max_bytes: int = 2**30,
+               max_layers: int = MAX_LAYERS) -> tuple[MLP, ModelArchive]:
+    """The network of a model file (checked as :meth:`MLP.load` checks it) and the file's
+    :class:`ModelArchive`, from which a reader of the training members (``checkpoint.py``)
+    reads them one by one."""
+    raw = _read_limited(file, max_bytes + max_bytes // 16 + 2**20)
+    archive = ModelArchive(raw, max_bytes, max_layers)
+    return MLP._from_archive(archive, max_bytes, max_layers), archive
 
 
 def _read_limited(file: str | PathLike | IO[bytes], limit: int) -> bytes:
@@ -479,64 +512,86 @@ def _zip_directory_size(raw: bytes) -> tuple[int, int]:
     return entries, dir_size
 
 
-def _read_members(raw: bytes, max_bytes: int, max_layers: int) -> dict[str, np.ndarray]:
-    """Every member of the zip as an array, by name without ``.npy``."""
-    max_entries = 2 * max_layers + 1
-    entries, dir_size = _zip_directory_size(raw)
-    if entries > max_entries:
-        raise ModelFileError(f"the zip holds {entries:,} entries; a model file has at most "
-                             f"{max_entries:,} (config, W and b of {max_layers:,} layers)")
-    if dir_size > max_entries * _DIR_BYTES_PER_ENTRY:
-        raise ModelFileError(f"the zip's directory takes {dir_size:,} bytes; a model file's "
-                             f"takes at most {max_entries * _DIR_BYTES_PER_ENTRY:,}")
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(raw))
-    except Exception as e:  # zipfile.BadZipFile, struct.error, ...: a damaged directory
-        raise ModelFileError(f"not a valid .npz file ({type(e).__name__})") from None
-    infos = archive.infolist()
-    if len(infos) > max_entries:
-        raise ModelFileError(f"the zip holds {len(infos):,} entries; a model file has at "
-                             f"most {max_entries:,}")
-    names: set[str] = set()
-    for info in infos:
-        match = _MEMBER_NAME.fullmatch(info.filename)
-        if match is None:
-            raise ModelFileError(f"unexpected member {brief(info.filename)} in the model file "
-                                 "(a model holds config.npy, W0.npy, b0.npy, ...)")
-        if match[2] is not None and int(match[2]) >= max_layers:
-            raise ModelFileError(f"member {info.filename} is beyond the {max_layers:,} layers "
-                                 "accepted")
-        if info.filename in names:
-            raise ModelFileError(f"member {info.filename} appears twice in the zip")
-        names.add(info.filename)
-        if info.flag_bits & 0x1:
-            raise ModelFileError(f"member {info.filename} is encrypted")
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise ModelFileError(f"member {info.filename} uses zip compression method "
-                                 f"{info.compress_type}; a model file uses 0 or 8")
-    unpacked = sum(info.file_size for info in infos)
-    if unpacked > max_bytes:
-        raise ModelFileError(f"the file unpacks to {_megabytes(unpacked)}; "
-                             f"at most {_megabytes(max_bytes)} is accepted")
-    if "config.npy" not in names:
-        raise ModelFileError("not a mnist_np model: no 'config' entry in the .npz")
-    config_size = archive.getinfo("config.npy").file_size
-    if config_size > _CONFIG_MEMBER_BYTES:
-        raise ModelFileError(f"the model's config unpacks to {config_size:,} bytes; at most "
-                             f"{_CONFIG_MEMBER_BYTES:,} are accepted")
-    members = {}
-    for info in infos:
-        name = info.filename.removesuffix(".npy")
+class ModelArchive:
+    """A model file's zip, its directory checked (entry count, member names, declared
+    sizes, encryption, compression, the config's and training state's sizes) before
+    anything is unpacked; :meth:`read` then unpacks one member at a time.
+
+    ``names``: every member, by name without ``.npy``; ``network_names``: the config and
+    the ``W``/``b`` arrays; :meth:`declared_size` is a member's unpacked size as the
+    directory declares it (a reader caps it before :meth:`read`).
+    """
+
+    def __init__(self, raw: bytes, max_bytes: int, max_layers: int):
+        max_entries = 2 * max_layers + 1 + len(TRAINING_MEMBERS)
+        entries, dir_size = _zip_directory_size(raw)
+        if entries > max_entries:
+            raise ModelFileError(f"the zip holds {entries:,} entries; a model file has at most "
+                                 f"{max_entries:,} (config, W and b of {max_layers:,} layers, "
+                                 "training state)")
+        if dir_size > max_entries * _DIR_BYTES_PER_ENTRY:
+            raise ModelFileError(f"the zip's directory takes {dir_size:,} bytes; a model "
+                                 f"file's takes at most {max_entries * _DIR_BYTES_PER_ENTRY:,}")
         try:
-            data = archive.read(info)
+            archive = zipfile.ZipFile(io.BytesIO(raw))
+        except Exception as e:  # zipfile.BadZipFile, struct.error, ...: a damaged directory
+            raise ModelFileError(f"not a valid .npz file ({type(e).__name__})") from None
+        infos = archive.infolist()
+        if len(infos) > max_entries:
+            raise ModelFileError(f"the zip holds {len(infos):,} entries; a model file has at "
+                                 f"most {max_entries:,}")
+        self._infos: dict[str, zipfile.ZipInfo] = {}
+        for info in infos:
+            match = _MEMBER_NAME.fullmatch(info.filename)
+            if match is None:
+                raise ModelFileError(f"unexpected member {brief(info.filename)} in the model "
+                                     "file (a model holds config.npy, W0.npy, b0.npy, ...)")
+            if match[2] is not None and int(match[2]) >= max_layers:
+                raise ModelFileError(f"member {info.filename} is beyond the {max_layers:,} "
+                                     "layers accepted")
+            name = info.filename.removesuffix(".npy")
+            if name in self._infos:
+                raise ModelFileError(f"member {info.filename} appears twice in the zip")
+            self._infos[name] = info
+            if info.flag_bits & 0x1:
+                raise ModelFileError(f"member {info.filename} is encrypted")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise ModelFileError(f"member {info.filename} uses zip compression method "
+                                     f"{info.compress_type}; a model file uses 0 or 8")
+        unpacked = sum(info.file_size for info in infos)
+        if unpacked > max_bytes:
+            raise ModelFileError(f"the file unpacks to {_megabytes(unpacked)}; "
+                                 f"at most {_megabytes(max_bytes)} is accepted")
+        if "config" not in self._infos:
+            raise ModelFileError("not a mnist_np model: no 'config' entry in the .npz")
+        for name, what in (("config", "the model's config"), ("training", "its training state")):
+            size = self.declared_size(name)
+            if size > _CONFIG_MEMBER_BYTES:
+                raise ModelFileError(f"{what} unpacks to {size:,} bytes; at most "
+                                     f"{_CONFIG_MEMBER_BYTES:,} are accepted")
+        self._archive = archive
+        self.names = set(self._infos)
+        self.network_names = [n for n in self._infos if n not in TRAINING_MEMBERS]
+
+    def declared_size(self, name: str) -> int:
+        """Member ``name``'s unpacked bytes as the directory declares them (0 if absent)."""
+        info = self._infos.get(name)
+        return 0 if info is None else info.file_size
+
+    def read(self, name: str) -> np.ndarray:
+        """Member ``name`` as an array: its .npy header checked (never a pickle; floats or
+        text, or for a training member the kinds :data:`TRAINING_MEMBERS` names), then
+        exactly the bytes the header promises."""
+        info = self._infos[name]
+        try:
+            data = self._archive.read(info)
         except Exception as e:  # a bad CRC, a cut or garbled stream, a wrong local header
             raise ModelFileError(f"member {info.filename} is damaged ({type(e).__name__})") \
                 from None
-        members[name] = _npy(info.filename, data)
-    return members
+        return _npy(info.filename, data, TRAINING_MEMBERS.get(name, "fU"))
 
 
-def _npy(name: str, data: bytes) -> np.ndarray:
+def _npy(name: str, data: bytes, kinds: str = "fU") -> np.ndarray:
     """The array in one member's .npy bytes, read without np.load: header first (never an
     object dtype, so never a pickle), then exactly the bytes the header promises."""
     if not data.startswith(b"\x93NUMPY"):
@@ -554,9 +609,9 @@ def _npy(name: str, data: bytes) -> np.ndarray:
         raise ModelFileError(f"member {name} has a damaged .npy header") from None
     if dtype.hasobject:
         raise ModelFileError("refused: the file holds pickled objects")
-    if dtype.kind not in "fU" or dtype.itemsize == 0:
-        raise ModelFileError(f"member {name} holds {shown(dtype.str)} values, "
-                             "not floating-point numbers")
+    if dtype.kind not in kinds or dtype.itemsize == 0:
+        wanted = "whole numbers" if kinds == "i" else "floating-point numbers"
+        raise ModelFileError(f"member {name} holds {shown(dtype.str)} values, not {wanted}")
     need = math.prod(shape) * dtype.itemsize
     got = len(data) - f.tell()
     if got != need:

@@ -12,6 +12,12 @@ SGD and momentum first multiply the gradient by the learning rate. Their class a
 it multiplies the small output-layer error instead of every gradient array, and passes
 the norms of the gradients it has already computed (``grad_norms``) so that SGD does
 not compute them twice.
+
+Every optimizer's state can be taken out and put back (``state()`` / ``load_state()``),
+so a checkpoint continues a run exactly: ``state()`` gives a JSON-ready dict of numbers
+and, under the names in the class attribute ``state_arrays``, lists of arrays shaped like
+``params`` (or ``None`` before the first step). The learning rate is not state: the
+training loop sets it before every step from its schedule.
 """
 
 from __future__ import annotations
@@ -34,9 +40,17 @@ class SGD:
     """Plain stochastic gradient descent: ``p -= lr * g``."""
 
     takes_scaled_grads = True
+    state_arrays: tuple[str, ...] = ()
 
     def __init__(self, lr: float = 0.1):
         self.lr = lr
+
+    def state(self) -> dict:
+        """Plain SGD keeps nothing between steps: ``{}``."""
+        return {}
+
+    def load_state(self, state: dict) -> None:
+        """Nothing to restore (``state`` is what :meth:`state` gave)."""
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray], scaled: bool = False,
              grad_norms: list[float | None] | None = None) -> list[float]:
@@ -59,10 +73,22 @@ class Momentum:
     """SGD with (heavy-ball) momentum: ``v = μ v - lr g;  p += v``."""
 
     takes_scaled_grads = True
+    state_arrays: tuple[str, ...] = ("velocity",)
 
     def __init__(self, lr: float = 0.01, mu: float = 0.9):
         self.lr, self.mu = lr, mu
         self.velocity: list[np.ndarray] | None = None
+
+    def state(self) -> dict:
+        """``{"mu": float, "velocity": [v_i shaped like params[i]] or None}`` (copies)."""
+        velocity = None if self.velocity is None else [v.copy() for v in self.velocity]
+        return {"mu": self.mu, "velocity": velocity}
+
+    def load_state(self, state: dict) -> None:
+        """Put back what :meth:`state` gave (the arrays are copied)."""
+        self.mu = float(state["mu"])
+        velocity = state["velocity"]
+        self.velocity = None if velocity is None else [np.array(v) for v in velocity]
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray], scaled: bool = False,
              grad_norms: list[float | None] | None = None) -> list[float]:
@@ -94,6 +120,24 @@ class Adam:
         self.m: list[np.ndarray] | None = None
         self.v: list[np.ndarray] | None = None
         self.t = 0
+
+    state_arrays: tuple[str, ...] = ("m", "v")
+
+    def state(self) -> dict:
+        """``{"beta1", "beta2", "eps": float, "t": int (steps taken), "m", "v": [arrays
+        shaped like params[i]] or None}``: the moments are copies."""
+        def copies(arrays):
+            return None if arrays is None else [a.copy() for a in arrays]
+        return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps, "t": self.t,
+                "m": copies(self.m), "v": copies(self.v)}
+
+    def load_state(self, state: dict) -> None:
+        """Put back what :meth:`state` gave (the arrays are copied)."""
+        self.beta1, self.beta2 = float(state["beta1"]), float(state["beta2"])
+        self.eps, self.t = float(state["eps"]), int(state["t"])
+        m, v = state["m"], state["v"]
+        self.m = None if m is None else [np.array(a) for a in m]
+        self.v = None if v is None else [np.array(a) for a in v]
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray], scaled: bool = False,
              grad_norms: list[float | None] | None = None) -> list[float]:

@@ -157,6 +157,31 @@ class History:
         """A column as an array: ``(points,)`` for scalars, ``(points, layers)`` per layer."""
         return np.array(self.columns[name], dtype=float)
 
+    def export(self, n_layers: int) -> dict[str, np.ndarray]:
+        """Every column as an array, for a checkpoint: ``step: (P,) int64``, ``loss`` and
+        ``accuracy: (P,) float64``, ``grad_norms`` and ``update_ratios: (P, n_layers)``,
+        ``saturation: (P, n_layers - 1)`` (``P`` points, none dropped)."""
+        widths = {"grad_norms": n_layers, "update_ratios": n_layers,
+                  "saturation": n_layers - 1}
+        out: dict[str, np.ndarray] = {"step": np.array(self.columns["step"], dtype=np.int64)}
+        for f in ("loss", "accuracy"):
+            out[f] = np.array(self.columns[f], dtype=np.float64)
+        for f, width in widths.items():
+            out[f] = np.array(self.columns[f], dtype=np.float64).reshape(len(self), width)
+        return out
+
+    def load(self, columns: dict[str, np.ndarray], stride: int) -> None:
+        """Replace the columns with ``columns`` as :meth:`export` gave them (checked by
+        the caller), and the stride with ``stride``."""
+        self.stride = int(stride)
+        self.columns = {
+            "step": [int(s) for s in columns["step"]],
+            "loss": [float(x) for x in columns["loss"]],
+            "accuracy": [float(x) for x in columns["accuracy"]],
+            **{f: [np.array(row, dtype=np.float64) for row in columns[f]]
+               for f in ("grad_norms", "update_ratios", "saturation")},
+        }
+
 
 @dataclass
 class Snapshot:
@@ -166,6 +191,35 @@ class Snapshot:
     epoch: int
     weights: list[np.ndarray] = field(repr=False)
     biases: list[np.ndarray] = field(repr=False)
+
+
+@dataclass
+class TrainerState:
+    """Everything a :class:`Trainer` holds beyond its network and its data, enough to
+    continue exactly (:meth:`Trainer.state`, :meth:`Trainer.restore`). ``L`` weight layers;
+    the optimizer's arrays, history columns and snapshots are the trainer's own shapes."""
+
+    config: TrainConfig
+    step_count: int
+    completed_epochs: int
+    samples_seen: int
+    train_seconds: float
+    position: int        # rows of the training split done this epoch
+    order: np.ndarray    # (n_train,) int64: this epoch's shuffle, as positions in the split
+    epoch_loss: float    # Σ batch loss × batch rows, this epoch
+    epoch_correct: float # correct predictions, this epoch
+    rng: dict            # the shuffling generator's bit_generator.state (JSON-ready)
+    optimizer: dict      # Optimizer.state(): numbers, and lists of arrays shaped like params
+    diverged: bool
+    message: str
+    history: dict[str, np.ndarray]  # History.export(L)
+    history_stride: int
+    max_history: int
+    epoch_records: list[EpochRecord]
+    snapshots: list[Snapshot]
+    max_snapshots: int
+    n_train: int
+    n_val: int
 
 
 def split_indices(n: int, val_size: int, train_limit: int | None, seed: int):
@@ -202,6 +256,7 @@ class Trainer:
         else:
             self._X, self._y = X[train_idx].astype(net.dtype), y[train_idx]
             self._rows = np.arange(len(train_idx))
+        self.n_images = len(X)  # the whole training set, before the split
         self.n_train = len(train_idx)
         self.X_val = np.asarray(X[val_idx], dtype=net.dtype)
         self.y_val = np.asarray(y[val_idx])
@@ -225,6 +280,54 @@ class Trainer:
         self._snapshot()
         self.diverged = False
         self.message = ""
+
+    # -- checkpoints -------------------------------------------------------------------
+    def state(self) -> TrainerState:
+        """A copy of the trainer's state (see :class:`TrainerState`): with the network
+        and the same ``X, y``, :meth:`restore` continues it exactly where it was."""
+        return TrainerState(
+            config=TrainConfig(**self.config.to_dict()),
+            step_count=self.step_count, completed_epochs=self.completed_epochs,
+            samples_seen=self.samples_seen, train_seconds=self.train_seconds,
+            position=self._pos,
+            # _rows is sorted, so a row's position in the split is where it sorts in
+            order=np.searchsorted(self._rows, self._order).astype(np.int64),
+            epoch_loss=float(self._epoch_loss), epoch_correct=float(self._epoch_correct),
+            rng=dict(self._rng.bit_generator.state), optimizer=self.optimizer.state(),
+            diverged=self.diverged, message=self.message,
+            history=self.history.export(len(self.net.weights)),
+            history_stride=self.history.stride, max_history=self.history.max_points,
+            epoch_records=[EpochRecord(**asdict(r)) for r in self.epoch_records],
+            snapshots=[Snapshot(s.step, s.epoch, [W.copy() for W in s.weights],
+                                [b.copy() for b in s.biases]) for s in self.snapshots],
+            max_snapshots=self.max_snapshots,
+            n_train=self.n_train, n_val=len(self.X_val))
+
+    @classmethod
+    def restore(cls, net: MLP, X: np.ndarray, y: np.ndarray, state: TrainerState) -> Trainer:
+        """A trainer of ``net`` on ``X, y`` in ``state``, as :meth:`state` gave it on the
+        same data: its next steps are exactly those the saved trainer would have taken.
+        ``state`` is trusted (``checkpoint.load_training`` checks a file's); a split of
+        another size raises ValueError."""
+        trainer = cls(net, X, y, TrainConfig(**state.config.to_dict()),
+                      max_history=state.max_history, max_snapshots=state.max_snapshots)
+        if (trainer.n_train, len(trainer.X_val)) != (state.n_train, state.n_val):
+            raise ValueError(f"the state is of {state.n_train:,} training and {state.n_val:,} "
+                             f"validation images; these data give {trainer.n_train:,} and "
+                             f"{len(trainer.X_val):,}")
+        trainer.step_count, trainer.completed_epochs = state.step_count, state.completed_epochs
+        trainer.samples_seen, trainer.train_seconds = state.samples_seen, state.train_seconds
+        trainer._pos = trainer._epoch_seen = state.position  # both count this epoch's rows
+        trainer._order = trainer._rows[state.order]
+        trainer._epoch_loss, trainer._epoch_correct = state.epoch_loss, state.epoch_correct
+        trainer._rng.bit_generator.state = state.rng
+        trainer.optimizer.load_state(state.optimizer)
+        trainer.diverged, trainer.message = state.diverged, state.message
+        trainer.history.load(state.history, state.history_stride)
+        trainer.epoch_records = [EpochRecord(**asdict(r)) for r in state.epoch_records]
+        trainer.snapshots = [Snapshot(s.step, s.epoch, [W.copy() for W in s.weights],
+                                      [b.copy() for b in s.biases]) for s in state.snapshots]
+        return trainer
 
     # -- settings that apply to a running network ------------------------------------
     @property

@@ -441,6 +441,9 @@ def test_a_model_at_the_layer_limit_loads():
     net = MLP([2] * 31, activation="tanh")
     assert MLP.load(io.BytesIO(net.to_bytes()), max_layers=30).layer_sizes == [2] * 31
     message = refusal(io.BytesIO(net.to_bytes()), lambda f: load(f, max_layers=29))
+    assert_one_short_line(message, "member W29.npy is beyond the 29 layers accepted")
+    # the entry count allows 14 training members beside config, W and b
+    message = refusal(io.BytesIO(net.to_bytes()), lambda f: load(f, max_layers=22))
     assert_one_short_line(message, "the zip holds 61 entries; a model file has at most 59")
 
 
