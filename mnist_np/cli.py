@@ -13,6 +13,7 @@ import json
 import math
 import sys
 import time
+from typing import NoReturn
 
 import numpy as np
 
@@ -26,10 +27,11 @@ from .bench import (
     end_load_line,
     run_presets,
 )
+from .checkpoint import load_training, save_training
 from .data import MNIST, N_CLASSES, N_INPUTS, DataError, load_mnist, text_progress
 from .init import INITS
 from .losses import OUTPUT_LOSSES
-from .network import MLP, ConfigError, parse_hidden
+from .network import MLP, ConfigError, ModelFileError, parse_hidden
 from .optimizers import OPTIMIZERS
 from .presets import PRESETS
 from .threads import set_threads
@@ -98,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     train = sub.add_parser("train", help="train a network on MNIST and report test accuracy")
-    train.add_argument("--preset", choices=sorted(PRESETS), default="default")
+    train.add_argument("--preset", choices=sorted(PRESETS))
     train.add_argument("--hidden", type=_hidden, help="hidden layer sizes, e.g. 128,64")
     train.add_argument("--activation", choices=sorted(ACTIVATIONS))
     train.add_argument("--output", choices=sorted({o for o, _ in OUTPUT_LOSSES}))
@@ -118,7 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--train-limit", type=_positive_int, metavar="N",
                        help="use only N training images")
     train.add_argument("--data-dir", metavar="DIR", help="folder with the four MNIST files")
-    train.add_argument("--out", metavar="model.npz", help="save the trained network here")
+    train.add_argument("--out", metavar="model.npz",
+                       help="save the network and its training here (MLP.load reads the network)")
+    train.add_argument("--resume", metavar="model.npz",
+                       help="continue the run saved by --out, on the same data and settings "
+                            "(--epochs or --steps may set a new end)")
     train.add_argument("--json", action="store_true", help="end stdout with a JSON summary")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--threads", type=_positive_int, default=1,
@@ -148,7 +154,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
 
 def configs_from_args(args: argparse.Namespace) -> tuple[dict, dict]:
     """The preset's network and training settings with every given flag applied."""
-    preset = PRESETS[args.preset]
+    preset = PRESETS[args.preset or "default"]
     net, train = dict(preset.net), dict(preset.train)
     if args.hidden is not None:
         net["layer_sizes"] = [N_INPUTS, *args.hidden, N_CLASSES]
@@ -204,21 +210,66 @@ def load_data(data_dir: str | None, quiet: bool) -> MNIST:
     return data
 
 
-def train_command(args: argparse.Namespace) -> int:
-    net_config, train_config = configs_from_args(args)
+# Flags that describe a run: a resumed run has its own, from its file.
+_RUN_FLAGS = ("preset", "hidden", "activation", "output", "loss", "init", "optimizer", "lr",
+              "batch_size", "schedule", "l2", "seed", "train_limit")
+
+
+def resume(args: argparse.Namespace, data: MNIST) -> Trainer:
+    """The trainer saved in ``args.resume``, on ``data``, with ``--epochs``/``--steps`` as
+    its new end when given; a problem is one line on stderr and exit code 1 (2 for flags)."""
     try:
-        net = MLP(**net_config)
-        config = TrainConfig(**train_config)
-    except ConfigError as e:
-        print(f"python -m mnist_np train: error: {e}", file=sys.stderr)
-        return 2
-    except MemoryError:
-        print(f"python -m mnist_np train: error: not enough memory for a network of layers "
-              f"{net_config['layer_sizes']}", file=sys.stderr)
-        return 2
-    data = load_data(args.data_dir, args.quiet)
-    set_threads(args.threads)
-    trainer = Trainer(net, data.X_train, data.y_train, config)
+        with open(args.resume, "rb") as f:
+            raw = f.read()
+        loaded = load_training(raw, data.X_train, data.y_train, data.source)
+    except OSError as e:
+        _fail(f"cannot read {args.resume}: {e.strerror or type(e).__name__}", 1)
+    except ModelFileError as e:
+        _fail(f"cannot resume from {args.resume}: {e}", 1)
+    if loaded.trainer is None:
+        _fail(f"cannot resume from {args.resume}: {loaded.note}", 1)
+    trainer = loaded.trainer
+    if args.steps is not None or args.epochs is not None:
+        end = {"steps": args.steps} if args.steps is not None else \
+            {"steps": None, "epochs": args.epochs}
+        try:
+            trainer.config = TrainConfig(**{**trainer.config.to_dict(), **end})
+        except ConfigError as e:
+            _fail(str(e), 2)
+    return trainer
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    print(f"python -m mnist_np train: error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def train_command(args: argparse.Namespace) -> int:
+    if args.resume:
+        given = [f"--{f.replace('_', '-')}" for f in _RUN_FLAGS if getattr(args, f) is not None]
+        if given:  # before the data is loaded: a bad flag is one line
+            _fail(f"--resume continues the file's run with its own settings; drop {given[0]}", 2)
+        data = load_data(args.data_dir, args.quiet)
+        set_threads(args.threads)
+        trainer = resume(args, data)
+        net, config = trainer.net, trainer.config
+        print(f"resumed {args.resume}: step {trainer.step_count}, "
+              f"{trainer.epochs_done:.2f} epochs done", file=sys.stderr)
+    else:
+        net_config, train_config = configs_from_args(args)
+        try:
+            net = MLP(**net_config)
+            config = TrainConfig(**train_config)
+        except ConfigError as e:
+            print(f"python -m mnist_np train: error: {e}", file=sys.stderr)
+            return 2
+        except MemoryError:
+            print(f"python -m mnist_np train: error: not enough memory for a network of "
+                  f"layers {net_config['layer_sizes']}", file=sys.stderr)
+            return 2
+        data = load_data(args.data_dir, args.quiet)
+        set_threads(args.threads)
+        trainer = Trainer(net, data.X_train, data.y_train, config)
     bar = None if args.quiet else ProgressBar()
     interrupted = False
     try:
@@ -249,7 +300,8 @@ def train_command(args: argparse.Namespace) -> int:
         "data_origin": data.origin,
         "n_train": trainer.n_train,
         "n_val": len(trainer.X_val),
-        "preset": args.preset,
+        "preset": args.preset or ("default" if not args.resume else None),
+        "resumed_from": args.resume,
         "config": {"network": net.config, "training": config.to_dict()},
     }
     if trainer.diverged:
@@ -259,7 +311,8 @@ def train_command(args: argparse.Namespace) -> int:
           f"{trainer.samples_per_second:,.0f} samples/s, on {data.source}")
     if args.out:
         try:
-            net.save(args.out)
+            with open(args.out, "wb") as f:
+                f.write(save_training(trainer, data.source))
         except OSError as e:
             print(f"error: cannot write {args.out}: {e.strerror or e}", file=sys.stderr)
             return 1

@@ -114,3 +114,51 @@ def test_epochs_0_trains_until_ctrl_c_then_reports_and_saves(tmp_path, offline_e
     assert summary["config"]["training"]["epochs"] == 0
     assert summary["config"]["training"]["schedule"] == "constant"
     assert MLP.load(out).layer_sizes == [784, 16, 10]
+
+
+def test_out_writes_the_full_training_file_and_resume_continues_it_exactly(tmp_path,
+                                                                          offline_env, sample):
+    from mnist_np.checkpoint import load_training
+
+    flags = ["--hidden", "16", "--schedule", "constant", "--batch-size", "50",
+             "--train-limit", "400", "--quiet", "--json"]
+    straight, half, rest = (tmp_path / f"{n}.npz" for n in ("straight", "half", "rest"))
+    assert run("train", *flags, "--steps", "20", "--out", str(straight),
+               env=offline_env).returncode == 0
+    assert run("train", *flags, "--steps", "9", "--out", str(half),
+               env=offline_env).returncode == 0
+    loaded = load_training(half.read_bytes(), sample.X_train, sample.y_train, sample.source)
+    assert loaded.trainer is not None and loaded.trainer.step_count == 9
+    assert loaded.config.schedule == "constant" and loaded.config.batch_size == 50
+    result = run("train", "--resume", str(half), "--steps", "20", "--out", str(rest),
+                 "--quiet", "--json", env=offline_env)
+    assert result.returncode == 0, result.stderr
+    assert "resumed" in result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["steps"] == 20 and summary["resumed_from"] == str(half)
+    a, b = MLP.load(straight), MLP.load(rest)
+    for x, y in zip(a.weights + a.biases, b.weights + b.biases):
+        assert (x == y).all()
+
+
+@pytest.mark.parametrize("flags,words,code", [
+    (["--lr", "0.1"], "--resume continues the file's run with its own settings; drop --lr", 2),
+    (["--epochs", "0"], "needs an end to decay towards", 2),
+])
+def test_resume_refuses_new_settings_in_one_line(tmp_path, offline_env, flags, words, code):
+    saved = tmp_path / "m.npz"
+    assert run("train", "--hidden", "8", "--steps", "3", "--train-limit", "100", "--quiet",
+               "--out", str(saved), env=offline_env).returncode == 0
+    result = run("train", "--resume", str(saved), *flags, env=offline_env)
+    assert result.returncode == code and words in result.stderr.strip().splitlines()[-1]
+    assert result.stderr.count("error:") == 1 and "Traceback" not in result.stderr
+    if "--lr" in flags:  # refused before the data is loaded
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_resume_from_a_network_only_file_says_why_not(tmp_path, offline_env):
+    saved = tmp_path / "old.npz"
+    MLP([784, 8, 10]).save(saved)
+    result = run("train", "--resume", str(saved), env=offline_env)
+    assert result.returncode == 1 and "training settings are unknown" in result.stderr
+    assert "Traceback" not in result.stderr
