@@ -35,7 +35,9 @@ def general(net: MLP) -> dict[str, str]:
                   rf"b_l \leftarrow b_l - \eta\,{D_LOSS % 'b_l'}",
     }
     if L > 1:
-        eq["forward"] = rf"a_l = {f}(a_{{l-1}} W_l + b_l), \qquad {net.act.latex}"
+        eq["forward"] = rf"a_l = {f}(a_{{l-1}} W_l + b_l)"
+        if "=" in net.act.latex:  # its definition (tanh's entry is its bare name)
+            eq["forward"] += rf", \qquad {net.act.latex}"
         eq["delta_hidden"] = (rf"\delta_{{l-1}} = \big(\delta_l W_l^{{\top}}\big) \odot "
                               rf"{f}'(z_{{l-1}}), \qquad {net.act.latex_grad}")
     return {k: eq[k] for k in ("forward", "output", "loss", "delta_output", "gradients",

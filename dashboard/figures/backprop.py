@@ -13,6 +13,8 @@ import plotly.graph_objects as go
 from .base import layout
 
 BEFORE, AFTER, TARGET = "#9e9e9e", "#d62728", "#2ca02c"
+# Tick labels as plain numbers (0.00005, 2e-8), not plotly's SI prefixes ("50µ").
+PLAIN = "~g"
 
 
 def _colors(values: np.ndarray) -> list[str]:
@@ -34,9 +36,9 @@ def layer_figure(z: np.ndarray, a: np.ndarray, title: str, activation: str) -> g
     fig.update_layout(
         bargap=0.1,
         xaxis=dict(anchor="y", matches="x2", showticklabels=False),
-        yaxis=dict(domain=[0.56, 1], title="z (before the activation)"),
+        yaxis=dict(domain=[0.56, 1], title="z (before the activation)", tickformat=PLAIN),
         xaxis2=dict(anchor="y2", title="unit"),
-        yaxis2=dict(domain=[0, 0.44], title=f"a = {activation}(z)"))
+        yaxis2=dict(domain=[0, 0.44], title=f"a = {activation}(z)", tickformat=PLAIN))
     return fig
 
 
@@ -47,6 +49,7 @@ def vector_figure(v: np.ndarray, title: str, y: str) -> go.Figure:
                            hovertemplate="unit %{x}: %{y:.3g}<extra></extra>"))
     fig = layout(fig, title, "unit", y, height=260)
     fig.update_layout(bargap=0.1)
+    fig.update_yaxes(tickformat=PLAIN)
     return fig
 
 

@@ -22,6 +22,9 @@ MARGIN = dict(l=10, r=10, t=40, b=10)
 # one label every few powers of ten, so the labels never crowd.
 LOG_TICKS = [m * 10.0**e for e in range(-8, 4) for m in (1, 2, 5)]
 MAX_DECADES = 6
+# An accuracy axis zooms to the data (with a note that it does not start at 0) when every
+# value is above this; below it, 0 to 100% shows the data well enough.
+ZOOM_ABOVE = 0.5
 # A series of numbers as the engine gives them: an array or a list.
 Series = Sequence[float] | np.ndarray
 
@@ -80,6 +83,32 @@ def thin(*columns: Series, max_points: int = 500) -> list[np.ndarray]:
     return [np.asarray(c)[keep] for c in columns]
 
 
+def tick_label(v: float) -> str:
+    """A tick value in plain decimals down to 0.0001 (0.0005, not plotly's SI "500µ"),
+    in e-notation below (5e-5)."""
+    if v >= 1e-4:
+        return f"{v:.6f}".rstrip("0").rstrip(".")
+    mantissa, exponent = f"{v:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def accuracy_axis(fig: go.Figure, values, title: str = "accuracy",
+                  room: float = 0.0) -> go.Figure:
+    """A y-axis of accuracies (fractions) as percentages: from 0 while any value is low,
+    else zoomed to the data so that 97% and 99% look different, the axis title saying
+    where it starts. ``room`` is added above the top (for bar labels)."""
+    v = np.asarray(values, float).ravel()
+    v = v[np.isfinite(v)]
+    if not v.size or v.min() < ZOOM_ABOVE:
+        return fig.update_yaxes(range=[0, 1.02 + room], tickformat=".0%", title=title)
+    lo, hi = float(v.min()), float(v.max())
+    pad = max(0.005, 0.15 * (hi - lo))
+    low = max(0.0, math.floor((lo - pad) * 100) / 100)
+    high = min(1.0, hi + pad) + 0.005 + room
+    return fig.update_yaxes(range=[low, high], tickformat=".1~%",
+                            title=f"{title} (axis from {low:.0%}, not 0)")
+
+
 def log_y_axis(fig: go.Figure, values, fine: bool = True) -> go.Figure:
     """Make the y-axis logarithmic with labels that stay readable for ``values`` (the
     data drawn): 1, 2 and 5 of each decade (``fine``) or each power of ten; one power of
@@ -90,6 +119,7 @@ def log_y_axis(fig: go.Figure, values, fine: bool = True) -> go.Figure:
         return fig.update_yaxes(type="log")
     decades = float(np.log10(v.max() / v.min()))
     if fine and decades <= MAX_DECADES and LOG_TICKS[0] <= v.min() <= v.max() <= LOG_TICKS[-1]:
-        return fig.update_yaxes(type="log", tickvals=LOG_TICKS)
+        return fig.update_yaxes(type="log", tickvals=LOG_TICKS,
+                                ticktext=[tick_label(t) for t in LOG_TICKS])
     return fig.update_yaxes(type="log", dtick=max(1, math.ceil(decades / MAX_DECADES)),
                             exponentformat="power")

@@ -17,7 +17,7 @@ from plotly.colors import qualitative
 
 from ..runs import RunRecord
 from ..sweep import PARAMS, Plan
-from .base import layout, log_y_axis, smooth
+from .base import accuracy_axis, layout, log_y_axis, smooth
 
 PALETTE = qualitative.Plotly
 
@@ -27,27 +27,33 @@ def run_colour(number: int) -> str:
 
 
 # -- the runs table ---------------------------------------------------------------------
+# Results first (they are what a reader compares), then the settings, then the speed.
+COLUMNS = ["run", "from", "status", "test accuracy", "validation accuracy", "train accuracy",
+           "seconds", "data", "layers", "activation", "output+loss", "init", "optimizer",
+           "learning rate", "schedule", "batch size", "L2", "training images", "seed",
+           "epochs", "steps", "final loss", "samples/s"]
+
+
 def runs_frame(runs: Sequence[RunRecord]) -> pd.DataFrame:
-    """One row per run: its settings, data, results and speed (accuracies as fractions)."""
+    """One row per run: its results, settings, data and speed (accuracies as fractions).
+    Every column holds one type (Streamlit sends the table as Arrow): "training images" is
+    text, "all" or the limit."""
     rows = []
     for r in runs:
         s = r.settings
         rows.append({
-            "run": r.number, "from": r.origin, "status": r.status, "data": r.data_source,
+            "run": r.number, "from": r.origin, "status": r.status,
+            "test accuracy": r.test_accuracy, "validation accuracy": r.val_accuracy,
+            "train accuracy": r.train_accuracy, "seconds": round(r.train_seconds, 2),
+            "data": r.data_source,
             "layers": "-".join(map(str, s.layer_sizes)), "activation": s.activation,
             "output+loss": s.output_loss, "init": s.init, "optimizer": s.optimizer,
             "learning rate": s.lr, "schedule": s.schedule, "batch size": s.batch_size,
-            "L2": s.l2, "training images": "all" if s.train_limit is None else s.train_limit,
-            "seed": s.seed, "epochs": r.epochs, "steps": r.steps,
-            "train accuracy": r.train_accuracy, "validation accuracy": r.val_accuracy,
-            "test accuracy": r.test_accuracy, "final loss": r.final_loss,
-            "seconds": round(r.train_seconds, 2), "samples/s": round(r.samples_per_second),
+            "L2": s.l2, "training images": "all" if s.train_limit is None else str(s.train_limit),
+            "seed": s.seed, "epochs": r.epochs, "steps": r.steps, "final loss": r.final_loss,
+            "samples/s": round(r.samples_per_second),
         })
-    return pd.DataFrame(rows, columns=[
-        "run", "from", "status", "data", "layers", "activation", "output+loss", "init",
-        "optimizer", "learning rate", "schedule", "batch size", "L2", "training images",
-        "seed", "epochs", "steps", "train accuracy", "validation accuracy", "test accuracy",
-        "final loss", "seconds", "samples/s"])
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def runs_csv(runs: Sequence[RunRecord]) -> str:
@@ -55,34 +61,105 @@ def runs_csv(runs: Sequence[RunRecord]) -> str:
 
 
 # -- runs compared ----------------------------------------------------------------------
-def accuracy_curves_figure(runs: Sequence[RunRecord]) -> go.Figure:
-    """Validation (solid) and train (dotted) accuracy after each epoch, one colour a run."""
-    fig = go.Figure()
+# How a legend names a setting that differs between the runs drawn, e.g. "lr 0.05"; the
+# ones a sweep varies most often first.
+SETTING_NAMES = {"lr": "lr", "batch_size": "batch", "hidden": "hidden",
+                 "activation": "act", "optimizer": "opt", "init": "init", "l2": "L2",
+                 "schedule": "schedule", "epochs": "epochs", "steps": "steps",
+                 "train_limit": "images", "output_loss": "out", "seed": "seed"}
+MAX_NAMED = 3  # settings named in a legend entry; more end in "…"
+# A run whose smoothed loss passes this (or is inf/NaN) has diverged: cross-entropy
+# starts near 2.3 and MSE below 1.
+LOSS_CEILING = 1e3
+
+
+def _value(name: str, value) -> str:
+    if value is None:
+        return "all" if name == "train_limit" else "off"
+    if isinstance(value, tuple):
+        return "-".join(map(str, value)) or "none"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def run_labels(runs: Sequence[RunRecord]) -> dict[int, str]:
+    """Each run's legend name: its number and the settings in which the runs differ,
+    e.g. ``run 2: lr 0.05`` (just ``run 2`` when nothing differs)."""
+    differ = [name for name in SETTING_NAMES
+              if len({_value(name, getattr(r.settings, name)) for r in runs}) > 1]
+    labels = {}
     for r in runs:
-        c, colour = r.epoch_curves, run_colour(r.number)
+        parts = [f"{SETTING_NAMES[n]} {_value(n, getattr(r.settings, n))}"
+                 for n in differ[:MAX_NAMED]]
+        more = ", …" if len(differ) > MAX_NAMED else ""
+        labels[r.number] = f"run {r.number}: {', '.join(parts)}{more}" if parts else \
+            f"run {r.number}"
+    return labels
+
+
+def _epoch_step(last: float) -> int:
+    """A tick every 1, 2, 5, 10, 20, ... epochs: at most about ten labels."""
+    for scale in (1, 10, 100, 1000):
+        for m in (1, 2, 5):
+            if last / (m * scale) <= 10:
+                return m * scale
+    return 10_000
+
+
+def accuracy_curves_figure(runs: Sequence[RunRecord]) -> go.Figure:
+    """Validation (solid) and train (dotted) accuracy after each epoch, one colour a run,
+    named by what differs; integer epoch ticks and an accuracy axis zoomed to the data."""
+    fig = go.Figure()
+    labels = run_labels(runs)
+    values: list[float] = []
+    last = 1.0
+    for r in runs:
+        c, colour, label = r.epoch_curves, run_colour(r.number), labels[r.number]
         fig.add_scatter(x=c["epoch"], y=c["val_accuracy"], mode="lines+markers",
-                        name=f"run {r.number} validation", line=dict(color=colour, width=2),
+                        name=label, line=dict(color=colour, width=2),
                         legendgroup=str(r.number))
         fig.add_scatter(x=c["epoch"], y=c["train_accuracy"], mode="lines",
-                        name=f"run {r.number} train", legendgroup=str(r.number),
+                        name=f"{label} train", legendgroup=str(r.number), showlegend=False,
                         line=dict(color=colour, dash="dot", width=1))
-    fig = layout(fig, "Accuracy after each epoch", "epoch", "accuracy", height=360,
-                 legend_y=-0.25)
-    fig.update_yaxes(tickformat=".0%")
-    fig.update_xaxes(dtick=1)
-    return fig
+        values += c["val_accuracy"] + c["train_accuracy"]
+        last = max([last, *c["epoch"]])
+    fig = layout(fig, "Accuracy after each epoch (solid: validation, dotted: train)",
+                 "epoch", "accuracy", height=360, legend_y=-0.25)
+    fig.update_xaxes(tick0=0, dtick=_epoch_step(last), range=[0, last + 0.5], tickangle=0)
+    return accuracy_axis(fig, values)
 
 
 def loss_curves_figure(runs: Sequence[RunRecord]) -> go.Figure:
-    """The batch loss (moving average) against the step, one colour a run, log scale."""
+    """The batch loss (moving average) against the step, one colour a run, log scale. A
+    diverged run (inf, NaN or past ``LOSS_CEILING``) leaves the y-range to the others,
+    with a note that it is off the scale."""
     fig = go.Figure()
+    labels = run_labels(runs)
+    kept: list[float] = []
+    off: list[str] = []
     for r in runs:
         steps, losses = r.loss_curve
-        fig.add_scatter(x=steps, y=smooth(np.asarray(losses, float)), mode="lines",
-                        name=f"run {r.number}", line=dict(color=run_colour(r.number), width=2))
+        y = smooth(np.asarray(losses, float))
+        fig.add_scatter(x=steps, y=y, mode="lines", name=labels[r.number],
+                        line=dict(color=run_colour(r.number), width=2))
+        finite = y[np.isfinite(y)]
+        if (r.status == "diverged" or finite.size < y.size
+                or (finite.size and finite.max() > LOSS_CEILING)):
+            off.append(f"run {r.number}")
+        else:
+            kept += list(finite)
     fig = layout(fig, "Training loss (moving average)", "step (mini-batches)", "loss",
                  height=360, legend_y=-0.25)
-    return log_y_axis(fig, [y for trace in fig.data for y in trace.y])
+    positive = np.asarray([v for v in kept if v > 0])
+    if not off or not positive.size:
+        return log_y_axis(fig, [y for trace in fig.data for y in trace.y])
+    fig = log_y_axis(fig, positive)
+    low, high = np.log10(positive.min()), np.log10(positive.max())
+    pad = max(0.05, 0.05 * (high - low))
+    fig.update_yaxes(range=[low - pad, high + pad])
+    fig.add_annotation(text=f"{', '.join(off)} diverged: off the scale", x=1, y=1,
+                       xref="paper", yref="paper", xanchor="right", yanchor="top",
+                       showarrow=False, font=dict(color="gray"))
+    return fig
 
 
 # -- sweep results --------------------------------------------------------------------

@@ -61,14 +61,36 @@ def saturation_figure(steps: Series, saturation: np.ndarray, names: Sequence[str
 
 def layer_bars_figure(names: Sequence[str], values: Series, title: str, y: str,
                       log_y: bool = False, percent: bool = False) -> go.Figure:
-    """One bar per layer, its value written on it."""
+    """One bar per layer, its value written on it. An inf or NaN value (an exploding
+    network's) is a grey hatched bar up to the top, labelled "inf" or "NaN": a missing bar
+    would read as zero."""
     values = np.asarray(values, np.float64)
     fig = layout(go.Figure(), title, "", y)
     if not len(names):
         return empty(fig, "no hidden layers")
+    ok = np.isfinite(values)
     text = [f"{v:.0%}" if percent else f"{v:.2g}" for v in values]
-    fig.add_bar(x=list(names), y=values, text=text, textposition="outside",
-                marker_color=[LAYER_COLORS[l % len(LAYER_COLORS)] for l in range(len(names))])
+    text = [t if good else "NaN" if np.isnan(v) else "inf" if v > 0 else "-inf"
+            for t, v, good in zip(text, values, ok)]
+    shown = np.where(ok, values, _top(values[ok], log_y, percent))
+    colours = [LAYER_COLORS[l % len(LAYER_COLORS)] if good else "#9e9e9e"
+               for l, good in enumerate(ok)]
+    fig.add_bar(x=list(names), y=shown, text=text, textposition="outside",
+                marker=dict(color=colours, pattern_shape=["" if good else "/" for good in ok]),
+                hovertext=[f"{name}: {t}" for name, t in zip(names, text)],
+                hoverinfo="text")
     if percent:
         fig.update_yaxes(range=[0, 1.1], tickformat=".0%")
-    return log_y_axis(fig, values, fine=False) if log_y else fig
+    return log_y_axis(fig, shown, fine=False) if log_y else fig
+
+
+def _top(finite: np.ndarray, log_y: bool, percent: bool) -> float:
+    """Where a bar for inf or NaN ends: above every finite bar (a power of ten above on a
+    log axis)."""
+    if percent:
+        return 1.0
+    if log_y:
+        positive = finite[finite > 0]
+        return float(positive.max()) * 10 if positive.size else 1.0
+    largest = float(np.abs(finite).max()) if finite.size else 0.0
+    return largest * 1.2 if largest > 0 else 1.0

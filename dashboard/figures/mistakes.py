@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .base import Series, layout
+from .base import Series, accuracy_axis, layout
 from .images import gallery_figure
 
 
@@ -70,8 +70,7 @@ def per_digit_accuracy_figure(accuracy: Series) -> go.Figure:
                            marker_color="#1f77b4"))
     fig = layout(fig, "Accuracy per digit (test set)", "true digit", "accuracy")
     fig.update_xaxes(tickmode="linear", dtick=1)
-    fig.update_yaxes(range=[0, 1.12], tickformat=".0%")
-    return fig
+    return accuracy_axis(fig, accuracy, room=0.01 if accuracy.min() >= 0.5 else 0.1)
 
 
 def mistakes_figure(images: np.ndarray, true: Sequence[int], predicted: Sequence[int],

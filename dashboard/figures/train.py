@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from mnist_np import EpochRecord
 
-from .base import BATCH, TRAIN, VAL, Series, layout, log_y_axis, smooth, thin
+from .base import BATCH, TRAIN, VAL, Series, accuracy_axis, layout, log_y_axis, smooth, thin
 
 
 def loss_figure(steps: Series, losses: Series,
@@ -36,10 +36,15 @@ def loss_figure(steps: Series, losses: Series,
 
 def accuracy_figure(steps: Series, accuracies: Series,
                     epochs: Sequence[EpochRecord]) -> go.Figure:
-    """Batch accuracy (moving average) and per-epoch train/validation accuracy."""
+    """Batch accuracy (moving average) and per-epoch train/validation accuracy. Once an
+    epoch is done, the y-axis zooms to the values from then on (the first steps' low
+    accuracy would squeeze the late 97-99% into a line)."""
     fig = go.Figure()
+    shown: list[float] = []
     if len(steps):
         steps, average = thin(np.asarray(steps, float), smooth(accuracies))
+        since = epochs[0].step if epochs else -np.inf
+        shown += list(average[steps >= since])
         fig.add_scatter(x=steps, y=average, mode="lines",
                         name="batch accuracy (moving average)", line=dict(color=TRAIN, width=2))
     if epochs:
@@ -48,6 +53,6 @@ def accuracy_figure(steps: Series, accuracies: Series,
                         mode="lines+markers", line=dict(color=TRAIN, dash="dot"))
         fig.add_scatter(x=x, y=[e.val_accuracy for e in epochs], name="validation accuracy",
                         mode="lines+markers", line=dict(color=VAL, width=2))
+        shown += [v for e in epochs for v in (e.train_accuracy, e.val_accuracy)]
     fig = layout(fig, "Accuracy", "step (mini-batches)", "accuracy", legend_y=-0.25)
-    fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
-    return fig
+    return accuracy_axis(fig, shown)

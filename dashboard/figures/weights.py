@@ -22,8 +22,13 @@ MAX_FIELDS = 64
 
 
 def units_shown(n_in: int, n_out: int, max_cells: int = MAX_CELLS) -> int:
-    """How many columns (units) of an ``(n_in, n_out)`` matrix fit the cell budget."""
-    return max(1, min(n_out, max_cells // max(1, n_in)))
+    """How many columns (units) of an ``(n_in, n_out)`` matrix fit the cell budget (about:
+    5% over it, so that the first 128 of 256 show, not 127)."""
+    fits = max(1, max_cells // max(1, n_in))
+    if fits >= n_out:
+        return n_out
+    share = max(d for d in range(1, n_out + 1) if n_out % d == 0 and d <= fits * 1.05)
+    return max(share, fits)
 
 
 def _symmetric_range(values: np.ndarray) -> float:

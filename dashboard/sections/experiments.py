@@ -23,6 +23,11 @@ NONE = "(none)"  # the second hyperparameter's "no second one"
 PERCENT_COLUMNS = ("train accuracy", "validation accuracy", "test accuracy")
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 epoch``, ``2 epochs``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def runs_table(runs: list[RunRecord]) -> None:
     """Every run in one sortable table, and the table as CSV."""
     st.caption("Every run of this session: its settings, where it ended, and how fast it "
@@ -88,7 +93,8 @@ def sweep_form(base: Settings, n_train: int, source: str, busy: bool) -> sw.Plan
         st.error(problem)
     if plan is not None and not busy:
         images = sw.train_images(n_train, limit, base.seed)
-        st.caption(f"{plan.size} runs × {epochs} epochs on {images:,} {source} images"
+        st.caption(f"{_count(plan.size, 'run')} × {_count(epochs, 'epoch')} on {images:,} "
+                   f"{source} images"
                    f" ({plan.size * epochs * images:,} samples in all).")
     return plan
 
@@ -108,7 +114,8 @@ def sweep_status(sweep: sw.Sweep | None, was_running: bool) -> None:
     elif sweep.state == sw.FAILED:
         st.error(sweep.error)
     else:
-        st.success(f"{sweep.origin} finished: {done} runs, added to the table above.")
+        st.success(f"{sweep.origin} finished: {_count(done, 'run')}, added to the table "
+                   "above.")
     if done:
         st.plotly_chart(sweep_figure(sweep.plan, sweep.records), key="exp_sweep_figure")
         scored = [r for r in sweep.records if math.isfinite(r.val_accuracy)]

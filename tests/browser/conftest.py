@@ -24,6 +24,10 @@ ARTIFACTS = REPO / "artifacts"
 
 
 SERVER_START_TIMEOUT = 90  # s: the first run loads MNIST
+# A server-side failure the browser may never show: a traceback, an error, Streamlit's
+# fallback for a table Arrow refused (a column of "all" beside 5000 logged that unseen).
+SERVER_PROBLEMS = ("Traceback", "Error",
+                   "Serialization of dataframe to Arrow table was unsuccessful")
 
 
 def _require(ok: bool, reason: str) -> None:
@@ -82,6 +86,26 @@ def server(sync_playwright, tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+
+
+@pytest.fixture(autouse=True)
+def server_log_is_clean(request):
+    """After each test that used the server: fail on a line of its log, written during the
+    test, that shows a problem (``SERVER_PROBLEMS``)."""
+    if "server" not in request.fixturenames:
+        yield
+        return
+    _, log = request.getfixturevalue("server")
+    start = log.stat().st_size
+    yield
+    time.sleep(1)  # what the last interactions made the server write
+    written = log.read_bytes()[start:].decode(errors="replace").splitlines()
+    bad = [i for i, line in enumerate(written) if any(p in line for p in SERVER_PROBLEMS)]
+    if bad:
+        first = bad[0]
+        pytest.fail(f"the server logged {len(bad)} problem lines during the test; the "
+                    f"first, with what follows:\n" + "\n".join(written[first:first + 25]),
+                    pytrace=False)
 
 
 def app_env(tmp: Path) -> dict:

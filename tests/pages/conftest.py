@@ -1,6 +1,7 @@
 """Shared by the page tests (AppTest): the spy on the download buttons, and the checks every
 "Inside the network" page (Weights, Gradients, Mistakes, Backprop) goes through."""
 
+import logging
 import time
 
 import pytest
@@ -28,6 +29,41 @@ def downloads(monkeypatch):
     monkeypatch.setattr(MediaFileManager, "add", spy_add)
     monkeypatch.setattr(MediaFileManager, "add_deferred", spy_add_deferred)
     return files
+
+
+ARROW_FALLBACK = "Serialization of dataframe to Arrow table was unsuccessful"
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_server_side_errors():
+    """Fail a page test whose app logged an error or fell back from Arrow: a server logs
+    them and the browser shows nothing (a column of "all" beside 5000 did that on every
+    redraw of the runs table). Streamlit's loggers do not propagate, so caplog misses
+    them: the handler goes on each one."""
+    import streamlit.dataframe_util  # noqa: F401 (its logger is the Arrow fallback's)
+
+    handler = _Records()
+    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
+               if name == "streamlit" or name.startswith("streamlit.")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+    bad = [f"{r.name}: {r.getMessage()[:300]}" for r in handler.records
+           if r.levelno >= logging.ERROR or ARROW_FALLBACK in r.getMessage()]
+    assert not bad, "the app logged on the server side:\n" + "\n".join(bad)
 
 
 SMALL = {"hidden": "32", "train": "1000", "batch": "100", "epochs": "2"}  # 20 quick steps

@@ -61,16 +61,16 @@ def test_two_runs_are_tabled_compared_and_downloaded(app, downloads):
     assert all(0.5 < a <= 1 for a in table["validation accuracy"])
 
     assert at.multiselect(key="exp_compare").value == [1, 2]
-    assert {"run 1 validation", "run 2 validation"} <= chart_names(at, "exp_accuracy")
-    assert chart_names(at, "exp_loss") == {"run 1", "run 2"}
+    assert {"run 1: lr 0.2", "run 2: lr 0.05"} <= chart_names(at, "exp_accuracy")
+    assert chart_names(at, "exp_loss") == {"run 1: lr 0.2", "run 2: lr 0.05"}
     at.multiselect(key="exp_compare").set_value([2]).run()
-    assert chart_names(at, "exp_loss") == {"run 2"}
+    assert chart_names(at, "exp_loss") == {"run 2"}  # nothing differs from itself
 
     (name,) = [n for n in downloads if n and n.endswith(".csv")]
     csv = pd.read_csv(io.BytesIO(downloads[name]))
     assert list(csv["run"]) == [1, 2] and list(csv["learning rate"]) == [0.2, 0.05]
     assert list(csv["layers"]) == ["784-256-10"] * 2
-    assert list(csv["training images"]) == [1000, 1000]
+    assert list(csv["training images"]) == [1000, 1000]  # text in the table, numbers here
     np.testing.assert_allclose(csv["test accuracy"], [r.test_accuracy for r in session.runs])
     np.testing.assert_allclose(csv["samples/s"],
                                [round(r.samples_per_second) for r in session.runs])
@@ -86,7 +86,7 @@ def test_a_sweep_runs_in_the_background_pauses_training_and_fills_the_table(app)
     at.selectbox(key="exp_param_1").set_value("(none)").run()
     at.select_slider(key="exp_train").set_value(1000).run()
     at.number_input(key="exp_epochs").set_value(1).run()
-    assert any("2 runs × 1 epochs on 1,000" in c.value for c in at.caption)
+    assert any("2 runs × 1 epoch on 1,000" in c.value for c in at.caption)
     at.button(key="exp_run").click().run()
     sweep = at.session_state["exp_sweep"]
     assert session.state == PAUSED  # the main training waits
@@ -98,7 +98,7 @@ def test_a_sweep_runs_in_the_background_pauses_training_and_fills_the_table(app)
     table = at.dataframe[0].value
     swept = table[table["from"] == "sweep 1"]
     assert list(swept["learning rate"]) == [0.05, 0.5]
-    assert set(swept["training images"]) == {1000} and set(swept["epochs"]) == {1.0}
+    assert set(swept["training images"]) == {"1000"} and set(swept["epochs"]) == {1.0}
     assert set(swept["seed"]) == {session.settings.seed}
     assert chart_names(at, "exp_sweep_figure") == {"validation accuracy", "test accuracy"}
     assert session.trainer.step_count > 0 and session.state == PAUSED  # left as it was
@@ -141,3 +141,27 @@ def test_changing_the_hyperparameter_offers_its_example_values(app):
     at.selectbox(key="exp_param_1").set_value("activation").run()
     assert at.text_input(key="exp_values_1").value == sw.PARAMS["activation"].default
     assert not at.error
+
+
+def test_a_run_on_all_images_and_a_sweep_share_the_table_without_server_errors(
+        app, no_server_side_errors):
+    # "all" beside 1000 in one column: Arrow refused it, and only the server's log said so
+    at = app({"steps": "5"}).run()  # every training image, five mini-batches
+    session = at.session_state["session"]
+    at.button(key="play").click().run()
+    wait_for(lambda: session.state == FINISHED)
+    at.switch_page(PAGE).run()
+    at.text_input(key="exp_values_0").set_value("0.1").run()
+    at.selectbox(key="exp_param_1").set_value("(none)").run()
+    at.select_slider(key="exp_train").set_value(1000).run()
+    at.number_input(key="exp_epochs").set_value(1).run()
+    assert any("1 run × 1 epoch on 1,000" in c.value for c in at.caption)
+    at.button(key="exp_run").click().run()
+    at.session_state["exp_sweep"].join(60)
+    at.run()
+    assert not at.exception and not at.error
+    assert any("sweep 1 finished: 1 run," in s.value for s in at.success)
+    table = at.dataframe[0].value
+    assert list(table["training images"]) == ["all", "1000"]
+    assert list(table.columns[:6]) == ["run", "from", "status", "test accuracy",
+                                       "validation accuracy", "train accuracy"]

@@ -29,3 +29,11 @@ def test_backprop_figures_show_the_traced_numbers(net):
     ba = before_after_figure(t.output, np.array([0.1, 0.1, 0.7, 0.1]), 2)
     assert list(ba.data[1].y) == [0.1, 0.1, 0.7, 0.1]
     assert (ba.layout.shapes[0].x0, ba.layout.shapes[0].x1) == (1.5, 2.5)
+
+
+def test_small_deltas_are_labelled_without_si_prefixes(net):
+    # plotly's default wrote 5e-5 as "50µ" on the δ axis
+    delta = vector_figure(np.array([5e-5, -2e-5, 3e-5]), "δ1", "δ").layout
+    layer = layer_figure(np.array([5e-5, -1e-5]), np.array([5e-5, 0.0]), "L", "relu").layout
+    for axis in (delta.yaxis, layer.yaxis, layer.yaxis2):
+        assert axis.tickformat == "~g"

@@ -53,3 +53,16 @@ def test_layer_bars_label_each_layer():
     assert list(fig.data[0].x) == ["hidden 1", "hidden 2"]
     assert list(fig.data[0].text) == ["25%", "100%"]
     assert layer_bars_figure([], [], "Dead now", "fraction").layout.annotations
+
+
+def test_bars_for_inf_and_nan_are_drawn_at_the_top_and_labelled():
+    # after "Show exploding gradients" W3 and W4 were absent with no label: read as zero
+    fig = layer_bars_figure(["W1", "W2", "W3", "W4"], [1e-2, 1.0, np.inf, np.nan],
+                            "Gradient magnitude now", "norm", log_y=True)
+    y = [float(v) for v in fig.data[0].y]
+    assert all(np.isfinite(y)) and y[2] >= 1.0 and y[3] >= 1.0  # at the top, not missing
+    assert list(fig.data[0].text) == ["0.01", "1", "inf", "NaN"]
+    linear = layer_bars_figure(["W1", "W2"], [2.0, -np.inf], "g", "norm")
+    assert float(linear.data[0].y[1]) >= 2.0 and list(linear.data[0].text) == ["2", "-inf"]
+    nothing = layer_bars_figure(["W1"], [np.nan], "g", "norm", log_y=True)
+    assert np.isfinite(float(nothing.data[0].y[0])) and list(nothing.data[0].text) == ["NaN"]

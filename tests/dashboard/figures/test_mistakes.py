@@ -45,3 +45,13 @@ def test_per_digit_accuracy_and_gallery():
         "<b>1</b> → 7 (90%)", "<b>2</b> → 5 (80%)", "<b>3</b> → 8 (50%)"]
     none = mistakes_figure(np.zeros((0, 16)), [], [], [])
     assert none.layout.annotations[0].text == "no mistakes here"
+
+
+def test_per_digit_accuracy_zooms_to_the_digits_and_says_so():
+    acc = per_digit_accuracy_figure([0.99, 0.985, 0.97, 0.975, 0.98, 0.972, 0.984, 0.976,
+                                     0.962, 0.968])
+    y = acc.layout.yaxis
+    assert 0.9 <= y.range[0] < 0.962 and y.range[1] >= 0.99
+    assert "not 0" in y.title.text
+    low = per_digit_accuracy_figure([0.2, 0.9]).layout.yaxis
+    assert low.range[0] == 0 and "not 0" not in (low.title.text or "")

@@ -30,3 +30,24 @@ def test_train_figures_show_batches_and_epochs():
     assert len(x) <= 501 and x[0] == 1 and x[-1] == 2000  # thinned, ends kept
     # the moving average is taken before thinning, over every step
     assert long.data[1].y[-1] == pytest.approx(np.linspace(2, 0.1, 2000)[-25:].mean())
+
+
+def test_loss_ticks_write_small_numbers_plainly():
+    # plotly's default SI prefixes labelled 5e-4 "500µ"
+    fig = loss_figure(np.arange(1, 101), np.linspace(0.5, 3e-4, 100), [])
+    y = fig.layout.yaxis
+    labels = dict(zip(y.tickvals, y.ticktext))
+    assert labels[5e-4] == "0.0005" and labels[0.05] == "0.05" and labels[2.0] == "2"
+    assert not any("µ" in t or "m" in t for t in y.ticktext)
+
+
+def test_accuracy_axis_zooms_to_the_epochs_and_says_it_does_not_start_at_0():
+    steps = np.arange(1, 201)
+    accs = np.concatenate([np.linspace(0.1, 0.97, 100), np.full(100, 0.98)])
+    epochs = [EpochRecord(1, 100, 0.1, 0.975, 0.1, 0.972, 1.0),
+              EpochRecord(2, 200, 0.05, 0.99, 0.08, 0.978, 2.0)]
+    y = accuracy_figure(steps, accs, epochs).layout.yaxis
+    assert 0.8 <= y.range[0] < 0.972 and 0.99 <= y.range[1] <= 1.01  # the steps from epoch 1
+    assert "not 0" in y.title.text
+    early = accuracy_figure(steps[:50], accs[:50], []).layout.yaxis  # 10% to 50%: from 0
+    assert early.range[0] == 0 and "not 0" not in (early.title.text or "")

@@ -23,7 +23,7 @@ def test_matrix_figure_is_the_matrix_centred_at_zero(net):
     # a cell budget keeps only the first columns, and the title says so
     small = matrix_figure(W, "W1", max_cells=16 * 4)
     assert np.asarray(small.data[0].z).shape == (16, 4) and "first 4 of 6" in title_text(small)
-    assert units_shown(784, 256) == 100_000 // 784 and units_shown(256, 10) == 10
+    assert units_shown(784, 256) == 128 and units_shown(256, 10) == 10
 
 
 def test_receptive_fields_are_each_units_weights_as_an_image(net):
@@ -62,3 +62,10 @@ def test_spread_figure_gives_each_layers_std(net):
     assert [t.name for t in fig.data] == ["W1", "W2", "W3"]
     np.testing.assert_allclose(fig.data[1].y, [np.std(net.weights[1]), 2 * np.std(net.weights[1])],
                                rtol=1e-6)
+
+
+def test_a_wide_matrix_shows_a_round_share_of_its_columns():
+    # 100,000 cells of 784 rows made "W1: first 127 of 256 columns", read as a bug
+    assert units_shown(784, 256) == 128 and units_shown(784, 512) == 128
+    assert units_shown(784, 100) == 100 and units_shown(784, 127) == 127
+    assert units_shown(16, 6, max_cells=64) == 4
