@@ -610,7 +610,7 @@ def _npy(name: str, data: bytes, kinds: str = "fU") -> np.ndarray:
     if dtype.hasobject:
         raise ModelFileError("refused: the file holds pickled objects")
     if dtype.kind not in kinds or dtype.itemsize == 0:
-        wanted = "whole numbers" if kinds == "i" else "floating-point numbers"
+        wanted = {"i": "whole numbers", "U": "text"}.get(kinds, "floating-point numbers")
         raise ModelFileError(f"member {name} holds {shown(dtype.str)} values, not {wanted}")
     need = math.prod(shape) * dtype.itemsize
     got = len(data) - f.tell()

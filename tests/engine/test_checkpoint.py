@@ -3,11 +3,13 @@ if it had never stopped; older and foreign files load their network with a note;
 malformed training state is refused in one short line; the file stays bounded."""
 
 import io
+import json
+import zipfile
 
 import numpy as np
 import pytest
 
-from mnist_np import MLP, TrainConfig, Trainer
+from mnist_np import MLP, ModelFileError, TrainConfig, Trainer
 from mnist_np.checkpoint import NETWORK_ONLY_NOTE, load_training, save_training
 
 
@@ -139,3 +141,175 @@ def test_the_file_stays_bounded_however_long_the_run(sample):
     assert len(raw) < (1 + 1 + 24) * params + 2**20  # 21.2 MB
     loaded = reload(t, sample).trainer
     assert_same(t, loaded)
+
+
+# -- hostile training states: each refused in one short line ----------------------------
+def members(raw: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def zipped(items: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in items.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def npy(array) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=True)
+    return buffer.getvalue()
+
+
+def state_of(good: dict[str, bytes]) -> dict:
+    return json.loads(str(np.load(io.BytesIO(good["training.npy"]))[()]))
+
+
+def json_set(path: str, value):
+    """The good file with one JSON field set (``a.b``), or removed (value ``...``)."""
+    def change(good):
+        meta = state_of(good)
+        *parents, key = path.split(".")
+        obj = meta
+        for p in parents:
+            obj = obj[p]
+        if value is ...:
+            del obj[key]
+        else:
+            obj[key] = value
+        return good | {"training.npy": npy(np.array(json.dumps(meta)))}
+    return change
+
+
+def member(name: str, data):
+    """The good file with member ``name`` replaced (bytes or an array) or removed (None)."""
+    def change(good):
+        out = dict(good)
+        if data is None:
+            out.pop(f"{name}.npy")
+        else:
+            out[f"{name}.npy"] = data if isinstance(data, bytes) else npy(data)
+        return out
+    return change
+
+
+def text(value: str):
+    return member("training", np.array(value))
+
+
+HOSTILE = {
+    "JSON not JSON": (text("{nope"), "not valid JSON"),
+    "JSON a list": (text("[1]"), "not an object"),
+    "JSON 20,000 characters": (text(" " * 20_000 + "{}"), "20,002 characters long"),
+    "JSON 100,000 characters": (text(" " * 100_000), "its training state unpacks to"),
+    "JSON nested": (text("[" * 50 + "]" * 50), "50 brackets"),
+    "JSON of floats": (member("training", np.zeros(3)), "holds '<f8' values, not text"),
+    "JSON a list of texts": (member("training", np.array(["{}", "{}"])), "not a text"),
+    "format other": (json_set("format", "other/2"), "unknown training-state format"),
+    "extra key": (json_set("extra", 1), "unknown or missing keys: 'extra'"),
+    "missing key": (json_set("message", ...), "unknown or missing keys: 'message'"),
+    "counters missing a key": (json_set("counters.position", ...), "'position'"),
+    "step_count a string": (json_set("counters.step_count", "abc"), "step_count must be"),
+    "step_count true": (json_set("counters.step_count", True), "step_count must be"),
+    "step_count 1.5": (json_set("counters.step_count", 1.5), "step_count must be"),
+    "step_count -1": (json_set("counters.step_count", -1), "step_count must be"),
+    "step_count 10**400": (json_set("counters.step_count", 10**400), "step_count must be"),
+    "samples_seen off by one": (json_set("counters.samples_seen", 401), "samples_seen 401"),
+    "position past the split": (json_set("counters.position", 10**6), "position must be"),
+    "train_seconds NaN": (json_set("counters.train_seconds", float("nan")), "train_seconds"),
+    "lr a string": (json_set("config.lr", "x"), "config.lr must be"),
+    "optimizer a list": (json_set("config.optimizer", ["adam"]), "config.optimizer must be"),
+    "optimizer of 5,000 characters": (json_set("config.optimizer", "o" * 5000),
+                                      "(5,000 characters)"),
+    "schedule unknown": (json_set("config.schedule", "step"), "config.schedule must be one of"),
+    "train_limit changed": (json_set("config.train_limit", 500), "does not follow"),
+    "rng generator other": (json_set("rng.bit_generator", "MT19937"), "rng.bit_generator"),
+    "rng state negative": (json_set("rng.state.state", -1), "rng.state.state must be"),
+    "rng state huge": (json_set("rng.state.inc", 2**200), "rng.state.inc must be"),
+    "optimizer name other": (json_set("optimizer.name", "sgd"), "optimizer.name must be"),
+    "mu a list": (json_set("optimizer.mu", [0.9]), "optimizer.mu must be"),
+    "diverged a string": (json_set("diverged", "yes"), "diverged must be true or false"),
+    "message 5,000 characters": (json_set("message", "m" * 5000), "message must be"),
+    "data source a list": (json_set("data.source", ["x"]), "data.source must be"),
+    "history stride 3": (json_set("history.stride", 3), "power of 2"),
+    "max_snapshots 0": (json_set("max_snapshots", 0), "max_snapshots must be"),
+    "no order": (member("order", None), "array order is missing"),
+    "order too short": (member("order", np.arange(10)), "array order has shape (10,)"),
+    "order of floats": (member("order", np.zeros(300)), "not whole numbers"),
+    "order repeats a row": (member("order", np.zeros(300, np.int64)), "a permutation"),
+    "order huge": (member("order", np.zeros(300 * 20, np.int64)), "unpacks to"),
+    "order pickled": (member("order", np.array([{}], object)), "pickled objects"),
+    "velocity too short": (member("optimizer_velocity", np.zeros(5, np.float32)),
+                           "array optimizer_velocity"),
+    "velocity with inf": (lambda good: member("optimizer_velocity", np.full(
+        12_730, np.inf, np.float32))(good), "finite"),
+    "Adam's moments in a momentum file": (member("optimizer_m", np.zeros(3)),
+                                          "does not belong to momentum"),
+    "history widths": (member("history_grad_norms", np.zeros((7, 5))),
+                       "array history_grad_norms has shape (7, 5), (rows, 2) expected"),
+    "history lengths": (member("history_loss", np.zeros(3)), "has 3 rows"),
+    "history loss NaN": (member("history_loss", np.full(7, np.nan)), "finite"),
+    "epochs of 6 columns": (member("epochs", np.zeros((1, 6))), "(rows, 7) expected"),
+    "no snapshots": (member("snapshot_steps", np.zeros((0, 2), np.int64)), "at least one"),
+    "snapshots of another width": (member("snapshots", np.zeros((2, 9), np.float32)),
+                                   "array snapshots"),
+    "snapshot steps falling": (member("snapshot_steps", np.array([[5, 1], [0, 0]])),
+                               "must rise"),
+    "an unknown member": (lambda good: good | {"training2.npy": b""},
+                          "unexpected member 'training2.npy'"),
+    "training arrays, no state": (member("training", None), "but no training state"),
+}
+
+
+@pytest.fixture(scope="module")
+def good(sample):
+    t = make(sample, "momentum")
+    list(t.run(max_steps=7))  # 1 epoch and 2 steps; 300 training images; 7 history points
+    return members(save_training(t, sample.source))
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_a_hostile_training_state_is_refused_in_one_short_line(case, good, sample):
+    change, words = HOSTILE[case]
+    raw = zipped(change(good))
+    with pytest.raises(ModelFileError) as info:
+        load_training(raw, sample.X_train, sample.y_train, sample.source)
+    message = str(info.value)
+    assert words in message, message
+    assert len(message) < 300 and "\n" not in message and "Traceback" not in message
+
+
+def test_the_unchanged_members_load(good, sample):
+    loaded = load_training(zipped(good), sample.X_train, sample.y_train, sample.source)
+    assert loaded.trainer is not None and loaded.trainer.step_count == 7
+
+
+def test_a_fuzzed_training_file_loads_or_is_refused_in_one_line(sample):
+    t = make(sample, "adam", layers=(784, 4, 10))
+    list(t.run(max_steps=7))
+    good = save_training(t, sample.source)
+    rng = np.random.default_rng(5)
+    refused = 0
+    for _ in range(300):
+        raw = bytearray(good)
+        for at in rng.integers(0, len(raw), rng.integers(1, 4)):
+            raw[at] = rng.integers(0, 256)
+        if rng.random() < 0.3:
+            raw = raw[:rng.integers(0, len(raw))]
+        try:
+            loaded = load_training(bytes(raw), sample.X_train, sample.y_train, sample.source)
+        except ModelFileError as e:
+            refused += 1
+            assert len(str(e)) < 300 and "\n" not in str(e)
+        else:
+            assert loaded.net.layer_sizes == [784, 4, 10]
+    assert refused > 100
+
+
+def test_mlp_load_still_refuses_what_is_not_a_training_member(good):
+    raw = zipped(good | {"optimizer_w.npy": b""})
+    with pytest.raises(ModelFileError, match=r"unexpected member 'optimizer_w\.npy'"):
+        MLP.load(io.BytesIO(raw))
+    assert MLP.load(io.BytesIO(zipped(good))).layer_sizes == [784, 16, 10]
