@@ -91,12 +91,12 @@ class TrainingSession:
         self.version = 0
 
     def reset(self, settings: Settings | None = None) -> None:
-        """A fresh network from ``settings`` (default: the current ones); the old run,
-        if it trained at all, goes into :attr:`runs`."""
+        """A fresh network from ``settings`` (default: the next run's when planned, else
+        the current ones); the old run, if it trained at all, goes into :attr:`runs`."""
         self.pause()
         with self.lock:
             self._record_run()
-            self._build(settings or self.settings)
+            self._build(settings or self.next_settings or self.settings)
 
     def load_network(self, net: MLP, settings: Settings, file_name: str) -> None:
         """Replace the network by ``net`` (uploaded from ``file_name``), ready to inspect
@@ -183,8 +183,8 @@ class TrainingSession:
 
     def play_from_start(self) -> bool:
         """Play from fresh random weights: reset first when a step was taken already (the
-        old run goes into :attr:`runs`). True when it reset."""
-        restarted = self.trainer.step_count > 0
+        old run goes into :attr:`runs`) or a next run is planned. True when it reset."""
+        restarted = self.trainer.step_count > 0 or self.next_settings is not None
         if restarted:
             self.reset()
         self.play()

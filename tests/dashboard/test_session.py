@@ -139,3 +139,20 @@ def test_progress_is_one_reading_per_tick_while_training_runs(sample, monkeypatc
     assert now.state == PAUSED and now.step == session.trainer.step_count > first.step
     session.step()
     assert session.progress().step == now.step + 1
+
+
+def test_reset_and_play_from_start_take_the_planned_next_run(sample):
+    # Before: after a run ended, "Show exploding gradients" planned the preset as the
+    # next run, but play_from_start's reset rebuilt the old settings and trained those.
+    session = TrainingSession(sample, Settings(hidden=(16,), steps=3, train_limit=1000))
+    for _ in range(3):
+        session.step()
+    assert session.ended
+    session.plan_next(replace(session.settings, hidden=(8,)))
+    assert session.play_from_start() is True
+    session.join(timeout=30)
+    assert session.settings.hidden == (8,) and session.net.layer_sizes == [784, 8, 10]
+    assert [r.settings.hidden for r in session.runs] == [(16,), (8,)]
+    session.plan_next(replace(session.settings, hidden=(4,)))
+    session.reset()  # the sidebar's Reset: fresh weights with the settings it shows
+    assert session.net.layer_sizes == [784, 4, 10] and session.next_settings is None
