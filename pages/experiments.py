@@ -16,8 +16,9 @@ if not runs:
             "reset or rebuilt (Reset, or a setting that changes the network); a sweep below "
             "records each of its runs.")
 else:
-    section.runs_table(runs)
-    section.compare_runs(runs)
+    runs = section.runs_table(session.runs)
+    if runs:
+        section.compare_runs(runs)
 
 st.subheader("Sweep")
 st.caption(f"Try a few values of one or two settings, one run after another, each starting "

@@ -7,6 +7,8 @@ Streamlit, no session), tested directly.
 
 from __future__ import annotations
 
+import html
+import io
 import math
 from collections.abc import Sequence
 
@@ -28,9 +30,9 @@ def run_colour(number: int) -> str:
 
 # -- the runs table ---------------------------------------------------------------------
 # Results first (they are what a reader compares), then the settings, then the speed.
-COLUMNS = ["run", "from", "status", "test accuracy", "validation accuracy", "train accuracy",
-           "seconds", "data", "layers", "activation", "output+loss", "init", "optimizer",
-           "learning rate", "schedule", "batch size", "L2", "training images", "seed",
+COLUMNS = ["run", "name", "from", "status", "test accuracy", "validation accuracy",
+           "train accuracy", "seconds", "data", "layers", "activation", "output+loss", "init",
+           "optimizer", "learning rate", "schedule", "batch size", "L2", "training images", "seed",
            "epochs", "steps", "final loss", "samples/s"]
 
 
@@ -42,7 +44,7 @@ def runs_frame(runs: Sequence[RunRecord]) -> pd.DataFrame:
     for r in runs:
         s = r.settings
         rows.append({
-            "run": r.number, "from": r.origin, "status": r.status,
+            "run": r.number, "name": r.name, "from": r.origin, "status": r.status,
             "test accuracy": r.test_accuracy, "validation accuracy": r.val_accuracy,
             "train accuracy": r.train_accuracy, "seconds": round(r.train_seconds, 2),
             "data": r.data_source,
@@ -60,6 +62,13 @@ def runs_csv(runs: Sequence[RunRecord]) -> str:
     return runs_frame(runs).to_csv(index=False)
 
 
+def runs_parquet(runs: Sequence[RunRecord]) -> bytes:
+    """The runs table as Parquet: typed columns, for pandas, Polars or DuckDB."""
+    buffer = io.BytesIO()
+    runs_frame(runs).to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
 # -- runs compared ----------------------------------------------------------------------
 # How a legend names a setting that differs between the runs drawn, e.g. "lr 0.05"; the
 # ones a sweep varies most often first.
@@ -68,6 +77,7 @@ SETTING_NAMES = {"lr": "lr", "batch_size": "batch", "hidden": "hidden",
                  "schedule": "schedule", "epochs": "epochs", "steps": "steps",
                  "train_limit": "images", "output_loss": "out", "seed": "seed"}
 MAX_NAMED = 3  # settings named in a legend entry; more end in "…"
+MAX_NAME = 60  # characters of a run's name shown
 # A run whose smoothed loss passes this (or is inf/NaN) has diverged: cross-entropy
 # starts near 2.3 and MSE below 1.
 LOSS_CEILING = 1e3
@@ -82,12 +92,16 @@ def _value(name: str, value) -> str:
 
 
 def run_labels(runs: Sequence[RunRecord]) -> dict[int, str]:
-    """Each run's legend name: its number and the settings in which the runs differ,
-    e.g. ``run 2: lr 0.05`` (just ``run 2`` when nothing differs)."""
+    """Each run's legend name: its number and the user's name for it, else the settings
+    in which the runs differ, e.g. ``run 2: lr 0.05`` (just ``run 2`` when nothing
+    differs). A user's name is escaped: plotly reads HTML tags in legends."""
     differ = [name for name in SETTING_NAMES
               if len({_value(name, getattr(r.settings, name)) for r in runs}) > 1]
     labels = {}
     for r in runs:
+        if r.name:
+            labels[r.number] = f"run {r.number}: {html.escape(r.name[:MAX_NAME])}"
+            continue
         parts = [f"{SETTING_NAMES[n]} {_value(n, getattr(r.settings, n))}"
                  for n in differ[:MAX_NAMED]]
         more = ", …" if len(differ) > MAX_NAMED else ""

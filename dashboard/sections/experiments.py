@@ -3,6 +3,7 @@ a sweep's live status and results."""
 
 from __future__ import annotations
 
+import html
 import math
 from datetime import datetime
 
@@ -10,13 +11,16 @@ import streamlit as st
 
 from .. import sweep as sw
 from ..figures.experiments import (
+    MAX_NAME,
     accuracy_curves_figure,
     loss_curves_figure,
+    run_labels,
     runs_csv,
     runs_frame,
+    runs_parquet,
     sweep_figure,
 )
-from ..runs import RunRecord
+from ..runs import RunLog, RunRecord
 from ..settings import Settings
 
 NONE = "(none)"  # the second hyperparameter's "no second one"
@@ -28,15 +32,39 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
-def runs_table(runs: list[RunRecord]) -> None:
-    """Every run in one sortable table, and the table as CSV."""
-    st.caption("Every run of this session: its settings, where it ended, and how fast it "
-               "trained. Click a column's header to sort by it.")
-    st.dataframe(runs_frame(runs), hide_index=True, key="exp_table", column_config={
-        name: st.column_config.NumberColumn(format="percent") for name in PERCENT_COLUMNS})
-    st.download_button("Download the table (CSV)", data=runs_csv(runs),
-                       file_name=f"mnist_np-runs-{datetime.now():%Y%m%d-%H%M}.csv",
-                       mime="text/csv", key="exp_csv", on_click="ignore")
+def runs_table(log: RunLog) -> list[RunRecord]:
+    """Every run in one sortable table whose names can be edited, runs to delete, and
+    the table as CSV and Parquet. Returns the runs as they are after the edits."""
+    runs = list(log)
+    st.caption("Every run of this workspace: where it ended, its settings and how fast it "
+               "trained. Click a column's header to sort by it; double-click a name to "
+               "edit it (the comparison below uses it).")
+    frame = runs_frame(runs)
+    edited = st.data_editor(
+        frame, hide_index=True, key="exp_table", disabled=[c for c in frame if c != "name"],
+        column_config={"name": st.column_config.TextColumn(max_chars=MAX_NAME),
+                       **{c: st.column_config.NumberColumn(format="percent")
+                          for c in PERCENT_COLUMNS}})
+    for number, old, new in zip(frame["run"], frame["name"], edited["name"]):
+        if (new or "") != old:
+            log.rename(int(number), " ".join(str(new or "").split())[:MAX_NAME])
+    stamp = f"{datetime.now():%Y%m%d-%H%M}"
+    row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
+    row.download_button("Download the table (CSV)", data=runs_csv(runs),
+                        file_name=f"mnist_np-runs-{stamp}.csv", mime="text/csv",
+                        key="exp_csv", on_click="ignore")
+    row.download_button("Download the table (Parquet)", data=runs_parquet(runs),
+                        file_name=f"mnist_np-runs-{stamp}.parquet",
+                        mime="application/vnd.apache.parquet", key="exp_parquet",
+                        on_click="ignore")
+    doomed = row.multiselect("Runs to delete", [r.number for r in runs], key="exp_delete",
+                             format_func=lambda n: f"run {n}", width=260)
+    if row.button("Delete", key="exp_delete_button", disabled=not doomed):
+        for number in doomed:
+            log.delete(number)
+        st.session_state.pop("exp_delete", None)
+        st.rerun()
+    return list(log)
 
 
 def compare_runs(runs: list[RunRecord]) -> None:
@@ -48,8 +76,9 @@ def compare_runs(runs: list[RunRecord]) -> None:
             or state.get("exp_compare_seen") != len(runs)):  # new runs: show the latest
         state.exp_compare_seen = len(runs)
         state.exp_compare = numbers[-3:]
+    labels = run_labels(runs)
     chosen = st.multiselect("Runs to overlay", numbers, key="exp_compare",
-                            format_func=lambda n: f"run {n}")
+                            format_func=lambda n: html.unescape(labels[n]))
     picked = [r for r in runs if r.number in chosen]
     if picked:
         left, right = st.columns(2)

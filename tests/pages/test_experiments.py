@@ -163,5 +163,5 @@ def test_a_run_on_all_images_and_a_sweep_share_the_table_without_server_errors(
     assert any("sweep 1 finished: 1 run," in s.value for s in at.success)
     table = at.dataframe[0].value
     assert list(table["training images"]) == ["all", "1000"]
-    assert list(table.columns[:6]) == ["run", "from", "status", "test accuracy",
+    assert list(table.columns[:7]) == ["run", "name", "from", "status", "test accuracy",
                                        "validation accuracy", "train accuracy"]

@@ -78,7 +78,7 @@ def test_runs_frame_columns_convert_to_arrow_with_all_and_limited_runs(sample):
 
 def test_runs_frame_shows_the_results_before_the_settings(sample):
     frame = runs_frame([quick_record(sample, 1, 0.1)])
-    assert list(frame.columns[:7]) == ["run", "from", "status", "test accuracy",
+    assert list(frame.columns[:8]) == ["run", "name", "from", "status", "test accuracy",
                                        "validation accuracy", "train accuracy", "seconds"]
     assert list(frame.columns) == list(runs_frame([]).columns)
 
@@ -138,3 +138,27 @@ def test_compared_accuracy_zooms_to_the_data_and_says_so(sample):
     y = fig.layout.yaxis
     assert 0.9 < y.range[0] < 0.96 and 0.99 <= y.range[1] <= 1.01
     assert "not 0" in y.title.text
+
+
+def test_a_named_run_is_named_in_legends_with_its_html_escaped(sample):
+    a = replace(quick_record(sample, 1, 0.1), name="<b>fast</b> & <a href='x'>loose</a>")
+    b = quick_record(sample, 2, 0.5)
+    names = [t.name for t in loss_curves_figure([a, b]).data]
+    assert names == ["run 1: &lt;b&gt;fast&lt;/b&gt; &amp; &lt;a href=&#x27;x&#x27;&gt;loose"
+                     "&lt;/a&gt;", "run 2: lr 0.5"]
+    long = replace(a, name="x" * 500)
+    assert len(loss_curves_figure([long]).data[0].name) < 80
+
+
+def test_the_runs_table_as_parquet_reads_back_typed(sample):
+    import io
+
+    import pandas as pd
+
+    from dashboard.figures.experiments import runs_parquet
+
+    runs = [replace(quick_record(sample, 1, 0.1), name="first"), quick_record(sample, 2, 0.5)]
+    back = pd.read_parquet(io.BytesIO(runs_parquet(runs)))
+    assert list(back.columns) == list(runs_frame(runs).columns)
+    assert list(back["name"]) == ["first", ""] and list(back["learning rate"]) == [0.1, 0.5]
+    assert back["test accuracy"].dtype.kind == "f"
