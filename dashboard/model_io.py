@@ -6,10 +6,12 @@ cannot be used is refused with a one-line :class:`ModelFileError`.
 
 from __future__ import annotations
 
-import io
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from mnist_np import MLP, ModelFileError
+import numpy as np
+
+from mnist_np import MLP, ModelFileError, TrainConfig, Trainer
+from mnist_np.checkpoint import load_training
 from mnist_np.data import N_CLASSES, N_INPUTS
 
 from . import settings as cfg
@@ -45,16 +47,51 @@ def settings_for_model(net: MLP, base: Settings) -> Settings:
                    init=net.init, l2=net.l2, seed=net.seed)
 
 
-def read_model(raw: bytes, base: Settings) -> tuple[MLP, Settings]:
-    """The network in an uploaded file and the settings that describe it (training
-    settings from ``base``); raise ModelFileError with a one-line message.
+@dataclass
+class Upload:
+    """A checked model file: its network, the settings that describe it, the trainer to
+    go on with (None when the file has none that fits here) and a one-line note when
+    something could not be restored."""
 
-    ``MLP.load`` checks every field of the file by type and size, cheapest first, and
-    repeats at most a few dozen characters of it; nothing here touches the session, so a
+    net: MLP
+    settings: Settings
+    trainer: Trainer | None
+    note: str | None
+
+
+def settings_for_training(net: MLP, config: TrainConfig, base: Settings) -> Settings:
+    """The dashboard settings of ``net`` trained with ``config``; raise ModelFileError
+    when a training setting is beyond what the sidebar offers."""
+    s = replace(settings_for_model(net, base), optimizer=config.optimizer, lr=config.lr,
+                batch_size=config.batch_size, epochs=config.epochs, steps=config.steps,
+                schedule=config.schedule, train_limit=config.train_limit)
+    again, problems = cfg.from_query(cfg.to_query(s))  # the URL's checks and limits
+    if problems or again != s:
+        raise ModelFileError(f"its training settings are beyond this dashboard's: "
+                             f"{problems[0] if problems else 'they do not round-trip'}")
+    return s
+
+
+def read_model(raw: bytes, base: Settings, X: np.ndarray, y: np.ndarray,
+               data_source: str) -> Upload:
+    """The network in an uploaded file, how it was trained when the file says so (its
+    trainer rebuilt on ``X, y`` to go on exactly where it stopped), and the settings
+    that describe it (from ``base`` where the file says nothing); raise ModelFileError
+    with a one-line message.
+
+    The file's every field is checked by type and size, cheapest first, and at most a
+    few dozen characters of it are repeated; nothing here touches the session, so a
     refused file leaves the current network as it was."""
-    net = MLP.load(io.BytesIO(raw), max_bytes=MAX_MODEL_BYTES)
     try:
-        return net, settings_for_model(net, base)
+        found = load_training(raw, X, y, data_source, max_bytes=MAX_MODEL_BYTES)
+        if found.config is None:
+            return Upload(found.net, settings_for_model(found.net, base), None, found.note)
+        try:
+            settings = settings_for_training(found.net, found.config, base)
+        except ModelFileError as e:
+            return Upload(found.net, settings_for_model(found.net, base), None,
+                          f"The network was loaded, but not how it was trained: {e}.")
+        return Upload(found.net, settings, found.trainer, found.note)
     except ModelFileError:
         raise
     except Exception as e:  # a check missed: still one line, no traceback for the page

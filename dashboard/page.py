@@ -13,6 +13,7 @@ A page reads top to bottom::
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from mnist_np import ModelFileError
+from mnist_np.checkpoint import load_training
 from mnist_np.training import Snapshot
 
 from . import settings as cfg
@@ -66,22 +69,46 @@ def get_store() -> tuple[Store | None, str | None]:
 
 
 def get_session() -> TrainingSession:
-    """This user's training session, created on the first run from the URL's settings,
-    with the runs of the browser's workspace."""
+    """This user's training session, created on the first run: the browser's workspace
+    (its runs, and its network where it was left) unless the URL asks for other
+    settings, which then start a new network (the one left is kept as a run)."""
     if "session" not in st.session_state:
         data = get_data()
         settings, warnings = cfg.from_query(query_lists())
         store, _ = get_store()
-        token, _ = workspace.choose(workspace.cookie(),
-                                    store.has_workspace if store else lambda _: False)
+        token, known = workspace.choose(workspace.cookie(),
+                                        store.has_workspace if store else lambda _: False)
+        sink = None
         if store is not None:
             store.touch(token)
+            sink = functools.partial(store.save_current, token)
         st.session_state.workspace = token
         st.session_state.query_warnings = warnings
-        st.session_state.session = TrainingSession(
-            data, settings, _session_alive_check(), runs=RunLog(store, token))
-        settings_to_widgets(settings)
+        session = TrainingSession(data, settings, _session_alive_check(),
+                                  runs=RunLog(store, token), checkpoint=sink)
+        saved = store.load_current(token) if store is not None and known else None
+        if saved is not None:
+            _go_on(session, *saved)
+            if query_lists() and settings != session.settings:
+                session.reset(settings)  # a link with other settings: they win
+        st.session_state.session = session
+        settings_to_widgets(session.settings)
     return st.session_state.session
+
+
+def _go_on(session: TrainingSession, settings: cfg.Settings, state: str, raw: bytes) -> None:
+    """Restore the workspace's checkpoint; one that cannot be restored (other data, a
+    file from another version) is said in one line, and the session starts afresh."""
+    data = session.data
+    try:
+        found = load_training(raw, data.X_train, data.y_train, data.source)
+    except ModelFileError as e:
+        say(f"Your last network could not be restored ({e}); this is a fresh one.")
+        return
+    if found.trainer is None:
+        say(f"Your last network could not be restored: {found.note}")
+        return
+    session.restore(found.trainer, settings, state)
 
 
 def keep_workspace() -> None:

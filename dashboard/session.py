@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from mnist_np import MLP, TrainConfig, Trainer
+from mnist_np.checkpoint import save_training
 from mnist_np.data import MNIST
 from mnist_np.training import Snapshot
 
@@ -31,7 +32,10 @@ SNAPSHOT_BUDGET_BYTES = 64 * 2**20
 MAX_SNAPSHOTS, MIN_SNAPSHOTS = 24, 3
 
 T = TypeVar("T")
-PROGRESS_TICK_SECONDS = 1.0  # one reading of the progress per tick while training runs
+PROGRESS_TICK_SECONDS = 1.0
+# While training runs, the network and its trainer are checkpointed this often, so a
+# crash or a restart loses at most this much; every user action saves at once.
+CHECKPOINT_SECONDS = 5.0  # one reading of the progress per tick while training runs
 
 
 @dataclass(frozen=True)
@@ -63,30 +67,40 @@ class TrainingSession:
     """
 
     def __init__(self, data: MNIST, settings: Settings,
-                 is_alive: Callable[[], bool] = lambda: True, runs: RunLog | None = None):
+                 is_alive: Callable[[], bool] = lambda: True, runs: RunLog | None = None,
+                 checkpoint: Callable[[Settings, str, bytes], None] | None = None):
         self.data = data
         self.is_alive = is_alive
         self.lock = threading.RLock()
         self._reader_waiting = threading.Event()
         self._worker = Worker(self._train_one, "mnist_np-trainer", is_alive, self._stopped)
         self.runs = runs if runs is not None else RunLog()
+        self._sink = checkpoint
+        self._last_checkpoint = 0.0
+        self.checkpoint_error = ""
         self._progress: tuple[tuple[int, Trainer], Progress] | None = None
         self._build(settings)
 
     # -- building ------------------------------------------------------------------
     def _build(self, settings: Settings, net: MLP | None = None,
-               file_name: str | None = None) -> None:
+               file_name: str | None = None, trainer: Trainer | None = None,
+               recorded: bool = False) -> None:
+        """A network from ``settings`` (or ``net``, or ``trainer`` with its network and
+        everything it did so far) with its state: ready, paused, finished or diverged."""
         self.settings = settings
-        self.net = net if net is not None else MLP(**settings.net_config())
-        self.uploaded_file = file_name  # None: fresh random weights from the settings
-        self.trainer = Trainer(self.net, self.data.X_train, self.data.y_train,
-                               TrainConfig(**settings.train_config()),
-                               max_snapshots=snapshots_for(self.net))
+        self.uploaded_file = file_name  # None: not from a file
+        if trainer is None:
+            self.net = net if net is not None else MLP(**settings.net_config())
+            trainer = Trainer(self.net, self.data.X_train, self.data.y_train,
+                              TrainConfig(**settings.train_config()),
+                              max_snapshots=snapshots_for(self.net))
+        self.trainer, self.net = trainer, trainer.net
         self.test_result: tuple[float, float] | None = None
         self._test_version = -1
-        self.state = READY
+        self.state = (DIVERGED if trainer.diverged else FINISHED if trainer.finished
+                      else PAUSED if trainer.step_count else READY)
         self.next_settings: Settings | None = None  # chosen after the run ended
-        self._recorded = False
+        self._recorded = recorded
         self._worker.error = ""
         self.version = 0
 
@@ -97,14 +111,41 @@ class TrainingSession:
         with self.lock:
             self._record_run()
             self._build(settings or self.next_settings or self.settings)
+        self.save_checkpoint()
 
-    def load_network(self, net: MLP, settings: Settings, file_name: str) -> None:
-        """Replace the network by ``net`` (uploaded from ``file_name``), ready to inspect
-        or train."""
+    def load_network(self, net: MLP, settings: Settings, file_name: str,
+                     trainer: Trainer | None = None) -> None:
+        """Replace the network by ``net`` (uploaded from ``file_name``), with ``trainer``
+        when the file says how it was trained (its curves, and training goes on exactly
+        where it stopped), ready to inspect or train."""
         self.pause()
         with self.lock:
             self._record_run()
-            self._build(settings, net, file_name)
+            self._build(settings, net, file_name, trainer)
+        self.save_checkpoint()
+
+    def restore(self, trainer: Trainer, settings: Settings, state: str) -> None:
+        """Go on from a checkpoint of this workspace (after a reload or a restart):
+        ``trainer`` with its network, as it was in ``state``."""
+        self.pause()
+        with self.lock:
+            self._build(settings, trainer=trainer, recorded=state in (FINISHED, DIVERGED))
+
+    def save_checkpoint(self) -> None:
+        """Hand the network and its trainer as they are now to the checkpoint sink (the
+        run database), so a reload or a restart loses nothing. A failing sink does not
+        stop training; :attr:`checkpoint_error` says why."""
+        if self._sink is None:
+            return
+        with self.reading():
+            raw = self.training_file()
+            settings, state = self.settings, PAUSED if self.state == RUNNING else self.state
+        self._last_checkpoint = time.monotonic()
+        try:
+            self._sink(settings, state, raw)
+            self.checkpoint_error = ""
+        except Exception as e:  # a full disk, a locked file: training goes on regardless
+            self.checkpoint_error = f"the network could not be saved: {type(e).__name__}: {e}"
 
     @property
     def network_source(self) -> str | None:
@@ -123,6 +164,8 @@ class TrainingSession:
                 self.state = PAUSED
             elif self.state == PAUSED and self.trainer.finished:
                 self._after_step()  # fewer epochs than done already: the run has ended
+        if not self.running:  # a running session is saved by its worker
+            self.save_checkpoint()
 
     def plan_next(self, settings: Settings) -> None:
         """Settings chosen after the run ended are the next run's, never the ended run's
@@ -142,6 +185,7 @@ class TrainingSession:
             self.version += 1
             if self.state == READY:
                 self.state = PAUSED
+        self.save_checkpoint()
         return result
 
     # -- control -------------------------------------------------------------------
@@ -208,6 +252,7 @@ class TrainingSession:
             self._after_step()
             if self.state in (READY, RUNNING):
                 self.state = PAUSED if not self.trainer.finished else self.state
+        self.save_checkpoint()
 
     def close(self) -> None:
         self.pause()
@@ -225,12 +270,16 @@ class TrainingSession:
                 return False
             self.trainer.step()
             self.version += 1
-            return not self._after_step()
+            going_on = not self._after_step()
+        if going_on and time.monotonic() - self._last_checkpoint > CHECKPOINT_SECONDS:
+            self.save_checkpoint()
+        return going_on
 
     def _stopped(self) -> None:
         with self.lock:
             if self.state == RUNNING:
                 self.state = PAUSED
+        self.save_checkpoint()  # paused, finished, diverged or left: keep where it is
 
     def _after_step(self) -> bool:
         """Update the state after a step; True when training has come to an end."""
@@ -271,6 +320,11 @@ class TrainingSession:
                                t.samples_per_second)
         self._progress = ((tick, self.trainer), reading)
         return reading
+
+    def training_file(self) -> bytes:
+        """The network and how it was trained, as a file (``mnist_np.checkpoint``)."""
+        with self.reading():
+            return save_training(self.trainer, self.data.source)
 
     def network_copy(self) -> tuple[MLP, int]:
         """A consistent copy of the live network and its version, safe to compute on

@@ -162,31 +162,36 @@ def _on_upload() -> None:
     """Runs before the script, so the sidebar's widgets can still be set."""
     state = st.session_state
     state.pop(UPLOAD_ERROR_KEY, None)
-    upload = state.get(UPLOAD_KEY)
-    if upload is None:
+    file = state.get(UPLOAD_KEY)
+    if file is None:
         return
     session: TrainingSession = state.session
+    name, data = _short(file.name), session.data
     try:
-        net, settings = read_model(upload.getvalue(), session.settings)
+        found = read_model(file.getvalue(), session.settings, data.X_train, data.y_train,
+                           data.source)
     except ModelFileError as e:
-        state[UPLOAD_ERROR_KEY] = (f"{_short(upload.name)} was refused: {e}. The current "
-                                   "network is kept.")
+        state[UPLOAD_ERROR_KEY] = f"{name} was refused: {e}. The current network is kept."
         return
-    session.load_network(net, settings, file_name=_short(upload.name))
-    w.settings_to_widgets(settings)
+    session.load_network(found.net, found.settings, file_name=name, trainer=found.trainer)
+    w.settings_to_widgets(found.settings)
     clear_url_warnings()
-    say(f"Loaded {session.uploaded_file}: {settings.describe()}. Every page now shows this "
-        "network; ▶ Play trains it further with the sidebar's settings.")
+    trained = (f", trained {found.trainer.step_count:,} steps (its curves and settings are "
+               "back, and ▶ Play goes on where it stopped)" if found.trainer else "")
+    say(f"Loaded {name}: {found.settings.describe()}{trained}. Every page now shows this "
+        f"network.{' ' + found.note if found.note else ''}")
 
 
 def _model_file(session: TrainingSession) -> None:
     """Download the current network, upload one."""
     with st.expander("Model file (.npz)"):
         st.download_button(
-            "Download this network", data=lambda: session.network_copy()[0].to_bytes(),
+            "Download this network", data=session.training_file,
             file_name=f"mnist_np-{'-'.join(map(str, session.settings.layer_sizes))}.npz",
             mime="application/octet-stream", key="model_download", on_click="ignore",
-            width="stretch", help="Its weights, biases and configuration, in one .npz file.")
+            width="stretch", help="Its weights and how it was trained (settings, curves, "
+            "optimizer state), in one .npz file; uploaded again, training goes on exactly "
+            "where it stopped.")
         st.file_uploader("Upload a network saved by mnist_np", type=["npz"], key=UPLOAD_KEY,
                          on_change=_on_upload,
                          help="It replaces the current network on every page.")

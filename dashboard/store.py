@@ -246,10 +246,13 @@ class Store:
     def save_current(self, workspace: str, settings: Settings, state: str,
                      training: bytes) -> None:
         """The workspace's network and its trainer as they are now (a checkpoint)."""
+        now = self.clock()
         with self._write() as w:
+            w.execute("INSERT INTO workspaces (id, created, seen) VALUES (?, ?, ?) "
+                      "ON CONFLICT (id) DO UPDATE SET seen = excluded.seen",
+                      (workspace, now, now))
             w.execute("INSERT OR REPLACE INTO current VALUES (?, ?, ?, ?, ?)",
-                      (workspace, self.clock(), json.dumps(cfg.as_dict(settings)), state,
-                       training))
+                      (workspace, now, json.dumps(cfg.as_dict(settings)), state, training))
         self.enforce_size()
 
     def load_current(self, workspace: str) -> tuple[Settings, str, bytes] | None:

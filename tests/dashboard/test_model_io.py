@@ -12,10 +12,18 @@ from mnist_np import ModelFileError
 from ..engine.test_model_files import CASES, assert_one_short_line
 from .model_files import BAD, NET
 
+X, Y = np.zeros((20, 784), np.float32), np.zeros(20, np.int64)  # the server's data
+
+
+def read(raw: bytes, base: Settings):
+    """The network and settings of an uploaded file (network-only files here)."""
+    upload = read_model(raw, base, X, Y, "mnist")
+    return upload.net, upload.settings
+
 
 def test_a_saved_network_is_read_back_with_settings_that_describe_it():
     base = Settings(lr=0.05, batch_size=64, epochs=3)
-    net, settings = read_model(NET.to_bytes(), base)
+    net, settings = read(NET.to_bytes(), base)
     for W, W_saved in zip(net.weights + net.biases, NET.weights + NET.biases):
         np.testing.assert_array_equal(W, W_saved)
     assert settings == Settings(hidden=(32, 16), activation="tanh", init="xavier", l2=1e-4,
@@ -27,14 +35,14 @@ def test_a_saved_network_is_read_back_with_settings_that_describe_it():
 def test_a_bad_file_is_refused_with_one_line(case):
     raw, message = BAD[case]
     with pytest.raises(ModelFileError) as e:
-        read_model(raw, Settings())
+        read(raw, Settings())
     assert message in str(e.value) and "\n" not in str(e.value)
 
 
 @pytest.fixture(scope="module")
 def current():
     """A network already loaded in the session, and the settings it came with."""
-    return read_model(NET.to_bytes(), Settings(lr=0.05))
+    return read(NET.to_bytes(), Settings(lr=0.05))
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -46,7 +54,7 @@ def test_a_hostile_file_is_refused_in_one_short_line_and_the_network_kept(case, 
     weights = [a.copy() for a in net.weights + net.biases]
     monkeypatch.setattr(np, "load", None)  # never handed to np.load (pickles, raw members)
     with pytest.raises(ModelFileError) as e:
-        read_model(raw, settings)
+        read(raw, settings)
     assert_one_short_line(str(e.value), words)
     assert settings == Settings(hidden=(32, 16), activation="tanh", init="xavier", l2=1e-4,
                                 seed=5, lr=0.05)
@@ -62,4 +70,4 @@ def test_a_file_the_dashboard_cannot_use_is_refused_in_one_line_without_a_traceb
         raise KeyError("a check this module forgot")
     monkeypatch.setattr(model_io, "settings_for_model", broken)
     with pytest.raises(ModelFileError, match=r"^the model cannot be used here \(KeyError\)$"):
-        read_model(NET.to_bytes(), Settings())
+        read(NET.to_bytes(), Settings())

@@ -1,0 +1,91 @@
+"""A browser's workspace through AppTest: what a reload, a server restart and another
+browser see. (AppTest sends no cookies, so the browser's cookie is set here by hand; the
+real cookie is checked in tests/browser/test_workspace.py.)"""
+
+import numpy as np
+import pytest
+
+from dashboard import page, workspace
+from dashboard.session import FINISHED, PAUSED
+
+from ..conftest import wait_for
+
+SMALL = {"hidden": "16", "train": "1000", "batch": "100", "epochs": "3"}
+
+
+@pytest.fixture
+def browser_cookie(monkeypatch):
+    """``set(token)``: the workspace cookie the next page load sends."""
+    sent = {"token": None}
+    monkeypatch.setattr(workspace, "cookie", lambda: sent["token"])
+    yield lambda token: sent.update(token=token)
+    page.get_store.clear()
+
+
+def test_a_reload_brings_back_the_network_and_the_runs(app, browser_cookie):
+    browser_cookie(None)  # a first visit
+    at = app(SMALL).run()
+    token = at.session_state["workspace"]
+    session = at.session_state["session"]
+    for _ in range(4):
+        at.button(key="step").click().run()
+    at.button(key="reset").click().run()  # run 1 recorded
+    for _ in range(3):
+        at.button(key="step").click().run()
+    weights = session.net.weights[0].copy()
+
+    browser_cookie(token)  # F5: the same browser, a new page session
+    again = app(SMALL).run()
+    back = again.session_state["session"]
+    assert back is not session and again.session_state["workspace"] == token
+    assert back.trainer.step_count == 3 and back.state == PAUSED
+    np.testing.assert_array_equal(back.net.weights[0], weights)
+    assert [r.steps for r in back.runs] == [4]
+    again.button(key="step").click().run()  # and training goes on from there
+    assert back.trainer.step_count == 4
+
+    page.get_store.clear()  # a server restart: the database is opened anew
+    restarted = app(SMALL).run().session_state["session"]
+    assert restarted.trainer.step_count == 4 and [r.steps for r in restarted.runs] == [4]
+
+
+def test_another_browser_or_a_forged_cookie_sees_nothing(app, browser_cookie):
+    browser_cookie(None)
+    at = app(SMALL).run()
+    at.button(key="step").click().run()
+    at.button(key="reset").click().run()
+    mine = at.session_state["workspace"]
+    for cookie in (None, workspace.new_token(), mine[:-1] + "x", "<script>"):
+        browser_cookie(cookie)
+        other = app(SMALL).run()
+        assert other.session_state["workspace"] not in (mine, cookie)
+        assert other.session_state["session"].trainer.step_count == 0
+        assert list(other.session_state["session"].runs) == []
+
+
+def test_a_finished_run_comes_back_finished_and_is_not_recorded_twice(app, browser_cookie):
+    browser_cookie(None)
+    at = app({**SMALL, "epochs": "1"}).run()
+    session = at.session_state["session"]
+    at.button(key="play").click().run()
+    wait_for(lambda: session.state == FINISHED)
+    token = at.session_state["workspace"]
+    browser_cookie(token)
+    back = app({**SMALL, "epochs": "1"}).run()
+    restored = back.session_state["session"]
+    assert restored.state == FINISHED and len(restored.runs) == 1
+    assert back.button(key="play").disabled
+    back.button(key="reset").click().run()
+    assert len(restored.runs) == 1  # recorded when it finished, not again
+
+
+def test_a_link_with_other_settings_starts_them_and_keeps_the_left_network(app,
+                                                                           browser_cookie):
+    browser_cookie(None)
+    at = app(SMALL).run()
+    for _ in range(2):
+        at.button(key="step").click().run()
+    browser_cookie(at.session_state["workspace"])
+    other = app({**SMALL, "hidden": "8"}).run().session_state["session"]
+    assert other.net.layer_sizes == [784, 8, 10] and other.trainer.step_count == 0
+    assert [(r.settings.hidden, r.steps) for r in other.runs] == [((16,), 2)]
