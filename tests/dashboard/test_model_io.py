@@ -71,3 +71,42 @@ def test_a_file_the_dashboard_cannot_use_is_refused_in_one_line_without_a_traceb
     monkeypatch.setattr(model_io, "settings_for_model", broken)
     with pytest.raises(ModelFileError, match=r"^the model cannot be used here \(KeyError\)$"):
         read(NET.to_bytes(), Settings())
+
+
+def _trained_file(sample, **config):
+    from mnist_np import MLP, TrainConfig, Trainer
+    from mnist_np.checkpoint import save_training
+
+    net = MLP([784, 16, 10], activation="tanh", seed=3)
+    trainer = Trainer(net, sample.X_train, sample.y_train,
+                      TrainConfig(**{"optimizer": "adam", "lr": 0.003, "epochs": 2,
+                                     "schedule": "constant", "train_limit": 500, **config}))
+    for _ in range(7):
+        trainer.step()
+    return save_training(trainer, sample.source), trainer
+
+
+def test_a_training_file_brings_its_trainer_and_training_settings(sample):
+    raw, trainer = _trained_file(sample)
+    found = read_model(raw, Settings(lr=0.2), sample.X_train, sample.y_train, sample.source)
+    assert found.note is None and found.trainer is not None
+    assert found.trainer.step_count == 7
+    assert found.settings == Settings(hidden=(16,), activation="tanh", optimizer="adam",
+                                      lr=0.003, epochs=2, schedule="constant",
+                                      train_limit=500, seed=3)
+    found.trainer.step()
+    trainer.step()  # goes on exactly as the original would
+    np.testing.assert_array_equal(found.net.weights[0], trainer.net.weights[0])
+
+
+def test_a_training_file_from_other_data_or_beyond_the_limits_loads_its_network(sample):
+    raw, _ = _trained_file(sample)
+    other = read_model(raw, Settings(), sample.X_train[:3000], sample.y_train[:3000],
+                       sample.source)
+    assert other.trainer is None and other.note and "\n" not in other.note
+    big, _ = _trained_file(sample, batch_size=4096)
+    beyond = read_model(big, Settings(), sample.X_train, sample.y_train, sample.source)
+    assert beyond.trainer is None and "beyond this dashboard's" in beyond.note
+    assert beyond.settings.batch_size == Settings().batch_size  # the sidebar's, not 4096
+    old = read_model(NET.to_bytes(), Settings(), X, Y, "mnist")
+    assert old.trainer is None and "training settings are unknown" in old.note

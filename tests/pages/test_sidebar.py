@@ -146,3 +146,25 @@ def test_a_huge_file_name_is_cut_in_the_messages(app):
     upload(at, NET.to_bytes(), name)
     (notice,) = [i for i in at.info if "Loaded" in i.value]
     assert len(notice.value) < 600 and "5,004 characters" in notice.value
+
+
+def test_a_downloaded_training_file_uploaded_again_goes_on_where_it_stopped(app,
+                                                                             downloads):
+    at = app({"hidden": "16", "opt": "adam", "lr": "0.003", "train": "1000",
+              "batch": "100", "epochs": "3"}).run()
+    session = at.session_state["session"]
+    for _ in range(6):
+        at.button(key="step").click().run()
+    (name,) = [n for n in downloads if n and n.endswith(".npz")]
+    raw = downloads[name]()
+    at.button(key="reset").click().run()
+    at.select_slider(key="cfg_lr").set_value(0.05).run()  # other settings meanwhile
+    upload(at, raw, "mine.npz")
+    assert not at.exception and not at.sidebar.error
+    assert session.trainer.step_count == 6 and session.settings.lr == 0.003
+    assert session.settings.optimizer == "adam" and at.query_params["lr"] == "0.003"
+    assert at.select_slider(key="cfg_lr").value == 0.003
+    assert any("trained 6 steps" in i.value for i in at.info)
+    assert len(session.trainer.history) == 6  # the curves are back
+    at.button(key="step").click().run()
+    assert session.trainer.step_count == 7
