@@ -49,17 +49,16 @@ def sync_playwright():
     return sync_playwright
 
 
-@pytest.fixture(scope="module")
-def server(sync_playwright, tmp_path_factory):
-    """The app under `streamlit run` on a free localhost port: yields (url, log path)."""
-    tmp = tmp_path_factory.mktemp("server")
+@contextmanager
+def running_app(tmp: Path, log: Path):
+    """`streamlit run` on a free localhost port with its data (and run database) in
+    ``tmp``, logging to ``log`` (appended): yields the URL, stops the server after."""
     env = app_env(tmp)
     port = free_port()
-    log = tmp / "streamlit.log"
     command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
                "--server.headless", "true", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out,
                                    stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -78,7 +77,7 @@ def server(sync_playwright, tmp_path_factory):
                 pytest.fail(f"streamlit did not answer within {SERVER_START_TIMEOUT} s:\n"
                             f"{_tail(log)}")
             time.sleep(0.25)
-        yield url, log
+        yield url
     finally:
         process.terminate()
         try:
@@ -86,6 +85,16 @@ def server(sync_playwright, tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def server(sync_playwright, tmp_path_factory):
+    """The app under `streamlit run` on a free localhost port: yields (url, log path)."""
+    tmp = tmp_path_factory.mktemp("server")
+    log = tmp / "streamlit.log"
+    log.touch()
+    with running_app(tmp, log) as url:
+        yield url, log
 
 
 @pytest.fixture(autouse=True)
