@@ -84,12 +84,21 @@ def _unflat(vector: np.ndarray, like: list[np.ndarray]) -> list[np.ndarray]:
     return out
 
 
-def save_training(trainer: Trainer, data_source: str) -> bytes:
+def save_training(trainer: Trainer, data_source: str,
+                  max_snapshot_bytes: int | None = None) -> bytes:
     """The network and its trainer in one ``.npz`` (see the module's docstring), with the
-    name of the data it was trained on (``MNIST.source``), as bytes. Raise ValueError when
-    the trainer's optimizer or snapshots do not match its network's shapes (a network put
-    in by hand with other layer sizes)."""
+    name of the data it was trained on (``MNIST.source``), as bytes. With
+    ``max_snapshot_bytes``, the weight snapshots kept in the file are thinned evenly (the
+    first always, the last when two fit) to about that many bytes: they are for showing
+    the weights over training and do not change how training goes on. Raise ValueError
+    when the trainer's optimizer or snapshots do not match its network's shapes (a network
+    put in by hand with other layer sizes)."""
     net, state = trainer.net, trainer.state()
+    if max_snapshot_bytes is not None and state.snapshots:
+        size = sum(W.nbytes + b.nbytes for W, b in zip(net.weights, net.biases))
+        keep = max(1, min(len(state.snapshots), max_snapshot_bytes // max(1, size)))
+        picked = np.unique(np.linspace(0, len(state.snapshots) - 1, keep).round().astype(int))
+        state.snapshots = [state.snapshots[i] for i in picked]
     params = net.weights + net.biases
     shapes = [p.shape for p in params]
     extra: dict[str, np.ndarray] = {"order": state.order.astype(np.int32)}  # n_train < 2**31

@@ -313,3 +313,22 @@ def test_mlp_load_still_refuses_what_is_not_a_training_member(good):
     with pytest.raises(ModelFileError, match=r"unexpected member 'optimizer_w\.npy'"):
         MLP.load(io.BytesIO(raw))
     assert MLP.load(io.BytesIO(zipped(good))).layer_sizes == [784, 16, 10]
+
+
+def test_snapshots_can_be_thinned_to_a_byte_budget_without_changing_training(sample):
+    t = make(sample, "momentum", "constant", epochs=9, train_limit=300)
+    list(t.run(max_steps=33))  # 6 full epochs: 7 snapshots
+    assert len(t.snapshots) == 7
+    size = sum(W.nbytes + b.nbytes for W, b in zip(t.net.weights, t.net.biases))
+    full = save_training(t, sample.source)
+    slim = save_training(t, sample.source, max_snapshot_bytes=3 * size)
+    assert len(slim) < len(full) - 3 * size
+    back = load_training(slim, sample.X_train, sample.y_train, sample.source).trainer
+    assert [s.step for s in back.snapshots] == [t.snapshots[i].step for i in (0, 3, 6)]
+    only = load_training(save_training(t, sample.source, max_snapshot_bytes=1),
+                         sample.X_train, sample.y_train, sample.source).trainer
+    assert [s.step for s in only.snapshots] == [0]  # the start is always kept
+    list(t.run())
+    list(back.run())
+    for x, y in zip(t.net.weights, back.net.weights):
+        assert np.array_equal(x, y)  # training went on exactly as before

@@ -89,3 +89,33 @@ def test_a_link_with_other_settings_starts_them_and_keeps_the_left_network(app,
     other = app({**SMALL, "hidden": "8"}).run().session_state["session"]
     assert other.net.layer_sizes == [784, 8, 10] and other.trainer.step_count == 0
     assert [(r.settings.hidden, r.steps) for r in other.runs] == [((16,), 2)]
+
+
+def test_a_damaged_database_is_moved_aside_and_the_sidebar_says_so(app, browser_cookie,
+                                                                   tmp_path, monkeypatch):
+    db = tmp_path / "runs.sqlite3"
+    db.write_bytes(b"not a database at all " * 100)
+    monkeypatch.setenv("MNIST_NP_DB", str(db))
+    page.get_store.clear()
+    browser_cookie(None)
+    at = app(SMALL).run()
+    assert not at.exception
+    said = " ".join(c.value for c in at.sidebar.caption)
+    assert "moved aside" in said and str(tmp_path) not in said
+    at.button(key="step").click().run()
+    at.button(key="reset").click().run()
+    assert len(at.session_state["session"].runs) == 1  # the new database works
+
+
+def test_without_a_usable_database_the_app_works_and_says_runs_are_not_saved(
+        app, browser_cookie, monkeypatch):
+    monkeypatch.setenv("MNIST_NP_DB_MAX_MB", "lots")
+    page.get_store.clear()
+    browser_cookie(None)
+    at = app(SMALL).run()
+    assert not at.exception
+    assert any("Runs are not saved" in c.value and "MNIST\\_NP\\_DB\\_MAX\\_MB" in c.value
+               for c in at.sidebar.caption)
+    at.button(key="step").click().run()
+    at.button(key="reset").click().run()
+    assert len(at.session_state["session"].runs) == 1  # kept for this page session
