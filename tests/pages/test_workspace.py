@@ -18,6 +18,7 @@ def browser_cookie(monkeypatch):
     """``set(token)``: the workspace cookie the next page load sends."""
     sent = {"token": None}
     monkeypatch.setattr(workspace, "cookie", lambda: sent["token"])
+    page.get_store.clear()  # opened anew in this test's cache folder, not a former test's
     yield lambda token: sent.update(token=token)
     page.get_store.clear()
 
@@ -119,3 +120,21 @@ def test_without_a_usable_database_the_app_works_and_says_runs_are_not_saved(
     at.button(key="step").click().run()
     at.button(key="reset").click().run()
     assert len(at.session_state["session"].runs) == 1  # kept for this page session
+
+
+def test_a_session_released_after_its_browser_left_comes_back_from_the_checkpoint(
+        app, browser_cookie):
+    """A page session that reconnects after its network was released (issue 20, item
+    13) goes on from the saved network, as a reload does."""
+    browser_cookie(None)
+    at = app(SMALL).run()
+    for _ in range(3):
+        at.button(key="step").click().run()
+    session = at.session_state["session"]
+    weights = session.net.weights[0].copy()
+    session.release()
+    browser_cookie(at.session_state["workspace"])  # the same browser reconnects
+    at.run()
+    back = at.session_state["session"]
+    assert back is not session and not back.released and back.trainer.step_count == 3
+    np.testing.assert_array_equal(back.net.weights[0], weights)
