@@ -8,6 +8,7 @@ which the training thread lets in between two steps. Nothing here calls Streamli
 
 from __future__ import annotations
 
+import ctypes
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -55,6 +56,17 @@ class Progress:
     samples_per_second: float
 
 
+def return_freed_memory() -> bool:
+    """Hand memory that Python freed back to the system (glibc's ``malloc_trim``; a no-op
+    elsewhere). Freed arrays otherwise stay in the training threads' malloc arenas: with
+    rounds of visitors the server kept growing (BENCHMARKS.md, memory as visitors leave)."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError, TypeError):  # not glibc (macOS, musl, Windows)
+        return False
+    return bool(trim(0))
+
+
 def snapshots_for(net: MLP) -> int:
     """How many weight snapshots a session keeps for ``net``."""
     size = sum(W.nbytes + b.nbytes for W, b in zip(net.weights, net.biases))
@@ -81,7 +93,8 @@ class TrainingSession:
         self._sink = checkpoint
         self._last_checkpoint = 0.0
         self.checkpoint_error = ""
-        self._progress: tuple[tuple[int, Trainer], Progress] | None = None
+        self._progress: tuple[tuple[float, Trainer], Progress] | None = None
+        self.released = False  # the browser session is gone: see release()
         self._build(settings)
 
     # -- building ------------------------------------------------------------------
@@ -283,6 +296,19 @@ class TrainingSession:
             if self.state == RUNNING:
                 self.state = PAUSED
         self.save_checkpoint()  # paused, finished, diverged or left: keep where it is
+        if not self.is_alive() and self._sink is not None and not self.checkpoint_error:
+            self.release()
+
+    def release(self) -> None:
+        """The browser session is gone and the network is saved: let go of the network,
+        its trainer and their arrays (about 20 MB on the default preset), and return
+        the freed memory. A page session that comes back after all (a reconnect) goes
+        on from the checkpoint in a new session (``page.get_session``)."""
+        with self.lock:
+            self.trainer = self.net = None  # type: ignore[assignment]
+            self._progress = self.test_result = None
+            self.released = True
+        return_freed_memory()
 
     def _after_step(self) -> bool:
         """Update the state after a step; True when training has come to an end."""
@@ -310,18 +336,20 @@ class TrainingSession:
             self._reader_waiting.clear()
 
     def progress(self) -> Progress:
-        """Where training is. While it runs, every view drawn within the same
-        one-second tick gets the same reading, so the sidebar's "step 642" and the Train
-        page's "Step" agree even though they redraw at different moments."""
-        tick = int(time.monotonic() // PROGRESS_TICK_SECONDS)
+        """Where training is. While it runs, a reading is shared by every view drawn
+        within :data:`PROGRESS_TICK_SECONDS` of it, so the sidebar's "step 642" and the
+        Train page's "Step" agree even though they redraw at different moments (each
+        about once a second: the first to redraw takes a new reading, the other shows it)."""
+        now = time.monotonic()
         cached = self._progress
-        if cached is not None and self.running and cached[0] == (tick, self.trainer):
+        if (cached is not None and self.running and cached[0][1] is self.trainer
+                and now - cached[0][0] < PROGRESS_TICK_SECONDS):
             return cached[1]
         with self.reading() as t:
             reading = Progress(self.state, t.step_count, t.epochs_done, t.completed_epochs,
                                t.config.epochs, t.config.steps, t.progress,
                                t.samples_per_second)
-        self._progress = ((tick, self.trainer), reading)
+        self._progress = ((now, self.trainer), reading)
         return reading
 
     def training_file(self) -> bytes:

@@ -17,19 +17,20 @@ if session.next_settings is not None:
 
 
 def curves(session):
-    p = session.progress()  # the same reading as the sidebar's
     with session.reading() as t:
         h = t.history
         steps, losses, accs = h.array("step"), h.array("loss"), h.array("accuracy")
         epochs = list(t.epoch_records)
-    epoch, step, speed, state = p.epochs_done, p.step, p.samples_per_second, p.state
-    # a row that wraps in a narrow window instead of cutting the numbers to "98.…"
+        state = session.state
+    # The step, epoch and speed are the sidebar's: shown here too, the two redraws (each
+    # about once a second, at different moments) showed different steps while training.
+    # A row that wraps in a narrow window instead of cutting the numbers to "98.…".
     row = st.container(horizontal=True, horizontal_alignment="distribute", gap="medium")
-    row.metric("Epoch", f"{epoch:.2f}", width=METRIC_WIDTH)
-    row.metric("Step", f"{step:,}", width=METRIC_WIDTH)
-    row.metric("Samples / s", f"{speed:,.0f}", width=METRIC_WIDTH)
-    row.metric("Validation accuracy", f"{epochs[-1].val_accuracy:.2%}" if epochs else "–",
-               width=METRIC_WIDTH)
+    last = epochs[-1] if epochs else None
+    row.metric("Train accuracy", f"{last.train_accuracy:.2%}" if last else "–",
+               width=METRIC_WIDTH, help="On the training images of the last full epoch.")
+    row.metric("Validation accuracy", f"{last.val_accuracy:.2%}" if last else "–",
+               width=METRIC_WIDTH, help="On the held-out images after the last full epoch.")
     if state == FINISHED:
         _, test_acc = session.test_metrics()
         row.metric("Test accuracy", f"{test_acc:.2%}", width=METRIC_WIDTH)

@@ -3,7 +3,6 @@ a sweep's live status and results."""
 
 from __future__ import annotations
 
-import html
 import math
 from datetime import datetime
 
@@ -14,7 +13,6 @@ from ..figures.experiments import (
     MAX_NAME,
     accuracy_curves_figure,
     loss_curves_figure,
-    run_labels,
     runs_csv,
     runs_frame,
     runs_parquet,
@@ -30,6 +28,14 @@ PERCENT_COLUMNS = ("train accuracy", "validation accuracy", "test accuracy")
 def _count(n: int, noun: str) -> str:
     """``1 epoch``, ``2 epochs``."""
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _delete(log: RunLog) -> None:
+    """The Delete button's callback: before the script runs, so the picker can be
+    emptied."""
+    for number in st.session_state.get("exp_delete", []):
+        log.delete(number)
+    st.session_state.exp_delete = []
 
 
 def runs_table(log: RunLog) -> list[RunRecord]:
@@ -57,13 +63,10 @@ def runs_table(log: RunLog) -> list[RunRecord]:
                         file_name=f"mnist_np-runs-{stamp}.parquet",
                         mime="application/vnd.apache.parquet", key="exp_parquet",
                         on_click="ignore")
-    doomed = row.multiselect("Runs to delete", [r.number for r in runs], key="exp_delete",
-                             format_func=lambda n: f"run {n}", width=260)
-    if row.button("Delete", key="exp_delete_button", disabled=not doomed):
-        for number in doomed:
-            log.delete(number)
-        st.session_state.pop("exp_delete", None)
-        st.rerun()
+    row.multiselect("Runs to delete", [r.number for r in runs], key="exp_delete",
+                    format_func=lambda n: f"run {n}", width=260)
+    row.button("Delete", key="exp_delete_button", on_click=_delete, args=(log,),
+               disabled=not st.session_state.get("exp_delete"))
     return list(log)
 
 
@@ -76,9 +79,10 @@ def compare_runs(runs: list[RunRecord]) -> None:
             or state.get("exp_compare_seen") != len(runs)):  # new runs: show the latest
         state.exp_compare_seen = len(runs)
         state.exp_compare = numbers[-3:]
-    labels = run_labels(runs)
+    # labelled by number only: the browser sends choices back by their labels, so a label
+    # that changes (a run renamed) would drop the run from the choice
     chosen = st.multiselect("Runs to overlay", numbers, key="exp_compare",
-                            format_func=lambda n: html.unescape(labels[n]))
+                            format_func=lambda n: f"run {n}")
     picked = [r for r in runs if r.number in chosen]
     if picked:
         left, right = st.columns(2)

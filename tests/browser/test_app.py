@@ -82,11 +82,6 @@ def _loss_points(page) -> int:
     }""")
 
 
-def _step(page) -> str:
-    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Step")
-    return metric.locator('[data-testid="stMetricValue"]').first.inner_text(timeout=10_000)
-
-
 def _samples_per_second(page) -> int | None:
     """The samples/s caption under the sidebar's progress bar, while training runs."""
     captions = page.locator('[data-testid="stSidebar"] [data-testid="stCaptionContainer"]')
