@@ -36,15 +36,14 @@ MAX_SNAPSHOTS, MIN_SNAPSHOTS = 24, 3
 FILE_SNAPSHOT_BYTES = 16 * 2**20
 
 T = TypeVar("T")
-PROGRESS_TICK_SECONDS = 1.0
 # While training runs, the network and its trainer are checkpointed this often, so a
 # crash or a restart loses at most this much; every user action saves at once.
-CHECKPOINT_SECONDS = 5.0  # one reading of the progress per tick while training runs
+CHECKPOINT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
 class Progress:
-    """One reading of where training is, shown alike by the sidebar and the pages."""
+    """One reading of where training is (the sidebar's status)."""
 
     state: str
     step: int
@@ -93,7 +92,6 @@ class TrainingSession:
         self._sink = checkpoint
         self._last_checkpoint = 0.0
         self.checkpoint_error = ""
-        self._progress: tuple[tuple[float, Trainer], Progress] | None = None
         self.released = False  # the browser session is gone: see release()
         self._build(settings)
 
@@ -306,7 +304,7 @@ class TrainingSession:
         on from the checkpoint in a new session (``page.get_session``)."""
         with self.lock:
             self.trainer = self.net = None  # type: ignore[assignment]
-            self._progress = self.test_result = None
+            self.test_result = None
             self.released = True
         return_freed_memory()
 
@@ -336,21 +334,11 @@ class TrainingSession:
             self._reader_waiting.clear()
 
     def progress(self) -> Progress:
-        """Where training is. While it runs, a reading is shared by every view drawn
-        within :data:`PROGRESS_TICK_SECONDS` of it, so the sidebar's "step 642" and the
-        Train page's "Step" agree even though they redraw at different moments (each
-        about once a second: the first to redraw takes a new reading, the other shows it)."""
-        now = time.monotonic()
-        cached = self._progress
-        if (cached is not None and self.running and cached[0][1] is self.trainer
-                and now - cached[0][0] < PROGRESS_TICK_SECONDS):
-            return cached[1]
+        """Where training is, in one consistent reading (the sidebar's status)."""
         with self.reading() as t:
-            reading = Progress(self.state, t.step_count, t.epochs_done, t.completed_epochs,
-                               t.config.epochs, t.config.steps, t.progress,
-                               t.samples_per_second)
-        self._progress = ((now, self.trainer), reading)
-        return reading
+            return Progress(self.state, t.step_count, t.epochs_done, t.completed_epochs,
+                            t.config.epochs, t.config.steps, t.progress,
+                            t.samples_per_second)
 
     def training_file(self) -> bytes:
         """The network and how it was trained, as a file (``mnist_np.checkpoint``), its

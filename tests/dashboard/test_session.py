@@ -122,23 +122,14 @@ def test_change_network_counts_as_a_change_and_ends_the_fresh_state(sample):
     assert (session.net.weights[0] == before + 1.0).all()
 
 
-def test_progress_is_one_reading_per_tick_while_training_runs(sample, monkeypatch):
-    from dashboard import session as session_module
-
-    monkeypatch.setattr(session_module, "PROGRESS_TICK_SECONDS", 3600.0)  # one long tick
-    session = TrainingSession(sample, Settings(hidden=(16,), epochs=100))
-    session.play()
-    first = session.progress()
-    deadline = time.monotonic() + 10
-    while session.trainer.step_count <= first.step + 5 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert session.trainer.step_count > first.step + 5  # training moved on...
-    assert session.progress() is first  # ...but views in the same tick see one reading
-    session.pause()
-    now = session.progress()  # not running: always a fresh reading
-    assert now.state == PAUSED and now.step == session.trainer.step_count > first.step
-    session.step()
-    assert session.progress().step == now.step + 1
+def test_progress_is_one_consistent_reading(sample):
+    session = TrainingSession(sample, Settings(hidden=(16,), epochs=2, train_limit=1000,
+                                               batch_size=100))
+    for _ in range(15):  # one and a half epochs of 10 steps
+        session.step()
+    p = session.progress()
+    assert (p.state, p.step, p.completed_epochs, p.planned_epochs) == (PAUSED, 15, 1, 2)
+    assert p.fraction == p.epochs_done / 2 and 1.4 < p.epochs_done < 1.6
 
 
 def test_reset_and_play_from_start_take_the_planned_next_run(sample):
@@ -156,3 +147,30 @@ def test_reset_and_play_from_start_take_the_planned_next_run(sample):
     session.plan_next(replace(session.settings, hidden=(4,)))
     session.reset()  # the sidebar's Reset: fresh weights with the settings it shows
     assert session.net.layer_sizes == [784, 4, 10] and session.next_settings is None
+
+
+def test_a_session_whose_browser_left_lets_go_of_its_network_once_saved(sample):
+    """Issue 20, item 13: the trainer and network of a visitor who closed the browser were
+    kept as long as Streamlit kept the session; once saved they are released."""
+    import gc
+    import weakref
+
+    saved, alive = [], [True]
+    session = TrainingSession(sample, Settings(hidden=(16,), steps=cfg.MAX_STEPS),
+                              lambda: alive[0], checkpoint=lambda *a: saved.append(a))
+    session.play()
+    time.sleep(0.2)
+    trainer, net = weakref.ref(session.trainer), weakref.ref(session.net)
+    alive[0] = False
+    session.join(timeout=5)
+    assert not session.training and session.released and saved
+    assert trainer() is None and net() is None  # freed at once, no collection needed
+    gc.collect()
+    # without a place to save it (no run database), the network is kept for a reconnect
+    alive[0] = True
+    unsaved = TrainingSession(sample, Settings(hidden=(16,), steps=cfg.MAX_STEPS),
+                              lambda: alive[0])
+    unsaved.play()
+    alive[0] = False
+    unsaved.join(timeout=5)
+    assert not unsaved.released and unsaved.trainer is not None
