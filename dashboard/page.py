@@ -71,8 +71,9 @@ def get_store() -> tuple[Store | None, str | None]:
 def get_session() -> TrainingSession:
     """This user's training session, created on the first run: the browser's workspace
     (its runs, and its network where it was left) unless the URL asks for other
-    settings, which then start a new network (the one left is kept as a run)."""
-    if "session" not in st.session_state:
+    settings, which then start a new network (the one left is kept as a run). A session
+    released after its browser left (``TrainingSession.release``) is made again."""
+    if "session" not in st.session_state or st.session_state.session.released:
         data = get_data()
         settings, warnings = cfg.from_query(query_lists())
         store, _ = get_store()
