@@ -9,7 +9,7 @@ from .conftest import SERVER_PROBLEMS, problems, running_app, screenshot_on_fail
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-QUERY = "?hidden=32&train=5000&batch=100&epochs=100"
+QUERY = "?hidden=32&train=5000&batch=100&epochs=0&sched=constant"  # until paused
 
 
 def _sidebar_step(page) -> int:
