@@ -1,5 +1,6 @@
-"""The Backprop page's five sections, for one traced digit ``t`` (a
-:class:`mnist_np.stepthrough.Trace`) through the network ``net``."""
+"""The Backprop page's sections, for one traced digit ``t`` (a
+:class:`mnist_np.stepthrough.Trace`) through the network ``net``: the forward pass, the
+loss, the backward pass, one weight followed through it, one update, the gradient check."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import streamlit as st
 
 from mnist_np import MLP
 from mnist_np.gradcheck import gradient_check
-from mnist_np.stepthrough import Trace, one_hot
+from mnist_np.stepthrough import Trace, follow_weight, largest_gradient, one_hot
 
 from .. import equations, explain
 from ..figures.backprop import before_after_figure, layer_figure, output_figure, vector_figure
-from ..figures.base import layer_name
+from ..figures.base import layer_name, weight_name
 from ..figures.images import digit_figure
 from ..figures.weights import matrix_figure
 
@@ -74,6 +75,90 @@ def backward_pass(net: MLP, t: Trace) -> None:
                "each unit's z. Each column of ∂L/∂W is the previous layer's activations "
                "scaled by one unit's δ, so inputs that were 0 (the black background) get "
                "no gradient.")
+
+
+FOLLOW = "backprop_follow_"  # this section's widget keys
+FOLLOW_LAYER, FOLLOW_ROW, FOLLOW_COL = (f"{FOLLOW}{name}" for name in ("layer", "row", "col"))
+_FOLLOW_PICKED = f"{FOLLOW}picked_for"  # the digit, layer and shape the pick was made for
+
+
+def _digit_of(t: Trace) -> tuple[int, int]:
+    """Which digit a trace is of: its label and a hash of its pixels."""
+    return t.label, hash(t.activations[0].tobytes())
+
+
+def _pick_weight(net: MLP, t: Trace) -> None:
+    """Set the pick's widget values before the widgets are drawn: the largest gradient of
+    the layer when the digit or the layer changed; the user's pick otherwise (across live
+    redraws and updates), clamped into the weights when the network changed shape."""
+    state, L = st.session_state, len(net.weights)
+    layer = state.get(FOLLOW_LAYER)
+    if not isinstance(layer, int) or not 1 <= layer <= L:
+        layer = state[FOLLOW_LAYER] = L
+    picked = state.get(_FOLLOW_PICKED)
+    shape = tuple(net.layer_sizes)
+    if picked is None or picked[:2] != (_digit_of(t), layer):
+        state[FOLLOW_ROW], state[FOLLOW_COL] = largest_gradient(t, layer)
+    else:
+        n_in, n_out = net.weights[layer - 1].shape
+        state[FOLLOW_ROW] = min(max(int(state.get(FOLLOW_ROW, 0)), 0), n_in - 1)
+        state[FOLLOW_COL] = min(max(int(state.get(FOLLOW_COL, 0)), 0), n_out - 1)
+    state[_FOLLOW_PICKED] = (_digit_of(t), layer, shape)
+
+
+def _largest(t: Trace) -> None:
+    """The button's callback: back to this layer's largest gradient."""
+    state = st.session_state
+    state[FOLLOW_ROW], state[FOLLOW_COL] = largest_gradient(t, state[FOLLOW_LAYER])
+
+
+def follow_one_weight(net: MLP, t: Trace, lr: float) -> None:
+    """3b: one weight's gradient worked out with its numbers, from the output's δ back to
+    it, and where a step of size ``lr`` takes it."""
+    st.subheader("Follow one weight")
+    st.caption("Pick one weight; below is every multiplication backpropagation did to find "
+               "its gradient for this digit, with the numbers it used. It starts on the "
+               "weight with the largest gradient of the layer.")
+    _pick_weight(net, t)
+    L = len(net.weights)
+    controls = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
+    sizes = net.layer_sizes
+    chosen = controls.selectbox("Weights", range(1, L + 1), key=FOLLOW_LAYER,
+                                format_func=lambda l: weight_name(l - 1, sizes), width=280)
+    layer = L if chosen is None else int(chosen)
+    n_in, n_out = net.weights[layer - 1].shape
+    i = controls.number_input(f"Row i: input unit of a{layer - 1} (0 to {n_in - 1})", 0,
+                              n_in - 1, step=1, key=FOLLOW_ROW, width=200)
+    j = controls.number_input(f"Column j: unit of layer {layer} (0 to {n_out - 1})", 0,
+                              n_out - 1, step=1, key=FOLLOW_COL, width=200)
+    controls.button("Largest gradient", key=f"{FOLLOW}largest", on_click=_largest, args=(t,),
+                    help="Go back to the weight of this layer with the largest gradient "
+                         "for this digit")
+    story = follow_weight(net, t, layer, int(i), int(j), lr)
+    lines = equations.weight_story(story)
+    st.latex(lines.gradient)
+    st.latex(lines.delta)
+    if lines.slope is not None:
+        st.latex(lines.slope)
+    if lines.terms:
+        st.dataframe(dict(zip(lines.terms_header, zip(*lines.terms))), hide_index=True,
+                     width="content")
+    if lines.rest is not None:
+        st.caption(lines.rest)
+    if lines.next_delta is not None:
+        st.latex(lines.next_delta)
+        st.caption(f"Each δ{layer + 1}[k] in the table was found the same way, one layer "
+                   f"closer to the output: pick a weight of W{layer + 1} in column k to "
+                   "follow it.")
+    st.latex(lines.update)
+    if lines.note is not None:
+        st.caption(lines.note)
+    st.caption("Read it from the bottom up: the update moves the weight against its "
+               "gradient; the gradient is the input the weight multiplied times the error δ "
+               "of the unit it feeds; a hidden unit's δ is its slope f′ times the δ of the "
+               "units it feeds, each weighted by the weight between them. Every number is "
+               "the one the network used, rounded to 3 significant figures, so you can "
+               "check each line with a calculator (up to that rounding).")
 
 
 def one_update(net: MLP, label: int, update: tuple[np.ndarray, np.ndarray, float] | None) -> None:
