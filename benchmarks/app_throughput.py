@@ -127,6 +127,12 @@ def measure_pause(page, hold_seconds: float = 2.0) -> dict:
                    if t > since and "Pause" in text)
     back = next(t for t, label in page.evaluate("window.__appeared")
                 if label == "Play" and t > since)
+    # The step the paused network stays at: read once the rerun that brought Play back
+    # has drawn the rest of the sidebar too (its status comes after the buttons).
+    page.wait_for_function(
+        """() => { const app = document.querySelector('[data-testid="stApp"]');
+                   return app && app.dataset.testScriptState === "notRunning"; }""",
+        timeout=60_000)
     step_at_back = _last_step(page)
     page.wait_for_timeout(hold_seconds * 1000)
     return {"play_back_ms": back - clicked, "step_when_paused": step_at_back,

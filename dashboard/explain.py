@@ -9,7 +9,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mnist_np import MLP
 from mnist_np.gradcheck import RTOL, Check
+from mnist_np.stepthrough import sgd_step
 
 
 def gradient_check_table(checks: Sequence[Check]) -> dict[str, list]:
@@ -53,7 +55,9 @@ def update_caption(before: np.ndarray, after: np.ndarray, label: int, lr: float)
     return (f"With η = {lr:g}, one step on this digit alone moved the probability of the "
             f"true digit {label} from {before[label]:.1%} to {after[label]:.1%}; the "
             f"prediction went from {int(before.argmax())} to {int(after.argmax())}. Press "
-            "again to take another step.")
+            "again to take another step. The update changes the live network, but it is "
+            "not a training step: the step counter and the Train page's curves count the "
+            "trainer's mini-batches only.")
 
 
 def saturation_caption(label: str, n_images: int) -> str:
@@ -78,3 +82,34 @@ def update_ratio_caption(schedule: str) -> str:
     return (f"{text} With the {schedule} schedule the learning rate falls to 0 by the end "
             "of training, and every update ratio falls with it: read the ratios early in "
             "training, or compare layers with each other rather than with 1e-3.")
+
+
+def digit_worth(output: np.ndarray, label: int, loss: float) -> tuple[bool, str]:
+    """Whether this digit has something to teach the network now, and why: ``output`` is
+    the network's ``a_L`` for it (one value per class), ``loss`` its loss."""
+    answer = int(np.argmax(output))
+    if not np.isfinite(loss):
+        return True, "The network's output is not a number here: it has diverged."
+    if answer != label:
+        return True, (f"The network reads this {label} as a {answer} "
+                      f"({output[answer]:.0%}): a mistake worth learning from.")
+    if output[label] < 0.9:
+        return True, (f"The network reads it right, but unsure ({output[label]:.0%} for "
+                      f"{label}): there is something to learn.")
+    return False, (f"Nothing to learn here: the network is sure ({output[label]:.2%} for "
+                   f"{label}) and the loss is only {loss:.2g}, so every gradient is tiny. "
+                   "Try the next misread digit.")
+
+
+def visible_step_size(net: MLP, x: np.ndarray, label: int, sizes: Sequence[float],
+                      start: float, change: float = 0.02) -> float:
+    """The smallest step size in ``sizes`` from ``start`` on whose single update on this
+    digit moves the probability of its true class by at least ``change`` (tried on
+    copies of ``net``); the largest tried when none does."""
+    tried = [lr for lr in sorted(sizes) if lr >= start][:12] or [start]
+    for lr in tried:
+        with np.errstate(all="ignore"):
+            before, after = sgd_step(net.copy(), x, label, lr)
+        if abs(after[label] - before[label]) >= change:
+            return lr
+    return tried[-1]

@@ -41,3 +41,15 @@ def confident_mistakes(proba: np.ndarray, y, true: int | None = None,
     confidence = proba[idx, pred[idx]]
     order = np.argsort(-confidence, kind="stable")
     return idx[order[:limit]]
+
+
+def next_to_learn_from(proba: np.ndarray, y, after: int = -1) -> int:
+    """A digit worth learning from: the first misread one after row ``after`` (wrapping
+    around), or, when every digit is read right, the one the network is least sure of
+    (the lowest probability for its true class)."""
+    y = np.asarray(y)
+    wrong = np.flatnonzero(proba.argmax(axis=1) != y)
+    if len(wrong):
+        later = wrong[wrong > after]
+        return int(later[0] if len(later) else wrong[0])
+    return int(np.argmin(proba[np.arange(len(y)), y]))

@@ -4,6 +4,7 @@ digit; one update on that digit; and a finite-difference check of the gradients.
 import numpy as np
 import streamlit as st
 
+from dashboard.explain import digit_worth, visible_step_size
 from dashboard.page import (
     HEAVY_REFRESH_SECONDS,
     live_fragment,
@@ -13,6 +14,7 @@ from dashboard.page import (
 )
 from dashboard.sections import backprop as section
 from dashboard.widgets import LR_GRID
+from mnist_np.metrics import next_to_learn_from
 from mnist_np.stepthrough import sgd_step, trace
 
 session = page_session()
@@ -22,8 +24,19 @@ st.caption("Pick a test digit and follow it through the network: forward to a pr
            "the numbers it produces for this digit.")
 X_test, y_test = session.data.X_test, session.data.y_test
 state = st.session_state
-state.setdefault("backprop_index", 0)
-state.setdefault("backprop_lr", session.settings.lr)
+STEP_SIZES = sorted({*LR_GRID, session.settings.lr})
+
+
+def _next_misread(after: int = -1) -> int:
+    net, _ = session.network_copy()
+    return next_to_learn_from(net.predict_proba(X_test), y_test, after)
+
+
+if "backprop_index" not in state:  # first visit: a digit worth learning from, and a step
+    state.backprop_index = _next_misread()  # size whose update visibly changes its answer
+    i = state.backprop_index
+    state.backprop_lr = visible_step_size(session.network_copy()[0], X_test[i],
+                                          int(y_test[i]), STEP_SIZES, session.settings.lr)
 state.setdefault("backprop_draws", 0)
 
 
@@ -31,6 +44,10 @@ def _random_digit() -> None:
     rng = np.random.default_rng([session.settings.seed, state.backprop_draws])
     state.backprop_index = int(rng.integers(len(y_test)))
     state.backprop_draws += 1
+
+
+def _misread_digit() -> None:
+    state.backprop_index = _next_misread(int(state.backprop_index))
 
 
 def _apply_update() -> None:
@@ -45,8 +62,9 @@ def _apply_update() -> None:
 controls = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
 controls.number_input(f"Test digit (0 to {len(y_test) - 1:,})", 0, len(y_test) - 1, step=1,
                       key="backprop_index", width=170)
+controls.button("Next misread digit", key="backprop_misread", on_click=_misread_digit)
 controls.button("Random digit", key="backprop_random", on_click=_random_digit)
-controls.select_slider("Step size η for the update", sorted({*LR_GRID, session.settings.lr}),
+controls.select_slider("Step size η for the update", STEP_SIZES,
                        key="backprop_lr", format_func=lambda v: f"{v:g}", width=300)
 controls.button("Apply one update", key="backprop_apply", on_click=_apply_update,
                 type="primary", help="Pauses training, then moves every weight by -η times "
@@ -60,9 +78,12 @@ def draw(session):
     not_trained_note(session, "Not trained yet: this is the freshly initialised network, so "
                      "its answer is a guess. Train a little (or apply updates here) and run "
                      "the digit again.")
+    worth, why = digit_worth(t.output, t.label, t.loss)
+    (st.caption if worth else st.info)(why)
     section.forward_pass(net, t, i)
     section.loss(net, t)
     section.backward_pass(net, t)
+    section.follow_one_weight(net, t, state.backprop_lr)
     r = state.get("backprop_result")
     mine = r is not None and r["trainer"] is session.trainer and r["index"] == i
     section.one_update(net, t.label, (r["before"], r["after"], r["lr"]) if mine else None)

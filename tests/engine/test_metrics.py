@@ -28,3 +28,15 @@ def test_confident_mistakes_are_sorted_and_filtered():
     np.testing.assert_array_equal(confident_mistakes(proba, y, true=1, predicted=2), [3, 2])
     np.testing.assert_array_equal(confident_mistakes(proba, y, true=1), [3, 2])
     assert len(confident_mistakes(proba, y, true=0, predicted=2)) == 0
+
+
+def test_next_to_learn_from_walks_the_misread_digits_then_the_least_sure():
+    from mnist_np.metrics import next_to_learn_from
+
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    y = np.array([0, 0, 1, 1])  # rows 1 and 2 are misread
+    assert next_to_learn_from(proba, y) == 1
+    assert next_to_learn_from(proba, y, after=1) == 2
+    assert next_to_learn_from(proba, y, after=2) == 1  # wraps around
+    right = np.array([0, 1, 0, 1])  # all read right: row 2 is the least sure (0.6)
+    assert next_to_learn_from(proba, right) == 2

@@ -55,3 +55,41 @@ def test_backprop_update_random_digit_and_gradient_check(app):
 @pytest.mark.parametrize("hidden", ["none", "24,16,12"])
 def test_the_page_works_for_any_depth(app, hidden):
     check_works_for_any_depth(app, PAGE, hidden)
+
+
+def test_the_page_opens_on_a_digit_worth_learning_from_with_a_visible_step(app):
+    # Before: it opened on digit #0, which a trained network reads at ~100% (loss 1e-4),
+    # and the default step size moved its probability "from 100.0% to 100.0%".
+    at = app({"hidden": "32", "train": "5000", "batch": "100", "epochs": "2"}).run()
+    session = at.session_state["session"]
+    session.play()
+    session.join(timeout=60)
+    at.switch_page("pages/backprop.py").run()
+    i = at.session_state["backprop_index"]
+    X, y = session.data.X_test, session.data.y_test
+    predicted = session.net.predict(X)
+    assert predicted[i] != y[i] and not (predicted[:i] != y[:i]).any()  # the first misread
+    assert any("a mistake worth learning from" in c.value for c in at.caption)
+    at.button(key="backprop_misread").click().run()
+    j = at.session_state["backprop_index"]
+    assert j > i and predicted[j] != y[j] and not (predicted[i + 1:j] != y[i + 1:j]).any()
+    at.button(key="backprop_apply").click().run()
+    result = at.session_state["backprop_result"]
+    moved = abs(result["after"][y[j]] - result["before"][y[j]])
+    assert moved >= 0.02 or result["lr"] == max(at.select_slider(key="backprop_lr").options)
+    assert any(f"η = {result['lr']:g}" in c.value and "not a training step" in c.value
+               for c in at.caption)
+
+
+def test_a_digit_the_network_is_sure_of_says_there_is_nothing_to_learn(app):
+    at = app({"hidden": "32", "train": "5000", "batch": "100", "epochs": "2"}).run()
+    session = at.session_state["session"]
+    session.play()
+    session.join(timeout=60)
+    at.switch_page("pages/backprop.py").run()
+    proba = session.net.predict_proba(session.data.X_test)
+    y = session.data.y_test
+    sure = int(np.argmax(proba[np.arange(len(y)), y]))
+    at.number_input(key="backprop_index").set_value(sure).run()
+    (note,) = [i for i in at.info if "Nothing to learn here" in i.value]
+    assert "Try the next misread digit" in note.value

@@ -76,3 +76,11 @@ def test_epochs_0_trains_until_paused(app):
     finally:
         session.close()
     assert session.state == "paused" and not session.ended
+
+
+def test_the_curves_are_explained(app):
+    at = app({"hidden": "16"}).run()
+    said = " ".join(c.value for c in at.caption)
+    for words in ("**Batch loss**", "moving average", "**validation loss**",
+                  "sits above", "by heart"):
+        assert words in said
