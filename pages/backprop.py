@@ -29,7 +29,8 @@ STEP_SIZES = sorted({*LR_GRID, session.settings.lr})
 
 def _next_misread(after: int = -1) -> int:
     net, _ = session.network_copy()
-    return next_to_learn_from(net.predict_proba(X_test), y_test, after)
+    with np.errstate(all="ignore"):  # a diverged network overflows: its answers are NaN
+        return next_to_learn_from(net.predict_proba(X_test), y_test, after)
 
 
 if "backprop_index" not in state:  # first visit: a digit worth learning from, and a step

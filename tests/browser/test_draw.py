@@ -88,7 +88,7 @@ def test_upload_download_and_draw_digits_with_the_mouse(server, browser, trained
 
         _draw(page, STROKES["7"])  # a drawing outlives a visit to another page
         page.locator('[data-testid="stSidebarNav"] a', has_text="Train").click()
-        page.get_by_text("Validation accuracy").wait_for(timeout=30_000)
+        page.get_by_text("Validation accuracy", exact=True).wait_for(timeout=30_000)
         page.locator('[data-testid="stSidebarNav"] a', has_text="Draw a digit").click()
         assert _reading(page).startswith("The network reads: 7 ")
         page.get_by_role("button", name="Clear").click()
