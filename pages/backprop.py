@@ -4,7 +4,7 @@ digit; one update on that digit; and a finite-difference check of the gradients.
 import numpy as np
 import streamlit as st
 
-from dashboard.explain import digit_worth, visible_step_size
+from dashboard.explain import digit_worth
 from dashboard.page import (
     HEAVY_REFRESH_SECONDS,
     live_fragment,
@@ -14,7 +14,6 @@ from dashboard.page import (
 )
 from dashboard.sections import backprop as section
 from dashboard.widgets import LR_GRID
-from mnist_np.metrics import next_to_learn_from
 from mnist_np.stepthrough import sgd_step, trace
 
 session = page_session()
@@ -27,17 +26,7 @@ state = st.session_state
 STEP_SIZES = sorted({*LR_GRID, session.settings.lr})
 
 
-def _next_misread(after: int = -1) -> int:
-    net, _ = session.network_copy()
-    with np.errstate(all="ignore"):  # a diverged network overflows: its answers are NaN
-        return next_to_learn_from(net.predict_proba(X_test), y_test, after)
-
-
-if "backprop_index" not in state:  # first visit: a digit worth learning from, and a step
-    state.backprop_index = _next_misread()  # size whose update visibly changes its answer
-    i = state.backprop_index
-    state.backprop_lr = visible_step_size(session.network_copy()[0], X_test[i],
-                                          int(y_test[i]), STEP_SIZES, session.settings.lr)
+section.open_on_a_digit_worth_learning_from(session, STEP_SIZES)
 state.setdefault("backprop_draws", 0)
 
 
@@ -48,7 +37,7 @@ def _random_digit() -> None:
 
 
 def _misread_digit() -> None:
-    state.backprop_index = _next_misread(int(state.backprop_index))
+    state.backprop_index = section.next_misread(session, int(state.backprop_index))
 
 
 def _apply_update() -> None:

@@ -9,13 +9,16 @@ import streamlit as st
 
 from mnist_np import MLP
 from mnist_np.gradcheck import gradient_check
+from mnist_np.metrics import next_to_learn_from
 from mnist_np.stepthrough import Trace, follow_weight, largest_gradient, one_hot
 
 from .. import equations, explain
+from ..explain import visible_step_size
 from ..figures.backprop import before_after_figure, layer_figure, output_figure, vector_figure
 from ..figures.base import layer_name, weight_name
 from ..figures.images import digit_figure
 from ..figures.weights import matrix_figure
+from ..session import TrainingSession
 
 GRADIENT_CELLS = 20_000  # per gradient heatmap on this page, which has one per layer
 
@@ -194,3 +197,25 @@ def gradient_check_section(net: MLP, t: Trace, seed: int) -> None:
     (st.success if level == "success" else st.warning)(message)
     if note:
         st.caption(note)
+
+
+def next_misread(session: TrainingSession, after: int = -1) -> int:
+    """The next test digit after ``after`` that the network misreads (or the one it is
+    least sure of)."""
+    net, _ = session.network_copy()
+    with np.errstate(all="ignore"):  # a diverged network overflows: its answers are NaN
+        return next_to_learn_from(net.predict_proba(session.data.X_test),
+                                  session.data.y_test, after)
+
+
+def open_on_a_digit_worth_learning_from(session: TrainingSession,
+                                        step_sizes: list[float]) -> None:
+    """On the page's first visit, pick a digit the network misreads and a step size
+    whose update on it visibly changes its answer."""
+    state = st.session_state
+    if "backprop_index" in state:
+        return
+    i = state.backprop_index = next_misread(session)
+    X, y = session.data.X_test, session.data.y_test
+    state.backprop_lr = visible_step_size(session.network_copy()[0], X[i], int(y[i]),
+                                          step_sizes, session.settings.lr)
