@@ -3,6 +3,7 @@ a sweep's live status and results."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import datetime
 
@@ -46,8 +47,11 @@ def runs_table(log: RunLog) -> list[RunRecord]:
                "trained. Click a column's header to sort by it; double-click a name to "
                "edit it (the comparison below uses it).")
     frame = runs_frame(runs)
+    # The editor keeps its edits by row: keyed by the runs it shows, a deleted or added
+    # run gives a fresh editor instead of moving a pending name to another run.
+    key = "exp_table_" + hashlib.sha1(repr([r.number for r in runs]).encode()).hexdigest()[:12]
     edited = st.data_editor(
-        frame, hide_index=True, key="exp_table", disabled=[c for c in frame if c != "name"],
+        frame, hide_index=True, key=key, disabled=[c for c in frame if c != "name"],
         column_config={"name": st.column_config.TextColumn(max_chars=MAX_NAME),
                        **{c: st.column_config.NumberColumn(format="percent")
                           for c in PERCENT_COLUMNS}})
