@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,26 +29,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.app_throughput import free_port, rss_mb  # noqa: E402
+from benchmarks.app_throughput import free_port, rss_mb, start_app  # noqa: E402
 
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def start_server(app_dir: Path, port: int, env: dict[str, str]) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-           "--server.headless", "true", "--server.port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=app_dir, env={**os.environ, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import urllib.request
-
-    for _ in range(120):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1):
-                return proc
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("the app did not start within 60 s")
 
 
 def one_round(browser, port: int, pid: int, sessions: int, train_seconds: float,
@@ -82,7 +63,7 @@ def measure(app_dir: Path, env: dict[str, str], sessions: int, rounds: int,
 
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        server = start_server(app_dir, port, {"MNIST_NP_DB": str(Path(tmp) / "runs.sqlite"),
+        server = start_app(port, app_dir, {"MNIST_NP_DB": str(Path(tmp) / "runs.sqlite"),
                                               **env})
         try:
             with sync_playwright() as p:

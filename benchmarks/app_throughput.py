@@ -39,10 +39,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(port: int) -> subprocess.Popen:
+def start_app(port: int, app_dir: Path = REPO,
+              env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`streamlit run` of the app in ``app_dir`` on ``port`` (with ``env`` added to this
+    process's environment), once it answers its health check."""
     cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
            "--server.headless", "true", "--server.port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=app_dir, env={**os.environ, **(env or {})},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import urllib.request
 
     for _ in range(120):
