@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from mnist_np import MLP, TrainConfig, Trainer
 from mnist_np.preprocess import (
     BOX,
     CENTRE,
@@ -112,13 +111,8 @@ def test_mnist_digits_drawn_large_and_off_centre_come_back_as_they_were(sample):
     assert np.median(corr) > 0.95 and min(corr) > 0.8
 
 
-def test_a_trained_network_reads_preprocessed_digits_as_well_as_raw_ones(sample):
-    net = MLP([784, 64, 10], seed=0)
-    trainer = Trainer(net, sample.X_train, sample.y_train,
-                      TrainConfig(optimizer="momentum", lr=0.1, epochs=4, val_size=0,
-                                  schedule="constant"))
-    for _ in trainer.run():
-        pass
+def test_a_trained_network_reads_preprocessed_digits_as_well_as_raw_ones(sample, trained):
+    net = trained  # tests/conftest.py: 784-64-10, 4 epochs on the sample
     X, y = sample.X_test[:300], sample.y_test[:300]
     shifts = [(0, 60), (60, 0), (30, 30), (59, 59)]
     drawn = np.array([to_mnist(_drawn_like(x, shifts[i % 4])).ravel() for i, x in enumerate(X)])
