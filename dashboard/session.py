@@ -152,7 +152,7 @@ class TrainingSession:
         if self._sink is None:
             return
         with self.reading():
-            raw = self.training_file()
+            raw = self._training_file()
             settings, state = self.settings, PAUSED if self.state == RUNNING else self.state
         self._last_checkpoint = time.monotonic()
         try:
@@ -343,10 +343,13 @@ class TrainingSession:
     def training_file(self) -> bytes:
         """The network and how it was trained, as a file (``mnist_np.checkpoint``), its
         weight snapshots thinned to :data:`FILE_SNAPSHOT_BYTES` (a 784-256-10 network
-        after 6 epochs: about 5 MB)."""
+        after 6 epochs: about 8 MB)."""
         with self.reading():
-            return save_training(self.trainer, self.data.source,
-                                 max_snapshot_bytes=FILE_SNAPSHOT_BYTES)
+            return self._training_file()
+
+    def _training_file(self) -> bytes:
+        return save_training(self.trainer, self.data.source,
+                             max_snapshot_bytes=FILE_SNAPSHOT_BYTES)
 
     def network_copy(self) -> tuple[MLP, int]:
         """A consistent copy of the live network and its version, safe to compute on
