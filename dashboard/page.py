@@ -112,14 +112,18 @@ def _go_on(session: TrainingSession, settings: cfg.Settings, state: str, raw: by
     session.restore(found.trainer, settings, state)
 
 
-def keep_workspace() -> None:
-    """Have the browser remember its workspace (and say when runs are not kept)."""
+def keep_workspace(session: TrainingSession) -> None:
+    """Have the browser remember its workspace (and say when runs or the network are not
+    kept)."""
     store, problem = get_store()
     if store is None:
         st.caption(f"⚠️ Runs are not saved: {plain(problem or '')}")
         return
     if store.notice:
         st.caption(f"⚠️ {plain(store.notice)}")
+    if session.checkpoint_error:
+        st.caption(f"⚠️ {plain(session.checkpoint_error[0].upper() + session.checkpoint_error[1:])}"
+                   "; a reload would go back to the last network saved.")
     workspace.remember(st.session_state.workspace, store.idle_seconds / 86400)
 
 

@@ -42,7 +42,7 @@ def sidebar() -> TrainingSession:
         data_badge(session.data)
         _settings()
         _model_file(session)
-        keep_workspace()
+        keep_workspace(session)
     return session
 
 

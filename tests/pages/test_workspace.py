@@ -138,3 +138,19 @@ def test_a_session_released_after_its_browser_left_comes_back_from_the_checkpoin
     back = at.session_state["session"]
     assert back is not session and not back.released and back.trainer.step_count == 3
     np.testing.assert_array_equal(back.net.weights[0], weights)
+
+
+def test_a_network_that_cannot_be_saved_is_said_and_training_goes_on(app, browser_cookie,
+                                                                     monkeypatch):
+    from dashboard.store import Store
+
+    def full_disk(self, *args):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(Store, "save_current", full_disk)
+    browser_cookie(None)
+    at = app(SMALL).run()
+    at.button(key="step").click().run()
+    assert at.session_state["session"].trainer.step_count == 1
+    assert any("could not be saved" in c.value and "No space left" in c.value
+               for c in at.sidebar.caption)
