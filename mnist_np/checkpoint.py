@@ -29,7 +29,16 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .network import MLP, TRAINING_MEMBERS, ConfigError, ModelFileError, brief, open_model, shown
+from .network import (
+    MLP,
+    TRAINING_MEMBERS,
+    ConfigError,
+    ModelFileError,
+    brief,
+    json_object,
+    open_model,
+    shown,
+)
 from .optimizers import OPTIMIZERS
 from .training import (
     MAX_EPOCH_RECORDS,
@@ -187,22 +196,8 @@ def load_training(raw: bytes, X: np.ndarray, y: np.ndarray, data_source: str,
 
 # -- reading, every field checked ----------------------------------------------------------
 def _json(member: np.ndarray) -> dict:
-    if member.dtype.kind != "U" or member.shape != ():
-        raise ModelFileError("the file's training state is not a text (a JSON string)")
-    text = str(member[()])
-    if len(text) > MAX_JSON_CHARS:
-        raise ModelFileError(f"the file's training state is {len(text):,} characters long; "
-                             f"at most {MAX_JSON_CHARS:,} are accepted")
-    brackets = text.count("[") + text.count("{")
-    if brackets > MAX_BRACKETS:
-        raise ModelFileError(f"the file's training state holds {brackets:,} brackets; "
-                             f"at most {MAX_BRACKETS} are accepted")
-    try:
-        meta = json.loads(text)
-    except (ValueError, RecursionError):
-        raise ModelFileError("the file's training state is not valid JSON") from None
-    if not isinstance(meta, dict):
-        raise ModelFileError("the file's training state is not valid JSON (not an object)")
+    meta = json_object(member, "the file's training state", MAX_JSON_CHARS, MAX_BRACKETS,
+                       f"at most {MAX_BRACKETS} are accepted")
     if meta.get("format") != FORMAT:
         raise ModelFileError(f"unknown training-state format; expected {FORMAT!r}")
     return meta

@@ -622,24 +622,34 @@ def _npy(name: str, data: bytes, kinds: str = "fU") -> np.ndarray:
         shape, order="F" if fortran else "C")
 
 
+def json_object(member: np.ndarray, what: str, max_chars: int, max_brackets: int,
+                allowed: str) -> dict:
+    """The JSON object in a text member of a file, its length and nesting capped before it
+    is parsed (deep nesting would exhaust the parser); ModelFileError naming ``what``,
+    with ``allowed`` saying how many brackets it may hold."""
+    if member.dtype.kind != "U" or member.shape != ():
+        raise ModelFileError(f"{what} is not a text (a JSON string)")
+    text = str(member[()])
+    if len(text) > max_chars:
+        raise ModelFileError(f"{what} is {len(text):,} characters long; "
+                             f"at most {max_chars:,} are accepted")
+    brackets = text.count("[") + text.count("{")
+    if brackets > max_brackets:
+        raise ModelFileError(f"{what} holds {brackets:,} brackets; {allowed}")
+    try:
+        found = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ModelFileError(f"{what} is not valid JSON") from None
+    if not isinstance(found, dict):
+        raise ModelFileError(f"{what} is not valid JSON (not an object)")
+    return found
+
+
 def _read_config(member: np.ndarray, max_layers: int) -> dict:
     """The config's fields, each checked for type and size before MLP sees it."""
-    if member.dtype.kind != "U" or member.shape != ():
-        raise ModelFileError("the model's config is not a text (a JSON string)")
-    text = str(member[()])
-    if len(text) > MAX_CONFIG_CHARS:
-        raise ModelFileError(f"the model's config is {len(text):,} characters long; "
-                             f"at most {MAX_CONFIG_CHARS:,} are accepted")
-    brackets = text.count("[") + text.count("{")
-    if brackets > 8:  # a model's config holds one object with one list: no deep nesting
-        raise ModelFileError(f"the model's config holds {brackets:,} brackets; "
-                             "a model's holds 2")
-    try:
-        config = json.loads(text)
-    except (ValueError, RecursionError):
-        raise ModelFileError("the model's config is not valid JSON") from None
-    if not isinstance(config, dict):
-        raise ModelFileError("the model's config is not valid JSON (not an object)")
+    # a model's config holds one object with one list: no deep nesting
+    config = json_object(member, "the model's config", MAX_CONFIG_CHARS, 8,
+                         "a model's holds 2")
     if config.pop("format", None) != FORMAT:
         raise ModelFileError(f"unknown model format; expected {FORMAT!r}")
     expected = {"layer_sizes", "activation", "output", "loss", "init", "l2", "seed", "dtype"}
