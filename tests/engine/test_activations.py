@@ -1,6 +1,8 @@
 """The activation registry: every entry carries its derivative, which agrees with finite
 differences of its function, and its in-place backward step multiplies by that derivative."""
 
+from decimal import Decimal, localcontext
+
 import numpy as np
 import pytest
 
@@ -45,6 +47,47 @@ def test_sigmoid_never_overflows_and_hits_its_limits():
     z = np.array([-1e4, -710.0, 0.0, 710.0, 1e4])
     a = sigmoid(z)  # filterwarnings = error: an overflow warning would fail here
     np.testing.assert_allclose(a, [0, 0, 0.5, 1, 1], atol=1e-300)
+
+
+def _exact_sigmoid(z: np.ndarray) -> np.ndarray:
+    """σ at each (exactly represented) z, from 50-digit decimal arithmetic, as float64."""
+    with localcontext() as context:
+        context.prec = 50
+        return np.array([float(1 / (1 + (-Decimal(float(x))).exp())) for x in z.ravel()])
+
+
+@pytest.mark.parametrize("dtype, edge", [(np.float32, 87), (np.float64, 708)])
+def test_sigmoid_is_relatively_precise_in_both_tails(dtype, edge):
+    # every z whose σ is a normal number of the dtype, and a fine grid where σ bends;
+    # the former (1 + tanh(z/2)) / 2 was off by 1e8 ulps in float32 and gave exactly 0
+    # (all precision lost) at z = -708 in float64
+    z = np.concatenate([np.linspace(-edge, edge, 2001), np.linspace(-20, 20, 2001)])
+    z = z.astype(dtype).reshape(2, -1)
+    a = sigmoid(z)
+    assert a.dtype == dtype and a.shape == z.shape
+    exact = _exact_sigmoid(z)
+    ulps = np.abs(a.ravel().astype(np.float64) - exact) / exact / np.finfo(dtype).eps
+    assert ulps.max() <= 4, f"{ulps.max():.1f} ulps at z = {z.ravel()[ulps.argmax()]}"
+
+
+def test_sigmoid_tails_the_issue_names():
+    assert sigmoid(np.array([-40.0]))[0] == pytest.approx(4.248354255291589e-18, rel=1e-14)
+    assert sigmoid(np.array([-15.0], np.float32))[0] == pytest.approx(3.059022269e-07,
+                                                                      rel=1e-6)
+    # its derivative, from the cached output, keeps the negative tail's precision too
+    a = sigmoid(np.array([-30.0]))
+    assert ACTIVATIONS["sigmoid"].grad(a)[0] == pytest.approx(9.357622968838425e-14,
+                                                              rel=1e-13)
+
+
+def test_sigmoid_below_the_floor_and_odd_inputs():
+    # below -88 (float32) / -709 (float64) σ is not a normal number: the floor's tiny
+    # value is returned, without a warning (filterwarnings = error)
+    low = sigmoid(np.array([-1e30, -np.inf], np.float32))
+    assert (0 < low).all() and (low < np.finfo(np.float32).tiny).all()
+    np.testing.assert_array_equal(sigmoid(np.array([np.inf, np.nan])), [1.0, np.nan])
+    np.testing.assert_allclose(sigmoid(np.array([[0, 2]])), [[0.5, 0.8807970779778823]])
+    assert sigmoid(np.float32(0)) == 0.5
 
 
 def test_relu_family_values():
