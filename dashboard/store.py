@@ -56,7 +56,16 @@ CREATE TABLE IF NOT EXISTS current (
     settings TEXT NOT NULL,      -- the session's Settings as JSON
     state TEXT NOT NULL,         -- ready, paused, finished, diverged
     training BLOB NOT NULL);     -- the network and its trainer (mnist_np.checkpoint)
+CREATE TABLE IF NOT EXISTS changes (
+    workspace TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+    lines TEXT NOT NULL);        -- the current run's neuron-lab changes, as a JSON list
 CREATE INDEX IF NOT EXISTS runs_by_age ON runs (created);
+CREATE TABLE IF NOT EXISTS blobs (  -- a page's own small state, e.g. the by-hand network
+    workspace TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    saved REAL NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (workspace, key));
 """
 
 
@@ -242,6 +251,40 @@ class Store:
             w.execute("DELETE FROM runs WHERE workspace = ? AND number = ?",
                       (workspace, number))
 
+    def add_run_changes(self, workspace: str, number: int, lines: list[str]) -> None:
+        """Add neuron-lab changes made after run ``number`` ended to its record."""
+        with self._write() as w:
+            row = w.execute("SELECT record FROM runs WHERE workspace = ? AND number = ?",
+                            (workspace, number)).fetchone()
+            if row is None:
+                return
+            record = _record_from_json(row[0])
+            record.changes = [*record.changes, *lines]
+            w.execute("UPDATE runs SET record = ? WHERE workspace = ? AND number = ?",
+                      (_record_json(record), workspace, number))
+
+    def save_changes(self, workspace: str, lines: list[str]) -> None:
+        """The current run's neuron-lab changes, kept until the run is recorded."""
+        now = self.clock()
+        with self._write() as w:
+            w.execute("INSERT INTO workspaces (id, created, seen) VALUES (?, ?, ?) "
+                      "ON CONFLICT (id) DO UPDATE SET seen = excluded.seen",
+                      (workspace, now, now))
+            w.execute("INSERT OR REPLACE INTO changes VALUES (?, ?)",
+                      (workspace, json.dumps(list(lines))))
+
+    def load_changes(self, workspace: str) -> list[str]:
+        """What :meth:`save_changes` kept (an empty list when nothing, or not a list
+        of texts)."""
+        row = self._connection().execute(
+            "SELECT lines FROM changes WHERE workspace = ?", (workspace,)).fetchone()
+        try:
+            lines = json.loads(row[0]) if row is not None else []
+        except ValueError:
+            return []
+        ok = isinstance(lines, list) and all(isinstance(x, str) for x in lines)
+        return lines if ok else []
+
     # -- the current network -----------------------------------------------------------------
     def save_current(self, workspace: str, settings: Settings, state: str,
                      training: bytes) -> None:
@@ -268,6 +311,25 @@ class Store:
             return None  # written by a version with other settings: start afresh
         return settings, str(row[1]), bytes(row[2])
 
+    # -- a page's own state, by key ----------------------------------------------------------
+    def save_blob(self, workspace: str, key: str, value: bytes) -> None:
+        """Keep ``value`` as the workspace's ``key`` (replacing the one kept before)."""
+        now = self.clock()
+        with self._write() as w:
+            w.execute("INSERT INTO workspaces (id, created, seen) VALUES (?, ?, ?) "
+                      "ON CONFLICT (id) DO UPDATE SET seen = excluded.seen",
+                      (workspace, now, now))
+            w.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?, ?, ?)",
+                      (workspace, key, now, bytes(value)))
+        self.enforce_size()
+
+    def load_blob(self, workspace: str, key: str) -> bytes | None:
+        """The workspace's ``key`` as :meth:`save_blob` kept it, or None."""
+        row = self._connection().execute(
+            "SELECT value FROM blobs WHERE workspace = ? AND key = ?",
+            (workspace, key)).fetchone()
+        return None if row is None else bytes(row[0])
+
     # -- staying bounded ---------------------------------------------------------------------
     def expire_idle(self) -> int:
         """Delete the workspaces not used for ``idle_seconds``; return how many."""
@@ -286,7 +348,7 @@ class Store:
         return (pages - free) * conn.execute("PRAGMA page_size").fetchone()[0]
 
     def enforce_size(self) -> int:
-        """Delete the oldest runs (then the oldest checkpoints) while the data take more
+        """Delete the oldest runs (then checkpoints, then blobs) while the data take more
         than ``max_bytes``; return how many rows went."""
         deleted = 0
         while self.size() > self.max_bytes:
@@ -297,9 +359,14 @@ class Store:
                 else:
                     row = w.execute("SELECT workspace FROM current ORDER BY saved "
                                     "LIMIT 1").fetchone()
-                    if row is None:
-                        break
-                    w.execute("DELETE FROM current WHERE workspace = ?", row)
+                    if row is not None:
+                        w.execute("DELETE FROM current WHERE workspace = ?", row)
+                    else:
+                        row = w.execute("SELECT rowid FROM blobs ORDER BY saved "
+                                        "LIMIT 1").fetchone()
+                        if row is None:
+                            break
+                        w.execute("DELETE FROM blobs WHERE rowid = ?", row)
             deleted += 1
         if deleted:
             self._connection().execute("PRAGMA incremental_vacuum")
