@@ -14,6 +14,9 @@ count (all weights, then all biases, each flattened) the arrays are:
 - ``optimizer_velocity`` (momentum), ``optimizer_m`` and ``optimizer_v`` (Adam): ``(P,)``,
   absent before the first step.
 
+The JSON holds the shuffling generator's state (``rng``) and the augmentation's
+(``aug_rng``; files written before augmentation have none, and their settings no ``aug_*``).
+
 :func:`load_training` distrusts every member as ``MLP.load`` does: names allow-listed,
 sizes capped before reading, the JSON's length and brackets capped before parsing, every
 field type-checked, every shape checked against the network, every counter in range.
@@ -29,6 +32,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from .augment import LIMITS as AUG_LIMITS
 from .network import (
     MLP,
     TRAINING_MEMBERS,
@@ -53,7 +57,7 @@ from .training import (
 FORMAT = "mnist_np/training/1"
 MAX_FILE_BYTES = 2**30  # MLP.load's default
 MAX_JSON_CHARS = 16_384  # the state's JSON is about 1,000 characters
-MAX_BRACKETS = 12  # it holds 8 objects and no list
+MAX_BRACKETS = 16  # it holds 10 objects and no list
 MAX_TEXT = 1000  # a message or a data source's name
 MAX_HISTORY_POINTS = 10**6
 MAX_SNAPSHOTS = 10_000
@@ -64,6 +68,9 @@ NETWORK_ONLY_NOTE = ("This file holds the network only (saved before files carri
                      "training): its training settings are unknown.")
 _EPOCH_FIELDS = [f.name for f in fields(EpochRecord)]
 _CONFIG_FIELDS = [f.name for f in fields(TrainConfig)]
+# Settings added after files of this format were first written, with the value that a file
+# without them means (it was trained without them).
+_LATER_CONFIG: dict = {f"aug_{name}": 0.0 for name in AUG_LIMITS}
 _OPTIMIZER_NUMBERS = {"sgd": (), "momentum": ("mu",), "adam": ("beta1", "beta2", "eps", "t")}
 
 
@@ -141,6 +148,7 @@ def save_training(trainer: Trainer, data_source: str,
                      "position": state.position, "epoch_loss": state.epoch_loss,
                      "epoch_correct": state.epoch_correct},
         "rng": state.rng,
+        "aug_rng": state.aug_rng,
         "optimizer": optimizer,
         "diverged": state.diverged,
         "message": state.message,
@@ -288,18 +296,23 @@ def _check(ok, message: str) -> None:
 def _state(meta: dict, archive, net: MLP) -> tuple[TrainerState, str, int, str]:
     top = _Fields(meta, "the state", ["format", "saved_on", "data", "config", "counters",
                                        "rng", "optimizer", "diverged", "message", "history",
-                                       "max_snapshots"])
+                                       "max_snapshots",
+                                       *(["aug_rng"] if "aug_rng" in meta else [])])
     saved_on = top.text("saved_on")
     data = _Fields(meta["data"], "data", ["source", "n_images", "n_train", "n_val"])
     source, n_images = data.text("source"), data.whole("n_images", 1)
     n_train, n_val = data.whole("n_train", 1), data.whole("n_val")
 
-    c = _Fields(meta["config"], "config", _CONFIG_FIELDS)
+    given = meta["config"]
+    if isinstance(given, dict):
+        given = {k: v for k, v in _LATER_CONFIG.items() if k in _CONFIG_FIELDS} | given
+    c = _Fields(given, "config", _CONFIG_FIELDS)
     config = TrainConfig(
         optimizer=c.text("optimizer", OPTIMIZERS), lr=c.num("lr", 0, 1e6),
         batch_size=c.whole("batch_size", 1), epochs=c.whole("epochs"),
         steps=c.whole_or_none("steps", 1), train_limit=c.whole_or_none("train_limit", 10),
-        val_size=c.whole("val_size"), seed=c.whole("seed"), schedule=c.text("schedule", SCHEDULES))
+        val_size=c.whole("val_size"), seed=c.whole("seed"), schedule=c.text("schedule", SCHEDULES),
+        **{f"aug_{name}": c.num(f"aug_{name}", 0, high) for name, high in AUG_LIMITS.items()})
     _check(config.lr > 0, "config.lr must be positive")
     val = min(config.val_size, n_images // 5)
     train = n_images - val if config.train_limit is None else min(n_images - val,
@@ -321,11 +334,10 @@ def _state(meta: dict, archive, net: MLP) -> tuple[TrainerState, str, int, str]:
     epoch_loss, epoch_correct = k.num("epoch_loss"), k.num("epoch_correct", 0, position)
     _check(epoch_correct == int(epoch_correct), "counters.epoch_correct must be whole")
 
-    r = _Fields(meta["rng"], "rng", ["bit_generator", "state", "has_uint32", "uinteger"])
-    r.text("bit_generator", {"PCG64"})
-    pcg = _Fields(meta["rng"]["state"], "rng.state", ["state", "inc"])
-    pcg.whole("state", 0, 2**128 - 1), pcg.whole("inc", 0, 2**128 - 1)
-    r.whole("has_uint32", 0, 1), r.whole("uinteger", 0, 2**32 - 1)
+    _generator_state(meta["rng"], "rng")
+    aug_rng = meta.get("aug_rng")
+    if aug_rng is not None:
+        _generator_state(aug_rng, "aug_rng")
 
     name = config.optimizer
     o = _Fields(meta["optimizer"], "optimizer", ["name", *_OPTIMIZER_NUMBERS[name]])
@@ -422,7 +434,17 @@ def _state(meta: dict, archive, net: MLP) -> tuple[TrainerState, str, int, str]:
         epoch_correct=epoch_correct, rng=meta["rng"], optimizer=optimizer, diverged=diverged,
         message=message, history=history, history_stride=stride, max_history=max_points,
         epoch_records=epoch_records, snapshots=snapshots, max_snapshots=max_snapshots,
-        n_train=n_train, n_val=n_val)
+        n_train=n_train, n_val=n_val, aug_rng=aug_rng)
     return state, source, n_images, saved_on
+
+
+def _generator_state(obj, where: str) -> dict:
+    """A PCG64 generator's ``bit_generator.state``, every field checked."""
+    r = _Fields(obj, where, ["bit_generator", "state", "has_uint32", "uinteger"])
+    r.text("bit_generator", {"PCG64"})
+    pcg = _Fields(obj["state"], f"{where}.state", ["state", "inc"])
+    pcg.whole("state", 0, 2**128 - 1), pcg.whole("inc", 0, 2**128 - 1)
+    r.whole("has_uint32", 0, 1), r.whole("uinteger", 0, 2**32 - 1)
+    return obj
 
 

@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .augment import Augmentation
+from .augment import check as check_augmentation
 from .network import MLP, Buffers, ConfigError, check_seed
 from .optimizers import OPTIMIZERS, make_optimizer, norm
 
@@ -44,6 +46,11 @@ class TrainConfig:
     ``train_limit`` caps how many training images are used (``None``: all);
     ``val_size`` images of the training set are held out for validation.
 
+    ``aug_shift`` (pixels), ``aug_rotate`` (degrees), ``aug_scale`` (relative),
+    ``aug_elastic`` (Simard's α) and ``aug_noise`` (standard deviation): augmentation,
+    each training batch distorted afresh by random amounts within these ranges (0: off;
+    see :mod:`.augment`). Validation and test images are never distorted.
+
     The defaults are the ``default`` preset's training (``presets.py`` takes them from
     here): SGD with momentum at 0.2, decaying linearly to 0 over 6 epochs of batches of 128.
     """
@@ -57,9 +64,20 @@ class TrainConfig:
     val_size: int = 5000
     seed: int = 0
     schedule: str = "linear"
+    aug_shift: float = 0.0
+    aug_rotate: float = 0.0
+    aug_scale: float = 0.0
+    aug_elastic: float = 0.0
+    aug_noise: float = 0.0
 
     def __post_init__(self):
         check_train_config(self)
+
+    @property
+    def augmentation(self) -> Augmentation:
+        """The ``aug_*`` amounts as an :class:`~.augment.Augmentation`."""
+        return Augmentation(self.aug_shift, self.aug_rotate, self.aug_scale,
+                            self.aug_elastic, self.aug_noise)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -97,6 +115,10 @@ def check_train_config(c: TrainConfig) -> None:
         raise ConfigError(f"the {c.schedule} schedule needs an end to decay towards: with "
                           "epochs=0 (until stopped) use the constant schedule")
     check_seed(c.seed)
+    problem = check_augmentation(shift=c.aug_shift, rotate=c.aug_rotate, scale=c.aug_scale,
+                                 elastic=c.aug_elastic, noise=c.aug_noise)
+    if problem:
+        raise ConfigError(problem)
     if not isinstance(c.val_size, int) or c.val_size < 0:
         raise ConfigError(f"the validation size must be a whole number >= 0, got {c.val_size}")
 
@@ -220,6 +242,7 @@ class TrainerState:
     max_snapshots: int
     n_train: int
     n_val: int
+    aug_rng: dict | None = None      # the augmentation generator's state (None: fresh)
 
 
 def split_indices(n: int, val_size: int, train_limit: int | None, seed: int):
@@ -265,6 +288,9 @@ class Trainer:
         self._buffer_cache: list[Buffers] = []
         self.optimizer = make_optimizer(config.optimizer, config.lr)
         self._rng = np.random.default_rng(config.seed + 1)
+        # augmentation's own generator: the batches and their order stay those of the
+        # same run without it
+        self._aug_rng = np.random.default_rng([config.seed, 3])
         self._order = self._rows[self._rng.permutation(self.n_train)]  # rows of X
         self._pos = 0
         self._epoch_loss = self._epoch_correct = 0.0
@@ -301,7 +327,8 @@ class Trainer:
             snapshots=[Snapshot(s.step, s.epoch, [W.copy() for W in s.weights],
                                 [b.copy() for b in s.biases]) for s in self.snapshots],
             max_snapshots=self.max_snapshots,
-            n_train=self.n_train, n_val=len(self.X_val))
+            n_train=self.n_train, n_val=len(self.X_val),
+            aug_rng=dict(self._aug_rng.bit_generator.state))
 
     @classmethod
     def restore(cls, net: MLP, X: np.ndarray, y: np.ndarray, state: TrainerState) -> Trainer:
@@ -327,6 +354,8 @@ class Trainer:
         trainer.epoch_records = [EpochRecord(**asdict(r)) for r in state.epoch_records]
         trainer.snapshots = [Snapshot(s.step, s.epoch, [W.copy() for W in s.weights],
                                       [b.copy() for b in s.biases]) for s in state.snapshots]
+        if state.aug_rng is not None:
+            trainer._aug_rng.bit_generator.state = state.aug_rng
         return trainer
 
     # -- settings that apply to a running network ------------------------------------
@@ -419,6 +448,9 @@ class Trainer:
         buffers = self._buffers(n)
         # gather the batch and its one-hot targets into the buffers: no new arrays
         X = self._X.take(idx, 0, buffers.activations[0], "clip")
+        augmentation = config.augmentation
+        if augmentation.active:  # distorted afresh, in the buffer: the data stay as they are
+            X[...] = augmentation(X, self._aug_rng)
         labels = self._y[idx]
         if self._eye.dtype != net.dtype:  # another network was put in
             self._eye = self._eye.astype(net.dtype)

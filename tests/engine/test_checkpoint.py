@@ -68,6 +68,48 @@ def test_saved_loaded_and_continued_equals_one_run(sample, optimizer, schedule, 
     assert_same(straight, resumed)
 
 
+AUGMENTED = dict(aug_shift=2, aug_rotate=15, aug_scale=0.1, aug_elastic=34, aug_noise=0.1)
+
+
+@pytest.mark.parametrize("cut", [0, 3, 5, 11], ids=lambda n: f"after{n}")
+def test_augmented_training_saved_loaded_and_continued_equals_one_run(sample, cut):
+    """The augmentation's generator is part of the state: the distortions after a reload
+    are those the run would have drawn."""
+    straight = make(sample, "momentum", **AUGMENTED)
+    list(straight.run())
+    first = make(sample, "momentum", **AUGMENTED)
+    list(first.run(max_steps=cut))
+    loaded = reload(first, sample)
+    assert loaded.config == first.config and loaded.config.aug_elastic == 34
+    resumed = loaded.trainer
+    list(resumed.run())
+    assert_same(straight, resumed)
+    # without the generator's state the same file would go on differently
+    plain = make(sample, "momentum", **AUGMENTED)
+    list(plain.run(max_steps=cut))
+    plain._aug_rng = np.random.default_rng(99)
+    list(plain.run())
+    assert not np.array_equal(plain.net.weights[0], straight.net.weights[0])
+
+
+def test_a_file_from_before_augmentation_loads_and_goes_on(sample):
+    """Files written before augmentation have no aug_rng and no aug_* settings."""
+    straight = make(sample)
+    list(straight.run())
+    t = make(sample)
+    list(t.run(max_steps=4))
+    good = members(save_training(t, sample.source))
+    meta = state_of(good)
+    del meta["aug_rng"]
+    for key in AUGMENTED:
+        del meta["config"][key]
+    old = zipped(good | {"training.npy": npy(np.array(json.dumps(meta)))})
+    loaded = load_training(old, sample.X_train, sample.y_train, sample.source)
+    assert not loaded.config.augmentation.active
+    list(loaded.trainer.run())
+    assert_same(straight, loaded.trainer)
+
+
 def test_saved_twice_in_a_run_and_with_history_thinned(sample):
     """A checkpoint of a checkpoint, with the history past its limit (stride 4)."""
     straight = make(sample, "adam", epochs=6, batch_size=10)
@@ -228,6 +270,10 @@ HOSTILE = {
     "rng generator other": (json_set("rng.bit_generator", "MT19937"), "rng.bit_generator"),
     "rng state negative": (json_set("rng.state.state", -1), "rng.state.state must be"),
     "rng state huge": (json_set("rng.state.inc", 2**200), "rng.state.inc must be"),
+    "aug_rng a number": (json_set("aug_rng", 5), "aug_rng must be an object"),
+    "aug_rng state huge": (json_set("aug_rng.state.state", 2**130), "aug_rng.state.state"),
+    "aug_rotate 200": (json_set("config.aug_rotate", 200), "config.aug_rotate must be"),
+    "aug_noise a string": (json_set("config.aug_noise", "0.1"), "config.aug_noise must be"),
     "optimizer name other": (json_set("optimizer.name", "sgd"), "optimizer.name must be"),
     "mu a list": (json_set("optimizer.mu", [0.9]), "optimizer.mu must be"),
     "diverged a string": (json_set("diverged", "yes"), "diverged must be true or false"),
