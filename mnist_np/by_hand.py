@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,8 @@ HIDDEN = 4
 # "W ← W - η·∂L/∂W", averaged over a batch of 32 digits. Measured on full MNIST: 82.1%
 # test accuracy after the 10 epochs with seed 0 (80.5-83.1% over seeds 0-3, about 3 s);
 # on the 4,000-digit offline sample about 65%.
-TRAINING = dict(optimizer="sgd", lr=0.2, batch_size=32, epochs=10, schedule="linear")
+TRAINING: dict[str, Any] = dict(optimizer="sgd", lr=0.2, batch_size=32, epochs=10,
+                                schedule="linear")
 
 
 def pool(X, block: int = BLOCK) -> np.ndarray:
