@@ -4,7 +4,7 @@ reset or rebuilt, or trained by a sweep), for the Experiments page."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -35,10 +35,13 @@ class RunRecord:
     loss_curve: tuple[list[float], list[float]] = field(repr=False)
     origin: str = "training"  # or the sweep that made it, e.g. "sweep 2"
     name: str = ""            # the user's name for it (the Experiments table)
+    # the neuron lab's changes to its network, one line each ("step 120: switched off ...")
+    changes: list[str] = field(default_factory=list)
 
 
 def run_record(number: int, trainer: Trainer, settings: Settings, data_source: str,
-               status: str, test_accuracy: float, origin: str = "training") -> RunRecord:
+               status: str, test_accuracy: float, origin: str = "training",
+               changes: Sequence[str] = ()) -> RunRecord:
     """What the experiments table keeps of a trainer's run."""
     t = trainer
     epochs = t.epoch_records
@@ -63,6 +66,7 @@ def run_record(number: int, trainer: Trainer, settings: Settings, data_source: s
         loss_curve=(list(np.asarray(h.columns["step"], float)),
                     list(np.asarray(h.columns["loss"], float))),
         origin=origin,
+        changes=list(changes),
     )
 
 
@@ -74,6 +78,9 @@ class RunStore(Protocol):
     def runs(self, workspace: str) -> list[RunRecord]: ...
     def rename_run(self, workspace: str, number: int, name: str) -> None: ...
     def delete_run(self, workspace: str, number: int) -> None: ...
+    def add_run_changes(self, workspace: str, number: int, lines: list[str]) -> None: ...
+    def save_changes(self, workspace: str, lines: list[str]) -> None: ...
+    def load_changes(self, workspace: str) -> list[str]: ...
 
 
 class RunLog:
@@ -86,16 +93,18 @@ class RunLog:
         self._lock = threading.Lock()
         self._store, self.workspace = store, workspace
         self._runs: list[RunRecord] = store.runs(workspace) if store is not None else []
+        # the current run's neuron-lab changes, until it is recorded (kept in the store too)
+        self._changes: list[str] = store.load_changes(workspace) if store is not None else []
 
     def add(self, trainer: Trainer, settings: Settings, data_source: str, status: str,
             test_accuracy: float, origin: str = "training",
-            weights: bytes | None = None) -> RunRecord:
+            weights: bytes | None = None, changes: Sequence[str] = ()) -> RunRecord:
         """Record ``trainer``'s run as the next one (with its final ``weights``, kept by
-        the store), and return its record."""
+        the store, and the neuron lab's ``changes``), and return its record."""
         with self._lock:
             number = self._runs[-1].number + 1 if self._runs else 1
             record = run_record(number, trainer, settings, data_source, status,
-                                test_accuracy, origin)
+                                test_accuracy, origin, changes)
             if self._store is not None:
                 record = self._store.add_run(self.workspace, record, weights)
             self._runs.append(record)
@@ -114,6 +123,35 @@ class RunLog:
             self._runs = [r for r in self._runs if r.number != number]
             if self._store is not None:
                 self._store.delete_run(self.workspace, number)
+
+    def note_change(self, line: str) -> None:
+        """A neuron-lab change to the current run's network, kept until it is recorded."""
+        with self._lock:
+            self._changes.append(line)
+            if self._store is not None:
+                self._store.save_changes(self.workspace, self._changes)
+
+    def take_changes(self) -> list[str]:
+        """The current run's changes, for its record; the list starts again empty."""
+        with self._lock:
+            taken, self._changes = self._changes, []
+            if taken and self._store is not None:
+                self._store.save_changes(self.workspace, [])
+            return taken
+
+    def attach_changes(self, number: int | None) -> None:
+        """Add the changes kept so far to run ``number``'s record (a run that ended
+        before they were made; None: the newest run trained here, not by a sweep)."""
+        lines = self.take_changes()
+        with self._lock:
+            runs = [r for r in self._runs if r.number == number or (
+                number is None and r.origin == "training")]
+            if not lines or not runs:
+                return
+            record = runs[-1]
+            record.changes = [*record.changes, *lines]
+            if self._store is not None:
+                self._store.add_run_changes(self.workspace, record.number, lines)
 
     def __len__(self) -> int:
         return len(self._runs)

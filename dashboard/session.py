@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from mnist_np import MLP, TrainConfig, Trainer
+from mnist_np import MLP, TrainConfig, Trainer, lab
 from mnist_np.checkpoint import save_training
 from mnist_np.data import MNIST
 from mnist_np.training import Snapshot
@@ -117,6 +117,8 @@ class TrainingSession:
         self._recorded = recorded
         self._worker.error = ""
         self.version = 0
+        self.lab_changes: list[lab.Change] = []  # the neuron lab's, newest last: for Undo
+        self._run_number: int | None = None  # this run's number in runs, once recorded
 
     def reset(self, settings: Settings | None = None) -> None:
         """A fresh network from ``settings`` (default: the next run's when planned, else
@@ -201,6 +203,43 @@ class TrainingSession:
                 self.state = PAUSED
         self.save_checkpoint()
         return result
+
+    def change_live(self, change: Callable[[MLP], lab.Change]) -> lab.Change:
+        """Apply ``change(net)`` (a neuron-lab change, ``mnist_np.lab``) to the live
+        network without stopping training: between two steps (under :meth:`reading`),
+        the version bumped so every view redraws, kept for :meth:`undo_live` and in the
+        run's log of changes (:attr:`runs`), then checkpointed so a reload keeps it.
+        ValueError (one line) when the change is not possible; nothing is changed then."""
+        with self.reading() as t:
+            done = change(self.net)
+            self.lab_changes.append(done)
+            self._note(f"step {t.step_count:,}: {done.what}")
+            self.version += 1
+            if self.state == READY:
+                self.state = PAUSED
+        self.save_checkpoint()
+        return done
+
+    def undo_live(self) -> lab.Change | None:
+        """Undo the newest neuron-lab change still undoable: its overwritten values go
+        back exactly (while training runs, training's updates to those same numbers since
+        the change go with them). None when there is nothing to undo."""
+        with self.reading() as t:
+            if not self.lab_changes:
+                return None
+            done = self.lab_changes.pop()
+            lab.undo(self.net, done)
+            self._note(f"step {t.step_count:,}: undid: {done.what}")
+            self.version += 1
+        self.save_checkpoint()
+        return done
+
+    def _note(self, line: str) -> None:
+        """A change goes into the run's log: kept until the run is recorded, or added to
+        its record at once when it was recorded already (a run that ended)."""
+        self.runs.note_change(line)
+        if self._recorded:
+            self.runs.attach_changes(self._run_number)
 
     # -- control -------------------------------------------------------------------
     @property
@@ -378,10 +417,12 @@ class TrainingSession:
     def _record_run(self) -> None:
         t = self.trainer
         if t.step_count == 0 or self._recorded:
+            self.runs.take_changes()  # attached already, or no run to keep them with
             return
         self._recorded = True
         if self.test_result is None:
             self.test_result = t.evaluate(self.data.X_test, self.data.y_test)
-        self.runs.add(t, self.settings, self.data.source,
-                      self.state if self.state != RUNNING else PAUSED, self.test_result[1],
-                      weights=self.net.to_bytes())
+        self._run_number = self.runs.add(
+            t, self.settings, self.data.source, self.state if self.state != RUNNING else PAUSED,
+            self.test_result[1], weights=self.net.to_bytes(),
+            changes=self.runs.take_changes()).number
