@@ -24,6 +24,7 @@ PAGES = {
     "What it learned": [
         st.Page("pages/hidden_map.py", title="Hidden-layer map", icon="🗺️"),
         st.Page("pages/robustness.py", title="Robustness", icon="🛡️"),
+        st.Page("pages/pixels.py", title="Back to the pixels", icon="🎯"),
     ],
     "Experiment": [
         st.Page("pages/experiments.py", title="Experiments", icon="🧪"),
