@@ -1,0 +1,260 @@
+"""The Network page's sections: the live diagram (click a unit to pick it), the chosen
+unit's card, and the neuron lab's changes (switch off, edit, prune, undo) applied to the
+live network through ``TrainingSession.change_live``."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from mnist_np import MLP, lab
+
+from ..figures.base import layer_name
+from ..figures.diagram import diagram_figure
+from ..figures.images import gallery_figure
+from ..figures.lab import (
+    activation_figure,
+    field_figure,
+    per_digit_change_figure,
+    pruning_figure,
+    unit_from_selection,
+    votes_figure,
+)
+from ..live import digit_subset
+from ..markdown import plain
+from ..page import HEAVY_REFRESH_SECONDS, cached_view
+from ..session import TrainingSession
+
+LAB_DIGITS = 2000  # test digits the card, the accuracies and the pruning curve use
+TOP_DIGITS = 8
+LAYER, UNIT, SHOWN_UNIT = "network_layer", "network_unit", "network_card_unit"
+MESSAGE = "network_message"
+
+
+def _pick(layer: int, unit: int) -> None:
+    st.session_state[LAYER], st.session_state[UNIT] = layer, unit
+
+
+def _on_click() -> None:
+    picked = unit_from_selection(st.session_state["network_diagram"]["selection"])
+    if picked is not None:
+        _pick(*picked)
+
+
+def chosen_unit(net: MLP) -> tuple[int, int]:
+    """The unit picked (by a click on the diagram or the two widgets), kept within the
+    network's shape: the default is unit 0 of the first layer."""
+    L = len(net.weights)
+    layer = st.session_state.get(LAYER, 1)
+    if layer not in range(1, L + 1):
+        layer = 1
+    unit = st.session_state.get(UNIT, 0)
+    if not isinstance(unit, int) or not 0 <= unit < net.layer_sizes[layer]:
+        unit = 0
+    if (st.session_state.get(LAYER), st.session_state.get(UNIT)) != (layer, unit):
+        _pick(layer, unit)  # the network has fewer layers or units than before
+    return layer, unit
+
+
+def _picked_by_widget() -> None:
+    st.session_state[SHOWN_UNIT] = (st.session_state[LAYER], st.session_state[UNIT])
+
+
+def diagram(session: TrainingSession, index: int, max_units: int, top_k: int) -> None:
+    """The network reading test digit ``index``, live; a click picks a unit."""
+    net, _ = session.network_copy()
+    layer, unit = chosen_unit(net)
+    x = session.data.X_test[index]
+    view = lab.diagram_view(net, x, max_units, top_k, keep=(layer, unit))
+    st.plotly_chart(diagram_figure(view, (layer, unit)), key="network_diagram",
+                    on_select=_on_click, selection_mode="points")
+    st.caption(
+        f"Test digit #{index} (a {session.data.y_test[index]}) going through the network. "
+        "First-layer units are drawn as their receptive fields (their 784 weights: red "
+        "pixels excite them, blue ones inhibit them); deeper units as dots, darker the "
+        "more active they are for this digit; grey ones are switched off. Between layers, "
+        f"each unit's {top_k} strongest incoming weights among the units shown: red "
+        "positive, blue negative, thicker when stronger. Click a unit to open its card.")
+    if st.session_state.setdefault(SHOWN_UNIT, (layer, unit)) != (layer, unit):
+        st.session_state[SHOWN_UNIT] = (layer, unit)
+        st.rerun()  # a click in this live part: the whole page, for the card of that unit
+
+
+def _card(net: MLP, X: np.ndarray, layer: int, j: int) -> dict:
+    a = lab.activations(net, X, layer)[:, j]
+    hidden = layer < len(net.weights)
+    return {"a": a, "top": lab.top_activating(a, TOP_DIGITS),
+            "state": lab.unit_state(net, a) if hidden else None,
+            "votes": lab.votes(net, X, layer, j) if hidden else None}
+
+
+def _subset(session: TrainingSession) -> tuple[np.ndarray, np.ndarray]:
+    idx = digit_subset(len(session.data.X_test), LAB_DIGITS)
+    return session.data.X_test[idx], session.data.y_test[idx]
+
+
+def unit_card(session: TrainingSession) -> tuple[MLP, int, int] | None:
+    """The chosen unit's card: what excites it, what it votes for, how it fires."""
+    net, version = session.network_copy()
+    L = len(net.weights)
+    layer, j = chosen_unit(net)
+    st.session_state[SHOWN_UNIT] = (layer, j)
+    a_col, b_col = st.columns([1, 2])
+    a_col.selectbox("Layer", range(1, L + 1), key=LAYER, on_change=_picked_by_widget,
+                    format_func=lambda l: f"{layer_name(l, L)} ({net.layer_sizes[l]:,} units)")
+    b_col.number_input("Unit", 0, net.layer_sizes[layer] - 1, key=UNIT,
+                       on_change=_picked_by_widget, help="Or click a unit in the diagram.")
+    X, _ = _subset(session)
+    found = cached_view(session, "network_card_cache", (layer, j), version,
+                        lambda: _card(net, X, layer, j), every=HEAVY_REFRESH_SECONDS,
+                        what="card for this unit")
+    if found is None:
+        return None
+    card = found[0]
+    state = card["state"]
+    name = f"{layer_name(layer, L).capitalize()}, unit {j}"
+    if state is None:
+        st.subheader(f"{name}: the score of digit {j}")
+    else:
+        share = (f"active for {state.share:.0%} of the digits" if state.kind == "active"
+                 else f"saturated for {state.share:.0%} of the digits")
+        off = " — switched off" if lab.silent(net, layer)[j] else ""
+        st.subheader(f"{name}: {state.label} ({share}){off}")
+    left, middle, right = st.columns(3)
+    with left:
+        if layer == 1:
+            st.plotly_chart(field_figure(net.weights[0][:, j], "What excites it: its "
+                                         "receptive field"), key="network_field")
+        st.plotly_chart(activation_figure(card["a"], f"Its activation on {len(X):,} test "
+                                          "digits"), key="network_histogram")
+    with middle:
+        st.markdown(f"**The {TOP_DIGITS} test digits that excite it most**")
+        top = card["top"]
+        st.plotly_chart(gallery_figure(X[top], [f"a={card['a'][i]:.2f}" for i in top],
+                                       cols=4, tile_px=70), key="network_top",
+                        width="content")
+    with right:
+        if card["votes"] is not None:
+            st.plotly_chart(votes_figure(card["votes"], "The digits it votes for"),
+                            key="network_votes")
+            st.caption("How much each digit's score (logit) goes up with this unit, on "
+                       "average over the test digits: its score with the unit minus its "
+                       "score with the unit switched off.")
+    return net, layer, j
+
+
+# -- changes -----------------------------------------------------------------------------
+def _apply(session: TrainingSession, make) -> None:
+    try:
+        done = session.change_live(make)
+        st.session_state[MESSAGE] = f"Done: {done.what}."
+    except ValueError as e:
+        st.session_state[MESSAGE] = f"Not changed: {e}."
+
+
+def _undo(session: TrainingSession) -> None:
+    done = session.undo_live()
+    st.session_state[MESSAGE] = "Nothing to undo." if done is None else f"Undone: {done.what}."
+
+
+def _edit(session: TrainingSession, layer: int, j: int) -> None:
+    value = st.session_state.network_value
+    if st.session_state.network_what == "its bias":
+        _apply(session, lambda net: lab.set_bias(net, layer, j, value))
+    else:
+        i = st.session_state.network_input
+        _apply(session, lambda net: lab.set_weight(net, layer, i, j, value))
+
+
+def changes(session: TrainingSession, net: MLP, layer: int, j: int) -> None:
+    """Switch the unit off, edit one of its numbers, prune its layer, undo; and what a
+    change did to the accuracy per digit."""
+    L = len(net.weights)
+    hidden = layer < L
+    st.subheader("Change it")
+    st.caption("Changes apply to the live network at once, also while training runs "
+               "(training then goes on from the changed network and may bring a switched-"
+               "off unit back: its weights still learn). Each one is kept with the run "
+               "(Experiments) and can be undone.")
+    off, edit, undo = st.columns([1, 2, 1])
+    with off:
+        st.button("Switch it off", key="network_off", disabled=not hidden,
+                  on_click=_apply, args=(session, lambda n: lab.switch_off(n, layer, [j])),
+                  help="Sets its outgoing weights to 0: the next layer no longer hears it, "
+                       "whatever its activation." if hidden else
+                       "An output unit has no outgoing weights to switch off.")
+    with edit:
+        what = st.radio("Edit", ["its bias", "one incoming weight"], key="network_what",
+                        horizontal=True)
+        if what == "one incoming weight":
+            n_in = net.layer_sizes[layer - 1]
+            if st.session_state.get("network_input", 0) >= n_in:
+                st.session_state.network_input = 0  # another layer, with fewer inputs
+            i = st.number_input(f"from {'pixel' if layer == 1 else 'unit'} i", 0, n_in - 1,
+                                key="network_input")
+            now = float(net.weights[layer - 1][min(i, n_in - 1), j])
+            st.caption(f"now W{layer}[{i}, {j}] = {now:.4g}")
+        else:
+            st.caption(f"now b{layer}[{j}] = {float(net.biases[layer - 1][j]):.4g}")
+        st.number_input("new value", -100.0, 100.0, 0.0, 0.1, key="network_value")
+        st.button("Apply", key="network_apply", on_click=_edit, args=(session, layer, j))
+    with undo:
+        st.button("Undo the last change", key="network_undo", on_click=_undo, args=(session,),
+                  disabled=not session.lab_changes)
+        if session.lab_changes:
+            st.caption("Can be undone, newest last: " + "; ".join(
+                plain(c.what) for c in session.lab_changes[-5:]))
+    if MESSAGE in st.session_state:
+        st.info(plain(st.session_state.pop(MESSAGE)))
+    _before_and_after(session)
+    if hidden:
+        _pruning(session, net, layer)
+
+
+def _accuracies(net: MLP, change: lab.Change, X, y) -> tuple[np.ndarray, np.ndarray]:
+    before = net.copy()
+    lab.undo(before, change)
+    return lab.accuracy_per_digit(before, X, y), lab.accuracy_per_digit(net, X, y)
+
+
+def _before_and_after(session: TrainingSession) -> None:
+    if not session.lab_changes:
+        return
+    net, version = session.network_copy()
+    last = session.lab_changes[-1]
+    X, y = _subset(session)
+    found = cached_view(session, "network_change_cache", ("change", id(last)), version,
+                        lambda: _accuracies(net, last, X, y), every=HEAVY_REFRESH_SECONDS,
+                        what="accuracy per digit")
+    if found is not None:
+        before, after = found[0]
+        st.plotly_chart(per_digit_change_figure(
+            before, after, f"Accuracy per digit on {len(X):,} test digits: {last.what}"),
+            key="network_change")
+
+
+def _curve(net: MLP, X, y, layer: int):
+    scores = lab.importance(net, X, layer)
+    ks = lab.curve_points(net.layer_sizes[layer])
+    return ks, lab.pruning_curve(net, X, y, layer, ks, scores), scores
+
+
+def _pruning(session: TrainingSession, net: MLP, layer: int) -> None:
+    n = net.layer_sizes[layer]
+    st.subheader(f"Prune hidden layer {layer}")
+    X, y = _subset(session)
+    _, version = session.network_copy()
+    found = cached_view(session, "network_prune_cache", layer, version,
+                        lambda: _curve(net, X, y, layer), every=HEAVY_REFRESH_SECONDS,
+                        what="pruning curve")
+    if found is None:
+        return
+    ks, accuracy, scores = found[0]
+    k = st.slider("k least important units", 0, n, min(n // 4, n), key="network_k")
+    st.plotly_chart(pruning_figure(ks, accuracy, n, layer, k), key="network_pruning")
+    st.caption("A unit's importance: how far it can move the next layer on the test "
+               "digits (its mean |activation| times the length of its outgoing weights). "
+               "The curve switches off the k least important on a copy; the button does "
+               "it to the live network.")
+    st.button(f"Prune the {k} least important units", key="network_prune", disabled=k == 0,
+              on_click=_apply, args=(session, lambda n_: lab.prune(n_, layer, k, scores)))
