@@ -21,6 +21,7 @@ PAGES = {
         st.Page("pages/mistakes.py", title="Mistakes", icon="❌"),
         st.Page("pages/backprop.py", title="Backprop, step by step", icon="🔁"),
         st.Page("pages/network.py", title="Network diagram & neuron lab", icon="🕸️"),
+        st.Page("pages/by_hand.py", title="Backprop by hand", icon="🧮"),
     ],
     "What it learned": [
         st.Page("pages/hidden_map.py", title="Hidden-layer map", icon="🗺️"),
