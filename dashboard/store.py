@@ -104,12 +104,14 @@ class Store:
         self._open()
 
     @classmethod
-    def from_environment(cls) -> Store:
+    def from_environment(cls, path: str | os.PathLike | None = None) -> Store:
         """The store the environment asks for (``MNIST_NP_DB``, ``MNIST_NP_DB_MAX_MB``,
-        ``MNIST_NP_DB_IDLE_DAYS``); raise StoreError with a one-line message."""
+        ``MNIST_NP_DB_IDLE_DAYS``), at ``path`` when given; raise StoreError with a
+        one-line message."""
         max_mb = _positive_env("MNIST_NP_DB_MAX_MB", DEFAULT_MAX_MB)
         idle_days = _positive_env("MNIST_NP_DB_IDLE_DAYS", DEFAULT_IDLE_DAYS)
-        return cls(default_path(), int(max_mb * 2**20), idle_days * 86400)
+        where = Path(path).expanduser() if path else default_path()
+        return cls(where, int(max_mb * 2**20), idle_days * 86400)
 
     # -- connections ---------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:

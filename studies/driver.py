@@ -1,0 +1,444 @@
+"""Running a study: Optuna asks for trials, Dask trains them one epoch per task, and the
+driver (the CLI process, or the app's study thread) reports each epoch's validation
+accuracy to Optuna, prunes, and writes every ended trial as a run of the workspace.
+
+The driver is the only writer: of Optuna's storage and of the run database. Workers only
+compute (:mod:`studies.work`), so a real cluster never needs the driver's files.
+
+Optuna's storage is a journal file beside the run database
+(``mnist_np-runs.studies.journal``), not an SQLite RDB: appending a line per change is all
+one writer needs, any number of readers (every app process watching) replay it
+incrementally without taking SQLite's write lock from the run database's writers, and it
+needs no SQLAlchemy schema migrations. It outlives the app and the CLI.
+
+A study belongs to one workspace: its name starts with a hash of the workspace's token
+(never the token itself), and only that workspace's pages list it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import optuna
+from distributed import Client, Future
+from distributed.client import FutureCancelledError
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import FrozenTrial, TrialState
+
+from dashboard.runs import run_record
+from dashboard.settings import Settings
+from dashboard.store import Store
+from mnist_np.checkpoint import load_training
+from mnist_np.data import MNIST
+
+from . import space as sp
+from .work import EpochResult, TrialTask, train_epoch
+
+SAMPLERS = ("tpe", "random", "grid")
+PRUNERS = ("median", "halving", "none")
+POLL_SECONDS = 0.25
+HEARTBEAT_SECONDS = 5.0
+LOST_SECONDS = 30.0  # a running study not heard from for this long has lost its driver
+SCHEDULER_GRACE_SECONDS = 10.0  # the client reconnecting for longer: the scheduler is gone
+# How an ended trial's run is named in the Experiments table
+ORIGIN = "study {study}, trial {trial}"
+# Trial outcomes (the run's status in the Experiments table)
+FINISHED, DIVERGED, PRUNED, FAILED, CANCELLED = (
+    "finished", "diverged", "pruned", "failed", "cancelled")
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)  # the driver says what happens
+
+
+class StudyError(Exception):
+    """A one-line reason a study cannot start or go on."""
+
+
+class SchedulerGone(StudyError):
+    pass
+
+
+def storage_path(db_path: str | Path) -> Path:
+    """Optuna's journal beside the run database."""
+    return Path(db_path).with_suffix(".studies.journal")
+
+
+def open_storage(path: str | Path) -> JournalStorage:
+    try:
+        return JournalStorage(JournalFileBackend(str(path)))
+    except Exception as e:  # a damaged or unreadable journal: one line
+        raise StudyError(f"cannot open the study journal {Path(path).name}: "
+                         f"{type(e).__name__}: {str(e)[:200]}") from None
+
+
+def workspace_key(workspace: str) -> str:
+    """What a study's name says of its workspace: a hash, not the token."""
+    return hashlib.sha256(workspace.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """What to search: ``space`` from ``base`` settings, ``trials`` trials of ``epochs``
+    epochs each, with ``sampler`` and ``pruner`` (by name). A pruner judges a trial once
+    ``prune_after`` trials have finished."""
+
+    space: list[sp.Param]
+    base: Settings
+    trials: int
+    epochs: int
+    sampler: str = "tpe"
+    pruner: str = "median"
+    seed: int = 0
+    prune_after: int = 3
+
+    def check(self) -> None:
+        """ValueError, one line, for a spec that cannot run."""
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {self.sampler!r}; choose from "
+                             f"{', '.join(SAMPLERS)}")
+        if self.pruner not in PRUNERS:
+            raise ValueError(f"unknown pruner {self.pruner!r}; choose from {', '.join(PRUNERS)}")
+        if self.sampler == "grid":
+            sp.grid(self.space)
+        if self.trials < 1 or self.epochs < 1:
+            raise ValueError("a study needs at least one trial of at least one epoch")
+
+    @property
+    def planned(self) -> int:
+        """Trials to run: ``trials``, and no more than the grid has points."""
+        if self.sampler == "grid":
+            return min(self.trials, sp.grid_size(self.space))
+        return self.trials
+
+    def settings(self, params: dict) -> Settings:
+        return sp.apply(self.base, params)
+
+
+def make_sampler(spec: StudySpec) -> optuna.samplers.BaseSampler:
+    """The sampler by name. The grid is its points enqueued one by one as trials start
+    (``StudyRun._launch``): Optuna's ``GridSampler`` stops its study when the grid is
+    done, which only works inside ``Study.optimize``, not with ask and tell."""
+    if spec.sampler in ("random", "grid"):
+        return optuna.samplers.RandomSampler(seed=spec.seed)
+    return optuna.samplers.TPESampler(seed=spec.seed)
+
+
+def make_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
+    if spec.pruner == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=spec.prune_after, n_warmup_steps=0)
+    if spec.pruner == "halving":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+    return optuna.pruners.NopPruner()
+
+
+@dataclass
+class TrialEnd:
+    """One ended trial, as the CLI prints it."""
+
+    number: int               # Optuna's trial number, from 0
+    params: dict
+    status: str
+    value: float | None       # validation accuracy, for finished and diverged trials
+    epochs: int
+    run: int | None           # its run in the workspace, when recorded
+    error: str = ""
+
+
+@dataclass
+class Outcome:
+    """How a study run ended: ``state`` is finished, cancelled or failed (``message``)."""
+
+    name: str
+    number: int
+    state: str
+    message: str
+    seconds: float
+    ended: list[TrialEnd] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(t.status == status for t in self.ended)
+
+
+@dataclass
+class _Running:
+    trial: optuna.trial.Trial
+    settings: Settings
+    task: TrialTask
+    epoch: int = 0
+    state: bytes | None = None
+
+
+class StudyRun:
+    """One study of ``spec`` in the workspace ``workspace`` of ``store`` (None: runs are
+    not recorded), trained on ``data``. :meth:`create` names it; :meth:`run` runs it on a
+    Dask client until done, :meth:`cancel` (from another thread) or Ctrl-C."""
+
+    def __init__(self, spec: StudySpec, storage: JournalStorage, store: Store | None,
+                 workspace: str, data: MNIST, origin: str = "cli",
+                 on_trial: Callable[[TrialEnd], None] | None = None):
+        spec.check()
+        self.spec, self.storage, self.store = spec, storage, store
+        self.workspace, self.data, self.origin = workspace, data, origin
+        self.on_trial = on_trial or (lambda end: None)
+        self._stop = threading.Event()
+        self.study: optuna.Study | None = None
+        self.number = 0
+        self.ended: list[TrialEnd] = []
+        self._beat = 0.0
+        self._cut_off: float | None = None  # when the client lost its scheduler
+        self._ready = threading.Event()  # a task has ended
+        self._grid: list[dict] = []  # the grid's points still to try, the next one last
+        if spec.sampler == "grid":  # every point once, in an order the seed shuffles
+            grid = sp.grid(spec.space)
+            points = list(itertools.product(*grid.values()))
+            order = np.random.default_rng(spec.seed).permutation(len(points))[::-1]
+            self._grid = [dict(zip(grid, points[i])) for i in order]
+
+    # -- naming ------------------------------------------------------------------------
+    def create(self, where: str = "") -> optuna.Study:
+        """The study in the storage, numbered after the workspace's others."""
+        key = workspace_key(self.workspace)
+        taken = [s.user_attrs.get("number", 0) for s in self.storage.get_all_studies()
+                 if s.user_attrs.get("workspace") == key]
+        number = max(taken, default=0) + 1
+        for attempt in range(20):  # another driver may take a number meanwhile
+            try:
+                study = optuna.create_study(
+                    storage=self.storage, study_name=f"{key}-{number + attempt}",
+                    direction="maximize", sampler=make_sampler(self.spec),
+                    pruner=make_pruner(self.spec))
+                break
+            except optuna.exceptions.DuplicatedStudyError:
+                continue
+        else:
+            raise StudyError("could not name a new study")
+        self.number = number + attempt
+        spec = self.spec
+        attrs = {"workspace": key, "number": self.number, "origin": self.origin,
+                 "params": [p.text for p in spec.space], "sampler": spec.sampler,
+                 "pruner": spec.pruner, "trials": spec.planned, "epochs": spec.epochs,
+                 "train_limit": spec.base.train_limit, "data": self.data.source,
+                 "base": spec.base.describe(), "where": where, "started": time.time(),
+                 "heartbeat": time.time(), "state": "running", "message": ""}
+        for k, v in attrs.items():
+            study.set_user_attr(k, v)
+        self.study = study
+        return study
+
+    @property
+    def name(self) -> str:
+        return self.study.study_name if self.study is not None else ""
+
+    def cancel(self) -> None:
+        """Stop: cancel the running trials, keep the ended ones (safe from another
+        thread, and from a signal handler)."""
+        self._stop.set()
+        self._ready.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._stop.is_set()
+
+    # -- running -----------------------------------------------------------------------
+    def run(self, client: Client) -> Outcome:
+        """Run every trial on ``client``'s cluster. Ctrl-C and :meth:`cancel` end it as
+        cancelled; a scheduler that goes away ends it as failed. The trials that ended
+        are kept either way."""
+        study = self.study or self.create()
+        start = time.perf_counter()
+        running: dict[Future, _Running] = {}
+        state, message = "finished", ""
+        try:
+            data = client.scatter((self.data.X_train, self.data.y_train), broadcast=True,
+                                  hash=False)
+            asked = 0
+            while True:
+                while (not self.cancelled and asked < self.spec.planned
+                       and len(running) < self._slots(client)):
+                    asked += 1
+                    self._launch(client, data, running)
+                if self.cancelled or not running:
+                    break
+                self._ready.wait(POLL_SECONDS)
+                self._ready.clear()
+                done = [f for f in running if f.done()]
+                self._heartbeat()
+                self._check_scheduler(client)
+                for future in done:
+                    self._handle(client, data, future, running.pop(future), running)
+        except KeyboardInterrupt:
+            self._stop.set()
+        except (SchedulerGone, OSError) as e:
+            state, message = "failed", _scheduler_message(client, e)
+        if self.cancelled and state == "finished":
+            state, message = "cancelled", "cancelled: the running trials were stopped"
+        for future, r in running.items():
+            future.cancel()
+            self._end(r, CANCELLED if state == "cancelled" else FAILED, error=message)
+        seconds = time.perf_counter() - start
+        self._set(study, state=state, message=message, seconds=seconds,
+                  heartbeat=time.time())
+        return Outcome(study.study_name, self.number, state, message, seconds, self.ended)
+
+    def _slots(self, client: Client) -> int:
+        """Trials at once: one per worker thread (at least one)."""
+        workers = client.scheduler_info().get("workers", {})
+        return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+
+    def _launch(self, client: Client, data: Future, running: dict) -> None:
+        assert self.study is not None
+        if self._grid:  # the next point, enqueued only now: none is left waiting
+            self.study.enqueue_trial(self._grid.pop())
+        trial = self.study.ask(sp.distributions(self.spec.space))
+        settings = self.spec.settings(trial.params)
+        r = _Running(trial, settings,
+                     TrialTask(settings.net_config(), settings.train_config(),
+                               self.data.source))
+        self._submit(client, data, r, running)
+
+    def _submit(self, client: Client, data: Future, r: _Running, running: dict) -> None:
+        future = client.submit(train_epoch, data, r.task, r.state, pure=False,
+                               key=f"{self.name}-trial{r.trial.number}-epoch{r.epoch + 1}")
+        running[future] = r
+        future.add_done_callback(lambda _: self._ready.set())
+
+    def _handle(self, client: Client, data: Future, future: Future, r: _Running,
+                running: dict) -> None:
+        if future.status != "finished":
+            self._check_scheduler(client, now=True)
+            self._end(r, FAILED, error=_task_error(future))
+            return
+        result: EpochResult = future.result()
+        r.state, r.epoch = result.state, result.epoch
+        r.trial.report(result.val_accuracy, result.epoch)
+        if result.finished:
+            self._end(r, DIVERGED if result.diverged else FINISHED, result.val_accuracy)
+        elif r.trial.should_prune():
+            self._end(r, PRUNED)
+        else:
+            self._submit(client, data, r, running)
+
+    def _check_scheduler(self, client: Client, now: bool = False) -> None:
+        """SchedulerGone once the client has been cut off from its scheduler for
+        :data:`SCHEDULER_GRACE_SECONDS` (at once with ``now`` when it is not running)."""
+        if client.status == "running":
+            self._cut_off = None
+            return
+        since = self._cut_off or time.monotonic()
+        self._cut_off = since
+        if now or time.monotonic() - since > SCHEDULER_GRACE_SECONDS \
+                or client.status in ("closed", "failed"):
+            raise SchedulerGone(f"the client is {client.status}")
+
+    def _end(self, r: _Running, status: str, value: float | None = None,
+             error: str = "") -> None:
+        """Record the trial's run, then tell Optuna how it ended."""
+        assert self.study is not None
+        run, problem = self._record(r, status)
+        trial = r.trial
+        for key, v in (("status", status), ("run", run), ("error", error or problem)):
+            trial.set_user_attr(key, v)
+        if status in (FINISHED, DIVERGED):
+            self.study.tell(trial, value)
+        else:
+            self.study.tell(trial, state=TrialState.PRUNED if status == PRUNED
+                            else TrialState.FAIL)
+        end = TrialEnd(trial.number, dict(trial.params), status, value, r.epoch, run,
+                       error or problem)
+        self.ended.append(end)
+        self.on_trial(end)
+
+    def _record(self, r: _Running, status: str) -> tuple[int | None, str]:
+        """The trial as a run of the workspace: ``(run number, "")``, or ``(None, why
+        not)``. A trial that ended before its first epoch has no network to keep."""
+        if self.store is None or r.state is None:
+            return None, ""
+        data = self.data
+        try:
+            trainer = load_training(r.state, data.X_train, data.y_train, data.source).trainer
+            if trainer is None:
+                return None, "its network could not be read back"
+            test_accuracy = trainer.evaluate(data.X_test, data.y_test)[1]
+            record = run_record(0, trainer, r.settings, data.source, status, test_accuracy,
+                                ORIGIN.format(study=self.number, trial=r.trial.number))
+            return self.store.add_run(self.workspace, record, trainer.net.to_bytes()).number, ""
+        except Exception as e:  # a full disk, a locked file: the study goes on
+            return None, f"not saved as a run: {type(e).__name__}: {str(e)[:120]}"
+
+    def _heartbeat(self) -> None:
+        now = time.time()
+        if self.study is not None and now - self._beat >= HEARTBEAT_SECONDS:
+            self._beat = now
+            self._set(self.study, heartbeat=now)
+
+    @staticmethod
+    def _set(study: optuna.Study, **attrs) -> None:
+        for k, v in attrs.items():
+            study.set_user_attr(k, v)
+
+
+def _task_error(future: Future) -> str:
+    """Why a task failed, in one line."""
+    if future.status == "cancelled":
+        return "its task was cancelled by the cluster"
+    try:
+        exc = future.exception(timeout=5)
+    except (FutureCancelledError, TimeoutError, OSError) as e:
+        return f"its task was lost ({type(e).__name__})"
+    if type(exc).__name__ == "KilledWorker":
+        return "its worker died while training it, twice (killed, or out of memory)"
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _scheduler_message(client: Client, e: Exception) -> str:
+    address = getattr(client.scheduler, "address", "") if client.scheduler else ""
+    where = f" at {address}" if address and not address.startswith("inproc") else ""
+    return f"the Dask scheduler{where} went away ({str(e).splitlines()[0][:120]})"
+
+
+# -- watching ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StudySummary:
+    """A study of a workspace as a page lists it."""
+
+    name: str
+    number: int
+    attrs: dict
+    state: str  # running, finished, cancelled, failed, or "interrupted" (driver gone)
+
+    @property
+    def label(self) -> str:
+        return f"study {self.number}"
+
+
+def workspace_studies(storage: JournalStorage, workspace: str,
+                      now: float | None = None) -> list[StudySummary]:
+    """The workspace's studies, newest first."""
+    key, now = workspace_key(workspace), time.time() if now is None else now
+    found = []
+    for s in storage.get_all_studies():
+        attrs = s.user_attrs
+        if attrs.get("workspace") != key:
+            continue
+        state = str(attrs.get("state", "running"))
+        if state == "running" and now - float(attrs.get("heartbeat", 0)) > LOST_SECONDS:
+            state = "interrupted"
+        found.append(StudySummary(s.study_name, int(attrs.get("number", 0)), attrs, state))
+    return sorted(found, key=lambda s: -s.number)
+
+
+def trials_of(storage: JournalStorage, name: str) -> list[FrozenTrial]:
+    study_id = storage.get_study_id_from_name(name)
+    return storage.get_all_trials(study_id, deepcopy=False)
+
+
+def load_study(storage: JournalStorage, name: str) -> optuna.Study:
+    return optuna.load_study(study_name=name, storage=storage)
