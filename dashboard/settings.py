@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 
 from mnist_np import ACTIVATIONS, INITS, MLP, OPTIMIZERS, OUTPUT_LOSSES, PRESETS, TrainConfig
+from mnist_np.augment import LIMITS as AUG_LIMITS
 from mnist_np.data import N_CLASSES, N_INPUTS
 from mnist_np.network import BRIEF, brief, parse_hidden
 from mnist_np.training import SCHEDULES
@@ -30,6 +31,18 @@ MIN_TRAIN = 100
 MAX_SEED = 2**31 - 1
 
 OUTPUT_LOSS_NAMES = [f"{o}+{lo}" for o, lo in OUTPUT_LOSSES]
+
+# Augmentation (while training): the fields, what each is called in a message and in
+# a run's description; their limits are the engine's (mnist_np.augment.LIMITS).
+AUG_FIELDS = ("aug_shift", "aug_rotate", "aug_scale", "aug_elastic", "aug_noise")
+AUG_WHAT = {"aug_shift": "the shift augmentation (pixels)",
+            "aug_rotate": "the rotation augmentation (degrees)",
+            "aug_scale": "the scale augmentation (a fraction)",
+            "aug_elastic": "the elastic distortion's α",
+            "aug_noise": "the pixel-noise augmentation (standard deviation)"}
+AUG_WORDS = {"aug_shift": "shift ±{:g} px", "aug_rotate": "rotation ±{:g}°",
+             "aug_scale": "scale ±{:.0%}", "aug_elastic": "elastic α={:g}",
+             "aug_noise": "noise σ={:g}"}
 
 # Settings whose change rebuilds the network; the others apply to the running one.
 LIVE_FIELDS = ("lr", "batch_size", "epochs", "steps")
@@ -55,6 +68,11 @@ class Settings:
     l2: float = _NET["l2"].default
     train_limit: int | None = TrainConfig.train_limit
     seed: int = _NET["seed"].default
+    aug_shift: float = TrainConfig.aug_shift
+    aug_rotate: float = TrainConfig.aug_rotate
+    aug_scale: float = TrainConfig.aug_scale
+    aug_elastic: float = TrainConfig.aug_elastic
+    aug_noise: float = TrainConfig.aug_noise
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -68,7 +86,17 @@ class Settings:
     def train_config(self) -> dict:
         return dict(optimizer=self.optimizer, lr=self.lr, batch_size=self.batch_size,
                     epochs=self.epochs, steps=self.steps, train_limit=self.train_limit,
-                    seed=self.seed, schedule=self.schedule)
+                    seed=self.seed, schedule=self.schedule, **self.augmentation)
+
+    @property
+    def augmentation(self) -> dict[str, float]:
+        """The augmentation settings, ``{"aug_shift": ..., ...}`` (all 0: none)."""
+        return {f: getattr(self, f) for f in AUG_FIELDS}
+
+    def describe_augmentation(self) -> str:
+        """``"shift ±2 px, rotation ±15°"``: the augmentation in words ("none")."""
+        parts = [AUG_WORDS[f].format(getattr(self, f)) for f in AUG_FIELDS if getattr(self, f)]
+        return ", ".join(parts) or "none"
 
     def needs_reset(self, other: Settings) -> bool:
         """True when going from ``other`` to ``self`` changes more than the live fields."""
@@ -85,7 +113,9 @@ class Settings:
                 if self.until_paused else f"{self.epochs} epochs")
         return (f"{sizes} {self.activation}, {self.output_loss}, {self.init} init, "
                 f"{self.optimizer} lr={self.lr:g} ({self.schedule}), batch {self.batch_size}, "
-                f"{stop}, L2={self.l2:g}, seed {self.seed}")
+                f"{stop}, L2={self.l2:g}, seed {self.seed}"
+                + (f", augmented ({self.describe_augmentation()})"
+                   if any(self.augmentation.values()) else ""))
 
 
 def from_preset(name: str) -> Settings:
@@ -97,6 +127,7 @@ def from_preset(name: str) -> Settings:
         optimizer=train["optimizer"], lr=train["lr"], batch_size=train["batch_size"],
         epochs=train["epochs"], steps=train["steps"], schedule=train["schedule"],
         l2=net["l2"], train_limit=train["train_limit"], seed=train["seed"],
+        **{f: float(train[f]) for f in AUG_FIELDS},
     )
 
 
@@ -115,6 +146,8 @@ _PARAM_OF_FIELD = {
     "optimizer": "opt", "lr": "lr", "batch_size": "batch", "epochs": "epochs",
     "steps": "steps", "schedule": "sched", "l2": "l2", "train_limit": "train", "seed": "seed",
 }
+_PARAM_OF_FIELD |= {"aug_shift": "shift", "aug_rotate": "rot", "aug_scale": "scale",
+                    "aug_elastic": "elastic", "aug_noise": "noise"}
 _FIELD_OF_PARAM = {p: f for f, p in _PARAM_OF_FIELD.items()}
 PARAMS = frozenset(_FIELD_OF_PARAM) | {"preset"}
 
@@ -196,6 +229,8 @@ def parse_field(name: str, text: str):
         return _int(text, MIN_TRAIN, 60_000, "the training-set size")
     if name == "seed":
         return _int(text, 0, MAX_SEED, "the seed")
+    if name in AUG_FIELDS:
+        return _float(text, 0.0, AUG_LIMITS[name.removeprefix("aug_")], AUG_WHAT[name])
     raise KeyError(name)
 
 

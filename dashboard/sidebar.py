@@ -10,6 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from mnist_np import ACTIVATIONS, INITS, OPTIMIZERS, PRESETS, ModelFileError
+from mnist_np.augment import ELASTIC_SIGMA
+from mnist_np.augment import LIMITS as AUG_LIMITS
 from mnist_np.training import SCHEDULES
 
 from . import settings as cfg
@@ -150,6 +152,25 @@ def _settings() -> None:
         st.select_slider("Training images", w.with_value(w.TRAIN_GRID, state.cfg_train_limit),
                          key="cfg_train_limit",
                          format_func=lambda v: "all" if v is None else f"{v:,}")
+    _augmentation()
+
+
+def _augmentation() -> None:
+    """Augmentation's sliders, folded away: most runs train without it."""
+    lim = AUG_LIMITS
+    with st.expander("Augmentation (while training)"):
+        st.caption("Every training batch is distorted afresh by random amounts up to these "
+                   "(0: off); validation and test digits never are. Changing them resets "
+                   "the network.")
+        st.slider("Shift (± pixels)", 0.0, lim["shift"], step=0.5, key="cfg_aug_shift")
+        st.slider("Rotation (± degrees)", 0.0, lim["rotate"], step=1.0, key="cfg_aug_rotate")
+        st.slider("Scale (± fraction)", 0.0, lim["scale"], step=0.05, key="cfg_aug_scale")
+        st.slider("Elastic distortion α", 0.0, lim["elastic"], step=1.0, key="cfg_aug_elastic",
+                  help="Simard et al. (2003): each pixel moves by a random displacement "
+                       f"field smoothed by a Gaussian of σ = {ELASTIC_SIGMA:g} pixels, times "
+                       "α; they used α = 34.")
+        st.slider("Pixel noise (standard deviation)", 0.0, lim["noise"], step=0.05,
+                  key="cfg_aug_noise")
 
 
 # -- model file -------------------------------------------------------------------------

@@ -39,6 +39,7 @@ def widget_values(s: Settings) -> dict:
         "cfg_steps": s.steps or 0, "cfg_schedule": s.schedule, "cfg_l2": s.l2,
         "cfg_train_limit": s.train_limit, "cfg_seed": s.seed,
     }
+    values |= {f"cfg_{f}": float(getattr(s, f)) for f in cfg.AUG_FIELDS}
     return values
 
 
@@ -67,6 +68,7 @@ def settings_from_widgets() -> Settings:
         batch_size=int(state.cfg_batch_size), epochs=int(state.cfg_epochs),
         steps=int(state.cfg_steps) or None, schedule=state.cfg_schedule,
         l2=float(state.cfg_l2), train_limit=state.cfg_train_limit, seed=int(state.cfg_seed),
+        **{f: float(state[f"cfg_{f}"]) for f in cfg.AUG_FIELDS},
     )
 
 

@@ -18,6 +18,8 @@ from typing import NoReturn
 import numpy as np
 
 from .activations import ACTIVATIONS
+from .augment import LIMITS as AUG_LIMITS
+from .augment import check as check_augmentation
 from .bench import (
     LR,
     EngineLoop,
@@ -80,6 +82,25 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _augmentation(name: str):
+    """The type of ``--aug-NAME``: a number in ``[0, AUG_LIMITS[name]]``."""
+    def parse(text: str) -> float:
+        value = _non_negative_float(text)
+        problem = check_augmentation(**{name: value})
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+    parse.__name__ = f"aug_{name}"
+    return parse
+
+
+_AUG_HELP = {"shift": "at most this many pixels along each axis",
+             "rotate": "at most this many degrees either way",
+             "scale": "a factor in [1 - S, 1 + S]",
+             "elastic": "Simard's elastic distortion: alpha (sigma 4; they used 34)",
+             "noise": "Gaussian pixel noise of this standard deviation"}
+
+
 def _hidden(text: str) -> list[int]:
     """``--hidden``: ``"128,64"`` -> ``[128, 64]``; ``""`` or ``"none"`` -> no hidden layer."""
     try:
@@ -115,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="learning-rate schedule over the run")
     train.add_argument("--l2", type=_non_negative_float, help="L2 weight decay")
     train.add_argument("--seed", type=int)
+    for name, high in AUG_LIMITS.items():
+        train.add_argument(f"--aug-{name}", type=_augmentation(name), metavar="X",
+                           help=f"augmentation: {_AUG_HELP[name]}, drawn afresh for every "
+                                f"training image (0 to {high:g}; default 0: off)")
     train.add_argument("--train-limit", type=_positive_int, metavar="N",
                        help="use only N training images")
     train.add_argument("--data-dir", metavar="DIR", help="folder with the four MNIST files")
@@ -162,6 +187,9 @@ def configs_from_args(args: argparse.Namespace) -> tuple[dict, dict]:
     for key in ("optimizer", "lr", "batch_size", "epochs", "train_limit", "seed", "schedule"):
         if getattr(args, key) is not None:
             train[key] = getattr(args, key)
+    for name in AUG_LIMITS:
+        if getattr(args, f"aug_{name}") is not None:
+            train[f"aug_{name}"] = getattr(args, f"aug_{name}")
     if args.steps is not None:
         train["steps"] = args.steps
     elif args.epochs is not None:
@@ -211,6 +239,7 @@ def load_data(data_dir: str | None, quiet: bool) -> MNIST:
 # Flags that describe a run: a resumed run has its own, from its file.
 _RUN_FLAGS = ("preset", "hidden", "activation", "output", "loss", "init", "optimizer", "lr",
               "batch_size", "schedule", "l2", "seed", "train_limit")
+_RUN_FLAGS += tuple(f"aug_{name}" for name in AUG_LIMITS)
 
 
 def resume(args: argparse.Namespace, data: MNIST) -> Trainer:

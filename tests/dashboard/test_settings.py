@@ -53,3 +53,32 @@ def test_epochs_0_means_until_paused_with_the_constant_schedule():
     counted, _ = cfg.from_query({"epochs": "0", "steps": "50"})  # steps are an end
     assert not counted.until_paused and counted.schedule == "linear"
     assert cfg.from_query({"epochs": "-1"})[1][0].startswith("ignored epochs='-1'")
+
+
+def test_augmentation_round_trips_through_the_query_string_and_resets_the_network():
+    settings = Settings(aug_shift=2.0, aug_rotate=15.0, aug_scale=0.1, aug_elastic=34.0,
+                        aug_noise=0.05)
+    query = cfg.to_query(settings)
+    assert query == {"shift": "2", "rot": "15", "scale": "0.1", "elastic": "34",
+                     "noise": "0.05"}
+    back, warnings = cfg.from_query(query)
+    assert back == settings and warnings == []
+    assert settings.train_config()["aug_elastic"] == 34.0
+    assert settings.needs_reset(Settings())
+    assert settings.describe().endswith(
+        ", augmented (shift ±2 px, rotation ±15°, scale ±10%, elastic α=34, noise σ=0.05)")
+    assert "augmented" not in Settings().describe()
+    assert Settings().describe_augmentation() == "none"
+
+
+def test_augmentation_out_of_range_in_the_url_is_ignored_in_one_line():
+    settings, warnings = cfg.from_query({"rot": "400", "shift": "-1", "noise": "x",
+                                         "elastic": "inf"})
+    assert settings == Settings()
+    assert warnings == [
+        "ignored rot='400': the rotation augmentation (degrees) must be between 0 and 90, "
+        "got 400",
+        "ignored shift='-1': the shift augmentation (pixels) must be between 0 and 8, got -1",
+        "ignored noise='x': the pixel-noise augmentation (standard deviation) must be a "
+        "number, got 'x'",
+        "ignored elastic='inf': the elastic distortion's α must be between 0 and 60, got inf"]

@@ -162,3 +162,39 @@ def test_resume_from_a_network_only_file_says_why_not(tmp_path, offline_env):
     result = run("train", "--resume", str(saved), env=offline_env)
     assert result.returncode == 1 and "training settings are unknown" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("flags,words", [
+    (["--aug-rotate", "100"], "argument --aug-rotate: the rotate augmentation must be a "
+                              "number in [0, 90], got 100.0"),
+    (["--aug-shift", "-1"], "argument --aug-shift: must be a finite number >= 0"),
+    (["--aug-elastic", "nan"], "argument --aug-elastic: must be a finite number >= 0"),
+    (["--aug-noise", "lots"], "'lots' is not a number"),
+])
+def test_bad_augmentation_flags_get_one_line_and_exit_code_2(flags, words, offline_env):
+    result = run("train", *flags, env=offline_env)
+    assert result.returncode == 2, result.stderr
+    assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_augmented_training_saves_its_settings_and_resumes_exactly(tmp_path, offline_env):
+    flags = ["--hidden", "16", "--schedule", "constant", "--batch-size", "50",
+             "--train-limit", "400", "--aug-shift", "2", "--aug-rotate", "10",
+             "--aug-scale", "0.1", "--aug-elastic", "34", "--aug-noise", "0.1", "--quiet",
+             "--json"]
+    straight, half, rest = (tmp_path / f"{n}.npz" for n in ("straight", "half", "rest"))
+    result = run("train", *flags, "--steps", "12", "--out", str(straight), env=offline_env)
+    assert result.returncode == 0, result.stderr
+    training = json.loads(result.stdout.strip().splitlines()[-1])["config"]["training"]
+    assert (training["aug_shift"], training["aug_rotate"], training["aug_scale"],
+            training["aug_elastic"], training["aug_noise"]) == (2, 10, 0.1, 34, 0.1)
+    assert run("train", *flags, "--steps", "5", "--out", str(half),
+               env=offline_env).returncode == 0
+    result = run("train", "--resume", str(half), "--steps", "12", "--out", str(rest),
+                 "--quiet", env=offline_env)
+    assert result.returncode == 0, result.stderr
+    a, b = MLP.load(straight), MLP.load(rest)
+    for x, y in zip(a.weights + a.biases, b.weights + b.biases):
+        assert (x == y).all()
+    refused = run("train", "--resume", str(half), "--aug-noise", "0.2", env=offline_env)
+    assert refused.returncode == 2 and "drop --aug-noise" in refused.stderr

@@ -168,3 +168,18 @@ def test_a_downloaded_training_file_uploaded_again_goes_on_where_it_stopped(app,
     assert len(session.trainer.history) == 6  # the curves are back
     at.button(key="step").click().run()
     assert session.trainer.step_count == 7
+
+
+def test_augmentation_from_the_url_shows_in_its_sliders_trains_and_resets_when_changed(app):
+    at = app({"rot": "15", "elastic": "34", "hidden": "16", "train": "500"}).run()
+    session = at.session_state["session"]
+    assert at.slider(key="cfg_aug_rotate").value == 15.0
+    assert at.slider(key="cfg_aug_elastic").value == 34.0
+    assert session.trainer.config.aug_rotate == 15.0
+    assert session.trainer.config.augmentation.active
+    at.button(key="step").click().run()
+    assert session.trainer.step_count == 1
+    at.slider(key="cfg_aug_noise").set_value(0.1).run()
+    assert session.trainer.step_count == 0 and session.trainer.config.aug_noise == 0.1
+    assert at.query_params["noise"] == "0.1" and at.query_params["rot"] == "15"
+    assert not at.exception
