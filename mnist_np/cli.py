@@ -322,6 +322,7 @@ def train_command(args: argparse.Namespace) -> int:
         "steps": trainer.step_count,
         "diverged": trainer.diverged,
         "message": trainer.message,
+        "stalled": trainer.stalled,
         "interrupted": interrupted,
         "data_source": data.source,
         "data_origin": data.origin,
@@ -336,6 +337,8 @@ def train_command(args: argparse.Namespace) -> int:
     print(f"{net!r}: test accuracy {test_accuracy:.2%} after {trainer.step_count} steps "
           f"({trainer.epochs_done:.2f} epochs) in {trainer.train_seconds:.1f} s of training, "
           f"{trainer.samples_per_second:,.0f} samples/s, on {data.source}")
+    if trainer.stalled:  # it stopped by itself: say why, last (before --out/--json)
+        print(trainer.message)
     if args.out:
         try:
             with open(args.out, "wb") as f:
@@ -346,7 +349,7 @@ def train_command(args: argparse.Namespace) -> int:
         print(f"saved to {args.out}")
     if args.json:
         print(json.dumps(summary))
-    return 1 if trainer.diverged else 0
+    return 1 if trainer.diverged or trainer.stalled else 0
 
 
 def data_command(args: argparse.Namespace) -> int:

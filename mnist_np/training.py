@@ -24,6 +24,21 @@ DIVERGED_ADVICE = (
     "Try a learning rate about 10x lower, a smaller initialisation (xavier or he), "
     "or a larger batch."
 )
+STALLED_ADVICE = (
+    "Training stalled: by step {step}, {what}. A sigmoid output trained on the mean squared "
+    "error learns through its slope a(1 - a), which is almost 0 once the output is pinned "
+    "near 0 or 1, so the wrong outputs cannot move back and the loss stays where it is. "
+    "Try a learning rate about 10x lower, or the softmax + cross-entropy output (its "
+    "error a - y does not vanish when an output saturates)."
+)
+# A run has stalled when, for STALL_SAMPLES images in a row (and STALL_STEPS steps), at
+# least STALL_STUCK of each batch had an output pinned at the wrong end (|a - y| > STUCK,
+# where the slope a(1 - a) is below a tenth of its peak, the activations' "saturated"),
+# and the batches' accuracy was at most twice chance. Only a sigmoid output with the MSE
+# loss, whose error is multiplied by that slope, can be caught like this: a healthy slow
+# start has outputs near the classes' frequencies (about 0.1), where the slope is 0.09.
+STALL_SAMPLES, STALL_STEPS, STALL_STUCK = 5000, 20, 0.98
+STUCK = (1 + math.sqrt(1 - 4 * 0.025)) / 2  # 0.974: a(1 - a) < 0.025 beyond it
 
 
 # The learning rate is folded into backpropagation (see Trainer._step) only within this
@@ -306,6 +321,11 @@ class Trainer:
         self._snapshot()
         self.diverged = False
         self.message = ""
+        # outputs pinned at the wrong end: see STALLED_ADVICE (only sigmoid + MSE)
+        self.stalled = False
+        self._watch_stall = (net.output_loss.output, net.output_loss.loss_name) == (
+            "sigmoid", "mse")
+        self._stuck_samples = self._stuck_steps = self._stuck_correct = 0
 
     # -- checkpoints -------------------------------------------------------------------
     def state(self) -> TrainerState:
@@ -350,6 +370,9 @@ class Trainer:
         trainer._rng.bit_generator.state = state.rng
         trainer.optimizer.load_state(state.optimizer)
         trainer.diverged, trainer.message = state.diverged, state.message
+        # a run that stalled stopped with that message (its state needs no other field)
+        trainer.stalled = not state.diverged and state.message.startswith(
+            STALLED_ADVICE[:STALLED_ADVICE.index(":")])
         trainer.history.load(state.history, state.history_stride)
         trainer.epoch_records = [EpochRecord(**asdict(r)) for r in state.epoch_records]
         trainer.snapshots = [Snapshot(s.step, s.epoch, [W.copy() for W in s.weights],
@@ -381,6 +404,8 @@ class Trainer:
     # -- progress ----------------------------------------------------------------------
     @property
     def finished(self) -> bool:
+        if self.stalled:
+            return True
         if self.diverged:
             return True
         if self.config.steps is not None:
@@ -458,6 +483,8 @@ class Trainer:
         fwd, loss = net.forward_loss(X, Y, buffers=buffers)
         loss += net.l2_term()
         correct = int(np.count_nonzero(fwd.output.argmax(axis=1) == labels))
+        if self._watch_stall:
+            self._check_stall(fwd.output, Y, correct, loss)
         saturation = np.array([net.act.saturation(a) for a in fwd.activations[1:-1]])
         # SGD and momentum start by multiplying the gradient by lr: fold that into the
         # backward pass (one multiply of the (n, k) output error), so the gradient
@@ -496,6 +523,26 @@ class Trainer:
         if self._pos >= self.n_train:
             self._end_epoch()
         return record
+
+    def _check_stall(self, a: np.ndarray, Y: np.ndarray, correct: int, loss: float) -> None:
+        """Count the batch ``a: (n, k)`` (targets ``Y``) towards a stall, or start again
+        when enough of its outputs can still move; stop the run once it has stalled."""
+        n = len(a)
+        stuck = np.count_nonzero((np.abs(a - Y) > STUCK).any(axis=1))
+        if stuck < STALL_STUCK * n:
+            self._stuck_samples = self._stuck_steps = self._stuck_correct = 0
+            return
+        self._stuck_samples += n
+        self._stuck_steps += 1
+        self._stuck_correct += correct
+        accuracy = self._stuck_correct / self._stuck_samples
+        if (self._stuck_samples >= STALL_SAMPLES and self._stuck_steps >= STALL_STEPS
+                and accuracy <= 2 / self.n_classes):
+            what = (f"for the last {self._stuck_samples:,} images nearly every one had an "
+                    f"output pinned at the wrong end (batch loss {loss:.3f}, accuracy "
+                    f"{accuracy:.1%}, about chance)")
+            self.stalled = True
+            self.message = STALLED_ADVICE.format(what=what, step=self.step_count + 1)
 
     def run(self, max_steps: int | None = None, seconds: float | None = None):
         """Yield step records until finished, diverged, ``max_steps`` or ``seconds``."""
