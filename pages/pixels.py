@@ -39,12 +39,14 @@ if view != DREAMS:
         number = 0
 if view == SALIENCY:
     target = controls.selectbox("Saliency for", DIGITS, key="pixels_target", width=180,
+                                placeholder="its answer",  # None, also once cleared
                                 format_func=lambda d: "its answer" if d is None else str(d))
 elif view == ATTACK:
     method = controls.radio("Attack", [FGSM, ITERATIVE], horizontal=True, key="pixels_method",
                             format_func=lambda m: "FGSM (one step)" if m == FGSM else
                             "iterative (20 steps)")
     goal = controls.selectbox("Make it read", DIGITS, key="pixels_goal", width=180,
+                              placeholder="any other digit",  # None, also once cleared
                               format_func=lambda d: "any other digit" if d is None else str(d))
 
 

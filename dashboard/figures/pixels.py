@@ -41,8 +41,11 @@ def _signed(z: np.ndarray, limit: float, name: str, what: str, scale: bool) -> g
     """Blue below 0, white at 0, red above, on ±``limit`` (a tiny limit when all is 0),
     with a colour bar on the right when ``scale``."""
     limit = float(limit) if np.isfinite(limit) and limit > 0 else 1e-12
+    ticks = [-limit, -limit / 2, 0.0, limit / 2, limit]  # labelled in full: 0.00012, 5e-05
     return go.Heatmap(z=_square(z), colorscale=DIVERGING, zmin=-limit, zmax=limit,
-                      name=name, showscale=scale, colorbar=dict(len=0.8, thickness=12),
+                      name=name, showscale=scale,
+                      colorbar=dict(len=0.8, thickness=12, tickvals=ticks,
+                                    ticktext=[f"{t:.2g}" for t in ticks]),
                       hovertemplate=f"row %{{y}}, col %{{x}}: {what} %{{z:.3g}}<extra></extra>")
 
 
@@ -54,7 +57,7 @@ def saliency_figure(x: np.ndarray, gradient: np.ndarray, target: int,
     over the map so the pixels can be found."""
     g = np.asarray(gradient, float)
     limit = float(np.nanmax(np.abs(g))) if np.isfinite(g).any() else 0.0
-    fig = _panels(["the digit", f"saliency for {target}: red helps, blue hurts"], height)
+    fig = _panels(["the digit", f"saliency for {target}"], height)
     fig.add_trace(_digit(x, "digit"), row=1, col=1)
     fig.add_trace(_signed(g, limit, "saliency", "gradient", True), row=1, col=2)
     fig.add_trace(go.Contour(z=_square(x), contours=dict(start=0.5, end=0.5, size=1,
@@ -102,8 +105,8 @@ def epsilon_figure(epsilons: np.ndarray, flipped: np.ndarray, found: float | Non
 
 
 def dreams_figure(X: np.ndarray, classes: Sequence[int], confidence: Sequence[float],
-                  tile_px: int = 96) -> go.Figure:
+                  cols: int = 5, tile_px: int = 110) -> go.Figure:
     """The input each class likes best, ``X: (k, 784)``, each captioned with its class and
-    the network's output for it."""
+    the network's output for it, ``cols`` to a row."""
     captions = [f"{c} ({p:.0%})" for c, p in zip(classes, confidence)]
-    return gallery_figure(np.asarray(X), captions, cols=10, tile_px=tile_px)
+    return gallery_figure(np.asarray(X), captions, cols=cols, tile_px=tile_px)

@@ -24,6 +24,7 @@ TEST, MISTAKE, DRAWING = "A test digit", "A mistake", "Your drawing"
 SOURCES = (TEST, MISTAKE, DRAWING)
 DRAWING_KEY = "draw_canvas_kept"  # where the Draw page's canvas keeps the drawing
 CACHE = "pixels_cache"
+FIGURE_WIDTH, ANSWER_WIDTH = 520, 330  # pixels: side by side, the answer below when narrow
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,12 @@ def choose(session: TrainingSession, net: MLP, version: int, source: str,
     return Digit(x, None, "your drawing", ("drawing", x.tobytes()))
 
 
+def _row():
+    """A row whose charts wrap onto the next line in a narrow window (columns would
+    squeeze them)."""
+    return st.container(horizontal=True, gap="medium", vertical_alignment="top")
+
+
 def saliency_view(net: MLP, digit: Digit, target: int | None) -> None:
     """The digit's saliency map for ``target`` (None: the network's answer), and its
     answer."""
@@ -89,16 +96,19 @@ def saliency_view(net: MLP, digit: Digit, target: int | None) -> None:
     except ValueError as e:  # a network that overflows: said as cached_view says it
         st.warning(f"No saliency map: {e}. Reset the network (sidebar) to start again.")
         return
-    left, right = st.columns([2, 1])
-    left.plotly_chart(saliency_figure(s.x, s.gradient, s.target), key="pixels_saliency")
-    right.plotly_chart(answer_figure(s.proba, digit.label), key="pixels_saliency_answer")
+    row = _row()
+    row.plotly_chart(saliency_figure(s.x, s.gradient, s.target), key="pixels_saliency",
+                     width=FIGURE_WIDTH)
+    row.plotly_chart(answer_figure(s.proba, digit.label), key="pixels_saliency_answer",
+                     width=ANSWER_WIDTH)
     named = "its answer, " if target is None else ""
     st.caption(
         f"The gradient of the loss with respect to each pixel of {digit.name}, with the "
         f"label set to {named}{s.target}: backpropagation carried one layer past W₁ "
         "(∂L/∂a₀ = δ₁W₁ᵀ). Red pixels: more ink there would make the network more sure it "
-        f"is a {s.target}; blue: less sure. Pixels far from any colour barely matter to "
-        "this answer.")
+        f"is a {s.target}; blue: less sure; white pixels barely matter. The colour bar "
+        "gives the size: tiny numbers when the network is already sure, as there is "
+        "little loss left to lose.")
 
 
 def attack_view(session: TrainingSession, net: MLP, version: int, digit: Digit,
@@ -114,10 +124,11 @@ def attack_view(session: TrainingSession, net: MLP, version: int, digit: Digit,
     after = (a.answer_after, float(a.after.max()))
     largest = float(a.epsilons[-1])
     shown = a.epsilon if a.succeeded else largest
-    left, right = st.columns([2, 1])
-    left.plotly_chart(attack_figure(a.x, a.x_adv, shown, before, after), key="pixels_attack")
-    right.plotly_chart(answer_figure(a.after, digit.label, title="After the change"),
-                       key="pixels_attack_answer")
+    row = _row()
+    row.plotly_chart(attack_figure(a.x, a.x_adv, shown, before, after), key="pixels_attack",
+                     width=FIGURE_WIDTH)
+    row.plotly_chart(answer_figure(a.after, digit.label, title="After the change"),
+                     key="pixels_attack_answer", width=ANSWER_WIDTH)
     st.plotly_chart(epsilon_figure(a.epsilons, a.flipped, a.epsilon), key="pixels_epsilons")
     goal = "any other digit" if target is None else f"a {target}"
     how = ("FGSM moves every pixel by ε, up or down, in the direction that raises the "
@@ -155,7 +166,7 @@ def dreams_view(session: TrainingSession, net: MLP, version: int) -> None:
         "the gradient says it raises the network's output for that digit (each step moves "
         f"the most useful pixel by {d.rate:g}), while a penalty ({d.l2:g}·x) fades ink "
         f"that does not help and a slight blur (σ = {d.sigma:g} pixel) keeps strokes "
-        "smooth. Under each: the network's output for its digit. A network of fully "
+        "smooth. Above each: the network's output for its digit. A network of fully "
         "connected layers has no notion of strokes, so its ideal digits are blurry "
         "sketches, not clean handwriting.")
     freshness_caption(session, at, HEAVY_REFRESH_SECONDS)

@@ -28,6 +28,7 @@ def test_saliency_figure_is_the_digit_and_a_symmetric_signed_map_with_its_outlin
     np.testing.assert_allclose(np.asarray(saliency.z), g.reshape(28, 28))
     assert (saliency.zmin, saliency.zmax) == (-2.0, 2.0)  # white stays at 0
     assert saliency.colorscale[0][1] != saliency.colorscale[-1][1]
+    assert list(saliency.colorbar.ticktext) == ["-2", "-1", "0", "1", "2"]
     assert outline.type == "contour" and outline.contours.start == 0.5
     assert (saliency.xaxis, outline.xaxis) == ("x2", "x2")
     assert "saliency for 7" in fig.layout.annotations[1].text
@@ -73,4 +74,6 @@ def test_dreams_figure_captions_each_class_with_its_output():
     fig = dreams_figure(X, range(10), np.linspace(0.5, 0.99, 10))
     texts = [a.text for a in fig.layout.annotations]
     assert texts[0] == "0 (50%)" and texts[-1] == "9 (99%)" and len(texts) == 10
-    assert np.asarray(fig.data[0].z).shape[1] == 10 * 28 + 9 * 3
+    assert np.asarray(fig.data[0].z).shape[1] == 5 * 28 + 4 * 3  # 5 to a row
+    assert np.asarray(dreams_figure(X, range(10), np.ones(10), cols=10).data[0].z).shape[1] \
+        == 10 * 28 + 9 * 3
