@@ -31,7 +31,7 @@ from .data import get_data
 from .live import LiveCache
 from .markdown import plain
 from .runs import RunLog
-from .session import DIVERGED, TrainingSession
+from .session import DIVERGED, STALLED, TrainingSession
 from .store import Store, StoreError
 from .widgets import settings_to_widgets
 
@@ -197,6 +197,8 @@ def page_header(title: str, session: TrainingSession) -> None:
     if session.state == DIVERGED:
         st.warning(f"💥 {session.trainer.message} Until you change the "
                    "settings or press Reset, the numbers here may be inf or NaN.")
+    elif session.state == STALLED:
+        st.warning(f"🧊 {plain(session.trainer.message)}")
 
 
 def not_trained_note(session: TrainingSession, text: str) -> None:

@@ -27,6 +27,7 @@ from .worker import Worker
 
 # States a session can be in, as shown to the user.
 READY, RUNNING, PAUSED, FINISHED, DIVERGED = "ready", "running", "paused", "finished", "diverged"
+STALLED = "stalled"  # outputs pinned at the wrong end (Trainer.stalled): stopped, advice given
 # The weights kept once per epoch (thinned) for the Weights and map pages: at most about
 # this much per session, so a 4 x 1,024-unit network (16 MB of weights) keeps 4, not 24.
 SNAPSHOT_BUDGET_BYTES = 64 * 2**20
@@ -111,7 +112,8 @@ class TrainingSession:
         self.trainer, self.net = trainer, trainer.net
         self.test_result: tuple[float, float] | None = None
         self._test_version = -1
-        self.state = (DIVERGED if trainer.diverged else FINISHED if trainer.finished
+        self.state = (DIVERGED if trainer.diverged else STALLED if trainer.stalled
+                      else FINISHED if trainer.finished
                       else PAUSED if trainer.step_count else READY)
         self.next_settings: Settings | None = None  # chosen after the run ended
         self._recorded = recorded
@@ -145,7 +147,8 @@ class TrainingSession:
         ``trainer`` with its network, as it was in ``state``."""
         self.pause()
         with self.lock:
-            self._build(settings, trainer=trainer, recorded=state in (FINISHED, DIVERGED))
+            self._build(settings, trainer=trainer,
+                        recorded=state in (FINISHED, DIVERGED, STALLED))
 
     def save_checkpoint(self) -> None:
         """Hand the network and its trainer as they are now to the checkpoint sink (the
@@ -248,8 +251,8 @@ class TrainingSession:
 
     @property
     def ended(self) -> bool:
-        """The run is over (finished or diverged): Play needs new settings."""
-        return self.state in (FINISHED, DIVERGED)
+        """The run is over (finished, diverged or stalled): Play needs new settings."""
+        return self.state in (FINISHED, DIVERGED, STALLED)
 
     @property
     def training(self) -> bool:
@@ -351,6 +354,10 @@ class TrainingSession:
         """Update the state after a step; True when training has come to an end."""
         if self.trainer.diverged:
             self.state = DIVERGED
+            return True
+        if self.trainer.stalled:  # a finite network: its test accuracy is kept
+            self.state = STALLED
+            self._record_run()
             return True
         if self.trainer.finished:
             self.state = FINISHED

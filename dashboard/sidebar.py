@@ -27,10 +27,10 @@ from .page import (
     query_lists,
     say,
 )
-from .session import DIVERGED, FINISHED, PAUSED, READY, RUNNING, TrainingSession
+from .session import DIVERGED, FINISHED, PAUSED, READY, RUNNING, STALLED, TrainingSession
 
 STATE_LABELS = {READY: "⏹ ready (not trained yet)", RUNNING: "▶ training", PAUSED: "⏸ paused",
-                FINISHED: "✅ finished", DIVERGED: "💥 diverged"}
+                FINISHED: "✅ finished", DIVERGED: "💥 diverged", STALLED: "🧊 stalled"}
 UPLOAD_KEY = "model_upload"
 UPLOAD_ERROR_KEY = "model_upload_error"
 
@@ -114,6 +114,9 @@ def _status(session: TrainingSession) -> None:
     if p.state == READY and session.network_source:
         label = f"⏹ ready · {plain(session.network_source)}"
     st.progress(p.fraction, text=f"{label} · {where}")
+    if p.state == STALLED:
+        st.caption("🧊 Training stopped: the outputs are pinned at the wrong end and can no "
+                   "longer learn. Why, and what to change, is at the top of the page.")
     if p.samples_per_second:
         st.caption(f"{p.samples_per_second:,.0f} samples/s")
 
