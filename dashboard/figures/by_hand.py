@@ -12,6 +12,7 @@ weight matrix has a row per input when the layer has more inputs than units (``W
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -184,34 +185,57 @@ def unit_gradients(ht: HandTrace, l: int, exact: bool = False) -> pd.DataFrame:
     return _frame(columns, exact, t.dbs[l - 1].dtype, labels=("j",))
 
 
+def _digits_apart(before: float, after: float) -> int:
+    """Significant figures that show ``before`` and ``after`` apart, their difference to
+    two figures (3 or more, at most 8: float32 holds about 7)."""
+    step = after - before
+    if not (math.isfinite(before) and math.isfinite(step)) or before == 0 or step == 0:
+        return 3
+    apart = math.floor(math.log10(abs(before))) - math.floor(math.log10(abs(step)))
+    return min(8, max(3, 2 + apart))
+
+
+def _before_after(columns: Columns, name: str, before: np.ndarray, after: np.ndarray,
+                  exact: bool, dtype) -> None:
+    """Columns ``name`` and ``new name`` as text, each pair rounded to the figures that
+    show the step (unchanged weights to 3)."""
+    shown = [(cell(b, True, dtype), cell(a, True, dtype)) if exact else
+             (number_text(float(b), d), number_text(float(a), d))
+             for b, a in zip(before, after)
+             for d in [_digits_apart(float(b), float(a))]]
+    columns[name] = [b for b, _ in shown]
+    columns[f"new {name}"] = [a for _, a in shown]
+
+
 def update_table(ht: HandTrace, l: int, exact: bool = False, all_rows: bool = False
                  ) -> pd.DataFrame:
     """Each weight of layer ``l`` before and after ``W ← W - η·∂L/∂W`` (and, in a
-    row-per-unit table, the biases)."""
+    row-per-unit table, the biases). A weight that moved is written with the figures
+    that show how far (3 at least): 0.709 → 0.709 would hide a step of 0.0002."""
     W, new, q = ht.weights[l - 1], ht.new_weights[l - 1], sub(l)
     n_in, n_out = W.shape
     if rows_are_inputs(ht, l):
         rows = _input_rows(ht, l, all_rows)
         columns = _index_columns(ht, l, rows)
         for j in range(n_out):
-            columns[f"W{q}[i,{j}]"] = W[rows, j]
-            columns[f"new W{q}[i,{j}]"] = new[rows, j]
-        return _frame(columns, exact, W.dtype, labels=("i", "pixel (row, col)"))
-    columns = {"j": list(range(n_out))}
-    for i in range(n_in):
-        columns[f"W{q}[{i},j]"] = W[i]
-        columns[f"new W{q}[{i},j]"] = new[i]
-    columns[f"b{q}[j]"] = ht.biases[l - 1]
-    columns[f"new b{q}[j]"] = ht.new_biases[l - 1]
-    return _frame(columns, exact, W.dtype, labels=("j",))
+            _before_after(columns, f"W{q}[i,{j}]", W[rows, j], new[rows, j], exact, W.dtype)
+    else:
+        columns = {"j": list(range(n_out))}
+        for i in range(n_in):
+            _before_after(columns, f"W{q}[{i},j]", W[i], new[i], exact, W.dtype)
+        _before_after(columns, f"b{q}[j]", ht.biases[l - 1], ht.new_biases[l - 1], exact,
+                      W.dtype)
+    return _frame(columns, exact, W.dtype, labels=tuple(columns))
 
 
 def bias_update(ht: HandTrace, l: int, exact: bool = False) -> pd.DataFrame:
-    """Each bias of layer ``l`` before and after the update."""
+    """Each bias of layer ``l``, its gradient, and the bias after the update."""
     q, b = sub(l), ht.biases[l - 1]
-    columns: Columns = {"j": list(range(len(b))), f"b{q}[j]": b,
-               f"∂L/∂b{q}[j]": ht.trace.dbs[l - 1], f"new b{q}[j]": ht.new_biases[l - 1]}
-    return _frame(columns, exact, b.dtype, labels=("j",))
+    columns: Columns = {"j": list(range(len(b))),
+                        f"∂L/∂b{q}[j]": [cell(g, exact, b.dtype) for g in ht.trace.dbs[l - 1]]}
+    _before_after(columns, f"b{q}[j]", b, ht.new_biases[l - 1], exact, b.dtype)
+    order = ["j", f"b{q}[j]", f"∂L/∂b{q}[j]", f"new b{q}[j]"]
+    return _frame({k: columns[k] for k in order}, exact, b.dtype, labels=tuple(order))
 
 
 def epochs_figure(records: Sequence[EpochRecord], test_accuracy: float | None = None,

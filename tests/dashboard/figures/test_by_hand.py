@@ -157,6 +157,13 @@ def test_rounded_tables_show_3_figures_and_only_the_pixels_that_count(case):
                    for v in shown if v != "0"), list(shown)
         np.testing.assert_allclose([float(v) for v in shown], engine, rtol=5e-3, atol=1e-30)
     assert len(fig.gradient_table(ht, 1, all_rows=True)) == 49
+    u2 = fig.update_table(ht, 2)  # a weight that moved is written with figures that show it
+    for i in range(4):
+        moved = ht.new_weights[1][i] != ht.weights[1][i]
+        before, after = u2[f"W₂[{i},j]"], u2[f"new W₂[{i},j]"]
+        assert [b != a for b, a in zip(before, after)] == list(moved)
+        assert moved.any() == (ht.trace.activations[1][i] != 0)  # off units: no step
+    assert list(fig.bias_update(ht, 1).columns) == ["j", "b₁[j]", "∂L/∂b₁[j]", "new b₁[j]"]
     assert fig.cell(float("nan")) == "NaN" and fig.cell(float("inf"), exact=True) == "inf"
     assert fig.cell(0.1, exact=True) == "0.1" and fig.cell(1 / 3) == "0.333"
     assert fig.sub(12) == "₁₂"
