@@ -713,7 +713,8 @@ def _load(spec: Dataset, data_dir: str | os.PathLike | None,
     missing = [name for name in FILES.values()
                if not _cached(cache / name, digests[name], removed)]
     if missing:
-        used, failure = None, "downloading is turned off and the cache is empty"
+        used: str | None = None
+        failure: str | None = "downloading is turned off and the cache is empty"
         if allow_download:
             used, failure = _download(missing, cache, urls, digests, progress, status)
         if failure is not None or used is None:
