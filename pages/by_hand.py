@@ -17,6 +17,8 @@ run = section.tiny_run(session)
 state, n = st.session_state, len(run.data.y_train)
 if not 0 <= int(state.get("by_hand_index", -1)) < n:
     state.by_hand_index = section.next_misread(run)
+if "by_hand_lr" not in state:  # a step that visibly moves the opening digit's answer
+    state.by_hand_lr = section.visible_step(run, int(state.by_hand_index))
 state.setdefault(section.STAGE, 1)
 state.setdefault("by_hand_draws", 0)
 
@@ -47,8 +49,7 @@ i = int(controls.number_input(f"Training digit (0 to {n - 1:,})", 0, n - 1, step
 controls.button("Next misread digit", key="by_hand_misread", on_click=lambda: state.update(
     by_hand_index=section.next_misread(run, int(state.by_hand_index))))
 controls.button("Random digit", key="by_hand_random", on_click=_random_digit)
-lr = controls.select_slider("Step size η", [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0],
-                            value=run.trainer.config.lr, key="by_hand_lr", width=260)
+lr = controls.select_slider("Step size η", section.STEP_SIZES, key="by_hand_lr", width=260)
 controls.button("One update on this digit", key="by_hand_update", type="primary",
                 on_click=section.update_on_digit, args=(run, i, lr),
                 help="Moves every weight by -η times its gradient for this digit alone")

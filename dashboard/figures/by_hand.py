@@ -38,7 +38,7 @@ def sub(n: int) -> str:
 
 def cell(x: float, exact: bool = False, dtype=np.float32) -> str:
     """One number as the tables show it (see the module's docstring)."""
-    if not exact or not np.isfinite(x):
+    if not exact or not np.isfinite(x) or x == 0:  # -0.0 too: it is written 0
         return number_text(float(x))
     return str(np.dtype(dtype).type(x))
 

@@ -24,6 +24,7 @@ from mnist_np.metrics import next_to_learn_from
 from mnist_np.stepthrough import follow_weight, largest_gradient, sgd_step
 
 from .. import equations
+from ..explain import visible_step_size
 from ..figures import by_hand as tables
 from ..figures.images import digit_figure
 from ..markdown import plain
@@ -146,12 +147,24 @@ def new_network(run: TinyRun) -> None:
     _save(fresh)
 
 
+STEP_SIZES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)  # η of "one update on this digit"
+
+
+def visible_step(run: TinyRun, index: int) -> float:
+    """The smallest step size whose update on this digit visibly moves its answer (the
+    Backprop page's rule, :func:`dashboard.explain.visible_step_size`)."""
+    x, label = run.data.X_train[index], int(run.data.y_train[index])
+    return visible_step_size(run.net, x, label, STEP_SIZES, STEP_SIZES[0])
+
+
 def update_on_digit(run: TinyRun, index: int, lr: float) -> None:
     """One plain gradient-descent step on training digit ``index`` alone."""
     x, label = run.data.X_train[index], int(run.data.y_train[index])
+    accuracy = run.test_accuracy()
     before, after = sgd_step(run.net, x, label, lr)
     st.session_state.by_hand_result = dict(trainer=run.trainer, index=index, lr=lr,
-                                           before=before, after=after)
+                                           before=before, after=after,
+                                           accuracy=(accuracy, run.test_accuracy()))
     _save(run)
 
 
@@ -195,13 +208,15 @@ def training_summary(run: TinyRun) -> None:
 
 
 # -- one digit, one step at a time ---------------------------------------------------------
-def show(frame: pd.DataFrame, labels: tuple[str, ...] = ("i", "j", "k", "row",
-                                                         "pixel (row, col)")) -> None:
-    """A table of numbers, right-aligned, tall enough for 25 rows."""
-    config = {name: st.column_config.TextColumn(alignment="right") for name in frame.columns
-              if name not in labels}
+def show(frame: pd.DataFrame, name: str, exact: bool) -> None:
+    """A table of numbers, right-aligned, tall enough for 25 rows. Its key changes with
+    ``exact``, so the columns are sized anew for the longer exact numbers."""
+    labels = ("i", "j", "k", "row", "pixel (row, col)")
+    config = {c: st.column_config.TextColumn(alignment="right") for c in frame.columns
+              if c not in labels}
     st.dataframe(frame, hide_index=True, width="content", column_config=config,
-                 height=35 * (min(len(frame), 25) + 1) + 3)
+                 height=35 * (min(len(frame), 25) + 1) + 3,
+                 key=f"by_hand_table_{name}_{'exact' if exact else 'rounded'}")
 
 
 def _stage(n: int) -> None:
@@ -243,20 +258,20 @@ def draw_stages(run: TinyRun, ht: HandTrace, full_image: np.ndarray, shown: int,
 def _input(ht: HandTrace, full_image: np.ndarray, exact: bool) -> None:
     t = ht.trace
     left, middle, right = st.columns([1, 1, 2])
-    left.plotly_chart(digit_figure(full_image, f"Training digit #{ht.index}: a {t.label}"),
+    left.plotly_chart(digit_figure(full_image, f"Digit #{ht.index}: a {t.label}"),
                       key="by_hand_original")
-    middle.plotly_chart(digit_figure(t.activations[0], "a₀: averaged to 7×7"),
+    middle.plotly_chart(digit_figure(t.activations[0], "a₀: 7×7"),
                         key="by_hand_pooled")
     with right:
-        show(tables.input_grid(t.activations[0], exact))
+        show(tables.input_grid(t.activations[0], exact), "input", exact)
     st.caption("Each input is the mean of a 4×4 block of the original's 28×28 pixels, read "
                "row by row: a₀[i] is at row i // 7, column i % 7 (so i = 7·row + col).")
 
 
 def _forward_1(net: MLP, ht: HandTrace, exact: bool, all_rows: bool, hidden: str) -> None:
     st.latex(equations.forward_layer(net, 1))
-    show(tables.forward_terms(ht, 1, exact, all_rows))
-    show(tables.forward_units(ht, 1, net.activation, exact))
+    show(tables.forward_terms(ht, 1, exact, all_rows), "terms_1", exact)
+    show(tables.forward_units(ht, 1, net.activation, exact), "units_1", exact)
     st.caption(f"{hidden}Each hidden unit j adds up its column of products a₀[i]·W₁[i,j], "
                "adds its bias, and passes z through relu: a unit whose z is below 0 "
                "outputs 0 (it is off for this digit).")
@@ -266,8 +281,8 @@ def _forward_2(net: MLP, ht: HandTrace, exact: bool) -> None:
     t = ht.trace
     st.latex(equations.forward_layer(net, 2))
     st.latex(r"\mathrm{softmax}(z)_k = \frac{e^{z_k - \max z}}{\sum_m e^{z_m - \max z}}")
-    show(tables.forward_terms(ht, 2, exact))
-    show(tables.forward_units(ht, 2, net.activation, exact))
+    show(tables.forward_terms(ht, 2, exact), "terms_2", exact)
+    show(tables.forward_units(ht, 2, net.activation, exact), "units_2", exact)
     st.caption(f"One row per digit j. Σe = {tables.cell(ht.exp_sum, exact)}. Subtracting "
                "the largest z first changes nothing in the result and keeps e^z from "
                f"overflowing. Prediction: {t.prediction} ({t.output[t.prediction]:.1%}); "
@@ -288,7 +303,7 @@ def _loss(net: MLP, ht: HandTrace) -> None:
 
 def _delta_2(net: MLP, ht: HandTrace, exact: bool, general: dict[str, str]) -> None:
     st.latex(general["delta_output"])
-    show(tables.output_delta(ht, exact))
+    show(tables.output_delta(ht, exact), "delta_2", exact)
     st.caption(f"Softmax and cross-entropy together make the output's error simply "
                f"a₂ − y: negative for the true digit {ht.trace.label} (its probability "
                "should rise), positive for every other (theirs should fall).")
@@ -298,8 +313,8 @@ def _delta_1(net: MLP, ht: HandTrace, exact: bool, general: dict[str, str],
              act: str) -> None:
     st.latex(general["delta_hidden"])
     st.latex(equations.delta_layer(net, 1))
-    show(tables.hidden_delta_terms(ht, 1, exact))
-    show(tables.hidden_delta_units(ht, 1, act, exact))
+    show(tables.hidden_delta_terms(ht, 1, exact), "delta_terms_1", exact)
+    show(tables.hidden_delta_units(ht, 1, act, exact), "delta_1", exact)
     st.caption("Each hidden unit j collects the output errors δ₂[k], each weighted by the "
                "weight W₂[j,k] it sends them through, then multiplies by its slope: "
                "relu′ is 1 where z > 0 and 0 elsewhere, so a unit that was off for this "
@@ -309,7 +324,7 @@ def _delta_1(net: MLP, ht: HandTrace, exact: bool, general: dict[str, str],
 def _gradients_2(net: MLP, ht: HandTrace, exact: bool) -> None:
     a1 = ", ".join(tables.cell(v, exact) for v in ht.trace.activations[1])
     st.latex(equations.gradient_layer(net, 2))
-    show(tables.gradient_table(ht, 2, exact))
+    show(tables.gradient_table(ht, 2, exact), "gradient_2", exact)
     st.caption(f"∂L/∂W₂[i,j] = a₁[i]·δ₂[j], with a₁ = ({a1}) from step 2: the weights out "
                "of a unit that was off (a₁[i] = 0) get no gradient.")
     _weight_example(net, ht, 2)
@@ -317,8 +332,8 @@ def _gradients_2(net: MLP, ht: HandTrace, exact: bool) -> None:
 
 def _gradients_1(net: MLP, ht: HandTrace, exact: bool, all_rows: bool, hidden: str) -> None:
     st.latex(equations.gradient_layer(net, 1))
-    show(tables.unit_gradients(ht, 1, exact))
-    show(tables.gradient_table(ht, 1, exact, all_rows))
+    show(tables.unit_gradients(ht, 1, exact), "bias_gradient_1", exact)
+    show(tables.gradient_table(ht, 1, exact, all_rows), "gradient_1", exact)
     st.caption(f"{hidden}∂L/∂W₁[i,j] = a₀[i]·δ₁[j]: the pixel times the error of the unit "
                "its weight feeds.")
     _weight_example(net, ht, 1)
@@ -329,9 +344,9 @@ def _update(net: MLP, ht: HandTrace, exact: bool, all_rows: bool,
     st.latex(general["update"])
     st.caption(f"With η = {ht.lr:g}: new W = W − {ht.lr:g} × ∂L/∂W, every weight and bias. "
                "Press **One update on this digit** to apply it.")
-    show(tables.update_table(ht, 2, exact))
-    show(tables.update_table(ht, 1, exact, all_rows))
-    show(tables.bias_update(ht, 1, exact))
+    show(tables.update_table(ht, 2, exact), "update_2", exact)
+    show(tables.update_table(ht, 1, exact, all_rows), "update_1", exact)
+    show(tables.bias_update(ht, 1, exact), "bias_update_1", exact)
 
 
 def update_result(run: TinyRun, index: int) -> None:
@@ -340,12 +355,14 @@ def update_result(run: TinyRun, index: int) -> None:
     if r is None or r["trainer"] is not run.trainer or r["index"] != index:
         return
     before, after, label = r["before"], r["after"], int(run.data.y_train[index])
+    test_before, test_after = r["accuracy"]
     st.caption(f"With η = {r['lr']:g}, one step on this digit alone moved the probability "
                f"of the true digit {label} from {before[label]:.1%} to {after[label]:.1%}; "
                f"the prediction went from {int(before.argmax())} to "
-               f"{int(after.argmax())}. The tables show the network after it. Such a step "
-               "is not counted in the epochs or steps above (training takes them in "
-               "batches).")
+               f"{int(after.argmax())}, and the test accuracy from {test_before:.1%} to "
+               f"{test_after:.1%}. The tables show the network after it. Such a step is not "
+               "counted in the epochs or steps above: training averages it over a batch "
+               "of digits, so that no single digit pulls the weights its own way.")
 
 
 def trace_digit(run: TinyRun, index: int, lr: float) -> HandTrace:

@@ -71,14 +71,17 @@ def test_one_update_moves_the_tiny_network_by_the_shown_step(app, browser_cookie
     i = at.session_state["by_hand_index"]
     expected = run.net.copy()
     x, label = run.data.X_train[i], int(run.data.y_train[i])
-    sgd_step(expected, x, label, 0.2)
+    lr = at.select_slider(key="by_hand_lr").value  # the smallest step that shows
+    before, after = sgd_step(expected, x, label, lr)
+    assert abs(after[label] - before[label]) >= 0.02 or lr == max(section.STEP_SIZES)
     at.button(key="by_hand_update").click().run()
     for W, W_expected in zip(run.net.weights, expected.weights):
         np.testing.assert_array_equal(W, W_expected)
     assert run.trainer.step_count == 0  # not a training step, and the page says so
     said = " ".join(c.value for c in at.caption)
-    assert f"moved the probability of the true digit {label}" in said
-    assert "not counted in the epochs" in said
+    assert f"With η = {lr:g}, one step on this digit alone moved the probability of the " \
+           f"true digit {label} from {before[label]:.1%} to {after[label]:.1%}" in said
+    assert "not counted in the epochs" in said and "test accuracy from" in said
 
 
 def test_it_trains_an_epoch_and_a_reload_finds_it_where_it_was(app, browser_cookie):
