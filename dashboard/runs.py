@@ -1,5 +1,5 @@
 """The runs of one browser session: a record of each run that ended (finished, diverged,
-reset or rebuilt, or trained by a sweep), for the Experiments page."""
+reset or rebuilt, or trained by a study), for the Experiments page."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class RunRecord:
     test_accuracy: float
     epoch_curves: dict[str, list[float]] = field(repr=False)
     loss_curve: tuple[list[float], list[float]] = field(repr=False)
-    origin: str = "training"  # or the sweep that made it, e.g. "sweep 2"
+    origin: str = "training"  # or the study trial that made it, e.g. "study 2, trial 5"
     name: str = ""            # the user's name for it (the Experiments table)
     # the neuron lab's changes to its network, one line each ("step 120: switched off ...")
     changes: list[str] = field(default_factory=list)
@@ -109,6 +109,14 @@ class RunLog:
                 record = self._store.add_run(self.workspace, record, weights)
             self._runs.append(record)
         return record
+
+    def sync(self) -> None:
+        """Read the runs again from the store: a study (the app's thread, or the command
+        line in another process) adds its trials there directly."""
+        if self._store is not None:
+            runs = self._store.runs(self.workspace)
+            with self._lock:
+                self._runs = runs
 
     def rename(self, number: int, name: str) -> None:
         with self._lock:

@@ -1,5 +1,5 @@
 """Tables and figures for the Experiments page: the runs table, runs compared, and a
-sweep's results.
+study's trials and Optuna's figures of it.
 
 Pure functions from records and arrays to pandas frames and plotly Figures (no
 Streamlit, no session), tested directly.
@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import html
 import io
-import math
 from collections.abc import Sequence
 
 import numpy as np
+import optuna
+import optuna.visualization as vis
 import pandas as pd
 import plotly.graph_objects as go
+from optuna.importance import FanovaImportanceEvaluator
+from optuna.trial import FrozenTrial, TrialState
 from plotly.colors import qualitative
 
 from ..runs import RunRecord
-from ..sweep import PARAMS, Plan
-from .base import accuracy_axis, layout, log_y_axis, smooth
+from .base import MARGIN, accuracy_axis, layout, log_y_axis, smooth
 
 PALETTE = qualitative.Plotly
 
@@ -176,44 +178,71 @@ def loss_curves_figure(runs: Sequence[RunRecord]) -> go.Figure:
     return fig
 
 
-# -- sweep results --------------------------------------------------------------------
-def _label(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+# -- studies ----------------------------------------------------------------------------
+STUDY_FIGURES = {
+    "history": "How the best validation accuracy grew, trial after trial",
+    "parallel": "Each finished trial's values, one line each, coloured by its accuracy",
+    "importance": "Which hyperparameters mattered most for the accuracy (fANOVA)",
+    "intermediate": "Each trial's validation accuracy after each epoch: pruned ones stop early",
+}
+MIN_FOR_IMPORTANCE = 3  # finished trials before importances mean anything
 
 
-def sweep_figure(plan: Plan, records: Sequence[RunRecord]) -> go.Figure:
-    """Validation accuracy of each run of a sweep: a heatmap over two hyperparameters,
-    or lines (validation and test) over one. ``records[i]`` is run ``i`` of the plan;
-    runs not done yet (or diverged) are blank."""
-    val = np.full(plan.size, np.nan)
-    test = np.full(plan.size, np.nan)
-    status = ["waiting"] * plan.size
-    for i, r in enumerate(records):
-        val[i], test[i], status[i] = r.val_accuracy, r.test_accuracy, r.status
-    labels = [[_label(v) for v in values] for _, values in plan.axes]
-    titles = [PARAMS[name].label for name, _ in plan.axes]
-    fig = go.Figure()
-    if len(plan.axes) == 1:
-        fig.add_scatter(x=labels[0], y=val, mode="lines+markers", name="validation accuracy",
-                        line=dict(color="#ff7f0e", width=2))
-        fig.add_scatter(x=labels[0], y=test, mode="lines+markers", name="test accuracy",
-                        line=dict(color="#2ca02c", width=2, dash="dot"))
-        fig = layout(fig, f"Accuracy by {titles[0]}", titles[0], "accuracy", height=360,
-                     legend_y=-0.25)
-        fig.update_xaxes(type="category")
+def _trial_value(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def trials_frame(trials: Sequence[FrozenTrial]) -> pd.DataFrame:
+    """One row per trial of a study: its number, values, status, validation accuracy after
+    its last epoch, epochs done and its run in the table above (text or numbers, one type
+    per column)."""
+    names = sorted({k for t in trials for k in t.params})
+    rows = []
+    for t in trials:
+        last = max(t.intermediate_values) if t.intermediate_values else None
+        status = t.user_attrs.get("status") or t.state.name.lower()
+        rows.append({
+            "trial": t.number, **{n: _trial_value(t.params.get(n, "")) for n in names},
+            "status": str(status),
+            "validation accuracy": t.intermediate_values[last] if last is not None
+            else float("nan"),
+            "epochs": int(last or 0), "run": t.user_attrs.get("run") or pd.NA,
+            "note": str(t.user_attrs.get("error") or ""),
+        })
+    frame = pd.DataFrame(rows, columns=["trial", *names, "status", "validation accuracy",
+                                        "epochs", "run", "note"])
+    frame["run"] = frame["run"].astype("Int64")
+    return frame
+
+
+def study_figures(study: optuna.Study) -> dict[str, go.Figure | str]:
+    """Optuna's plotly figures of ``study`` (by the keys of :data:`STUDY_FIGURES`), each
+    titled for this page, or a one-line reason it cannot be drawn yet."""
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    varied = {k for t in complete for k in t.params
+              if len({repr(u.params.get(k)) for u in complete}) > 1}
+    target = "validation accuracy"
+    out: dict[str, go.Figure | str] = {}
+    if complete:
+        out["history"] = vis.plot_optimization_history(study, target_name=target)
+        out["parallel"] = vis.plot_parallel_coordinate(study, target_name=target)
     else:
-        rows, cols = len(labels[0]), len(labels[1])
-        z = val.reshape(rows, cols)
-        text = [[f"{v:.1%}" if math.isfinite(v) else status[i * cols + j]
-                 for j, v in enumerate(row)] for i, row in enumerate(z)]
-        fig.add_heatmap(z=z, x=labels[1], y=labels[0], text=text, texttemplate="%{text}",
-                        colorscale="Viridis", colorbar=dict(title="validation", tickformat=".0%"),
-                        hovertemplate=f"{titles[0]} %{{y}}<br>{titles[1]} %{{x}}"
-                                      "<br>validation accuracy %{z:.2%}<extra></extra>")
-        fig = layout(fig, f"Validation accuracy by {titles[0]} and {titles[1]}",
-                     titles[1], titles[0], height=120 + 60 * rows, legend_y=-0.25)
-        fig.update_xaxes(type="category")
-        fig.update_yaxes(type="category")
-        return fig
-    fig.update_yaxes(tickformat=".0%")
-    return fig
+        out["history"] = out["parallel"] = "no trial has finished yet"
+    if len(complete) < MIN_FOR_IMPORTANCE or not varied:
+        out["importance"] = (f"needs {MIN_FOR_IMPORTANCE} finished trials with different "
+                             f"values ({len(complete)} so far)")
+    else:
+        out["importance"] = vis.plot_param_importances(
+            study, evaluator=FanovaImportanceEvaluator(seed=0), target_name=target)
+    if any(t.intermediate_values for t in study.get_trials(deepcopy=False)):
+        fig = vis.plot_intermediate_values(study)
+        fig.update_xaxes(title_text="epoch", dtick=1)
+        fig.update_yaxes(title_text=target)
+        out["intermediate"] = fig
+    else:
+        out["intermediate"] = "no trial has finished an epoch yet"
+    for key, fig in out.items():
+        if isinstance(fig, go.Figure):  # Optuna's axis titles kept: not base.layout
+            fig.update_layout(title=STUDY_FIGURES[key], height=360, margin=MARGIN,
+                              uirevision=key)
+    return out

@@ -1,28 +1,38 @@
-"""The Experiments page's sections: the runs table, runs compared, the sweep form, and
-a sweep's live status and results."""
+"""The Experiments page's sections: the runs table, runs compared, the study form, and
+any study of the workspace watched live."""
 
 from __future__ import annotations
 
 import hashlib
-import math
+import io
+from dataclasses import replace
 from datetime import datetime
 
 import streamlit as st
 
-from .. import sweep as sw
+from mnist_np import MLP, ModelFileError
+from studies import background as bg
+from studies import driver as dr
+from studies import space as sp
+from studies.background import AppStudies, Started
+
 from ..figures.experiments import (
     MAX_NAME,
+    STUDY_FIGURES,
     accuracy_curves_figure,
     loss_curves_figure,
     runs_csv,
     runs_frame,
     runs_parquet,
-    sweep_figure,
+    study_figures,
+    trials_frame,
 )
+from ..markdown import plain
+from ..page import say
 from ..runs import RunLog, RunRecord
+from ..session import TrainingSession
 from ..settings import Settings
 
-NONE = "(none)"  # the second hyperparameter's "no second one"
 PERCENT_COLUMNS = ("train accuracy", "validation accuracy", "test accuracy")
 
 
@@ -98,67 +108,185 @@ def compare_runs(runs: list[RunRecord]) -> None:
                    "for it.")
 
 
-def _reset_values(axis: int) -> None:
-    """A new hyperparameter starts with its example values."""
-    name = st.session_state[f"exp_param_{axis}"]
-    if name in sw.PARAMS:
-        st.session_state[f"exp_values_{axis}"] = sw.PARAMS[name].default
+# -- studies ------------------------------------------------------------------------------
+EXAMPLE_SPACE = "lr=log:1e-3..1\nhidden=32,64,128"
+WATCH_SECONDS = 2.0
 
 
-def sweep_form(base: Settings, n_train: int, source: str, busy: bool) -> sw.Plan | None:
-    """The sweep's hyperparameters, values, epochs and images; the plan they make, or
-    None with a one-line error per mistake."""
-    for axis, default in ((0, "lr"), (1, "batch_size")):
-        st.session_state.setdefault(f"exp_param_{axis}", default)
-        st.session_state.setdefault(f"exp_values_{axis}", sw.PARAMS[default].default)
-    choices = []
-    for axis, col in enumerate(st.columns(2)):
-        options = list(sw.PARAMS) if axis == 0 else [NONE, *sw.PARAMS]
-        name = col.selectbox(f"Hyperparameter {axis + 1}", options, key=f"exp_param_{axis}",
-                             on_change=_reset_values, args=(axis,), disabled=busy,
-                             format_func=lambda n: sw.PARAMS[n].label if n in sw.PARAMS else n)
-        if name in sw.PARAMS:
-            choices.append((str(name), col.text_input("Values, separated by commas",
-                                                 key=f"exp_values_{axis}", disabled=busy)))
-    left, right = st.columns(2)
-    epochs = int(left.number_input("Epochs per run", 1, sw.MAX_EPOCHS, 2, key="exp_epochs",
-                                   disabled=busy))
-    limit = right.select_slider("Training images per run", sw.TRAIN_SIZES, value=5000,
-                                key="exp_train", disabled=busy, format_func=lambda n: f"{n:,}")
-    plan, problems = sw.plan_from_form(base, choices, epochs, limit)
-    for problem in problems:
-        st.error(problem)
-    if plan is not None and not busy:
-        images = sw.train_images(n_train, limit, base.seed)
-        st.caption(f"{_count(plan.size, 'run')} × {_count(epochs, 'epoch')} on {images:,} "
-                   f"{source} images"
-                   f" ({plan.size * epochs * images:,} samples in all).")
-    return plan
+@st.cache_resource(show_spinner=False)
+def app_studies() -> AppStudies:
+    """The server's studies (one running at a time)."""
+    return AppStudies()
 
 
-def sweep_status(sweep: sw.Sweep | None, was_running: bool) -> None:
-    """Where the sweep is, and its results so far; one full rerun when it has just
-    ended (so its runs show in the table)."""
-    if sweep is None:
+@st.cache_resource(show_spinner=False, max_entries=4)
+def study_storage(path: str) -> dr.JournalStorage | str:
+    """Optuna's journal beside the run database, opened once per server, or why not."""
+    try:
+        return dr.open_storage(path)
+    except dr.StudyError as e:
+        return str(e)
+
+
+def study_form(base: Settings, source: str) -> tuple[dr.StudySpec | None, int, list[str]]:
+    """The study's search space (as on the command line), sampler, pruner, trials, epochs,
+    images and workers: the spec, the workers, and a one-line problem per mistake."""
+    state = st.session_state
+    state.setdefault("exp_space", EXAMPLE_SPACE)
+    space_text = st.text_area(
+        "Search space, one hyperparameter a line", key="exp_space", height=100,
+        help=f"NAME=VALUES with NAME one of {', '.join(sp.KNOBS)}: a list (64,128,256), a "
+             "range (1e-3..1) or a log range (log:1e-4..1).")
+    a, b, c = st.columns(3)
+    sampler = a.selectbox("Sampler", dr.SAMPLERS, key="exp_sampler",
+                          help="tpe learns from the trials so far; random and grid do not")
+    pruner = b.selectbox("Pruner", dr.PRUNERS, key="exp_pruner",
+                         help="median: stop a trial whose accuracy after an epoch is below "
+                              "the median of finished trials at that epoch")
+    workers = int(c.number_input("Workers", 1, bg.max_workers(), bg.max_workers(),
+                                 key="exp_workers"))
+    a, b, c = st.columns(3)
+    trials = int(a.number_input("Trials", 1, bg.MAX_TRIALS, 8, key="exp_trials"))
+    epochs = int(b.number_input("Epochs per trial", 1, bg.MAX_EPOCHS, 2, key="exp_epochs"))
+    images = int(c.select_slider("Training images per trial", bg.TRAIN_SIZES, value=2000,
+                                 key="exp_train", format_func=lambda n: f"{n:,}"))
+    lines = [line for line in space_text.splitlines() if line.strip()]
+    try:
+        space = sp.parse_space(lines)
+        spec = dr.StudySpec(space, replace(base, epochs=epochs, steps=None,
+                                           train_limit=images), trials, epochs,
+                            str(sampler), str(pruner), seed=base.seed)
+        bg.check_bounds(spec, workers)
+    except ValueError as e:
+        return None, workers, [str(e)]
+    return spec, workers, []
+
+
+def command_line(spec: dr.StudySpec, workspace: str, db_path: str) -> str:
+    """The same study, unbounded, from a terminal into this workspace."""
+    params = " ".join(f"--param {p.text}" for p in spec.space)
+    return (f"python -m mnist_np study {params} --sampler {spec.sampler} "
+            f"--trials {spec.trials} --epochs {spec.epochs} --pruner {spec.pruner} "
+            f"--workspace {workspace} --db {db_path}")
+
+
+def started_status(started: Started | None) -> None:
+    """Why the app's own study could not run, if it could not."""
+    if started is not None and not started.running and started.error:
+        st.error(plain(started.error))
+
+
+def _load_trial(session: TrainingSession, record: RunRecord, store) -> None:
+    """The button's callback: the run's network becomes the session's."""
+    raw = store.run_weights(session.runs.workspace, record.number)
+    if raw is None:
+        say(f"Run {record.number} has no network kept (the database may have dropped it).")
         return
-    done = len(sweep.records)
-    if sweep.running:
-        what = ("waiting: the main network is training (pause it to go on)" if sweep.waiting
-                else f"training run {done + 1} of {sweep.plan.size}")
-        st.progress(sweep.progress, text=f"{sweep.origin}: {what}")
-    elif sweep.state == sw.CANCELLED:
-        st.warning(f"{sweep.origin} was cancelled after {done} of {sweep.plan.size} runs.")
-    elif sweep.state == sw.FAILED:
-        st.error(sweep.error)
+    try:
+        net = MLP.load(io.BytesIO(raw))
+    except ModelFileError as e:
+        say(f"Run {record.number}'s network cannot be read: {e}")
+        return
+    session.load_network(net, record.settings, f"run {record.number} ({record.origin})")
+    say(f"Loaded run {record.number} ({record.origin}): the pages now show its network.")
+
+
+def watch_study(summary: dr.StudySummary, storage: dr.JournalStorage,
+                session: TrainingSession, store) -> bool:
+    """One study, as it is now: its state, trials, Optuna's figures and the best trial
+    with "Load this network". Returns True while it runs."""
+    a = summary.attrs
+    running = summary.state == "running"
+    trials = dr.trials_of(storage, summary.name)
+    ended = [t for t in trials if t.state.is_finished()]
+    head = (f"{summary.label} ({'app' if a.get('origin') == 'app' else 'command line'}): "
+            f"{len(ended)} of {a.get('trials', '?')} trials ended, {a.get('epochs')} epochs "
+            f"each on {_images(a.get('train_limit'))} {a.get('data')} images, "
+            f"{a.get('sampler')} sampler, {a.get('pruner')} pruner, on {a.get('where')}.")
+    if running:
+        st.progress(min(1.0, len(ended) / max(1, int(a.get("trials", 1)))),
+                    text=plain(head))
+    elif summary.state == "finished":
+        st.success(plain(head))
+    elif summary.state == "interrupted":
+        st.warning(plain(head + " It stopped without finishing (its process went away)."))
     else:
-        st.success(f"{sweep.origin} finished: {_count(done, 'run')}, added to the table "
-                   "above.")
-    if done:
-        st.plotly_chart(sweep_figure(sweep.plan, sweep.records), key="exp_sweep_figure")
-        scored = [r for r in sweep.records if math.isfinite(r.val_accuracy)]
-        if scored:
-            best = max(scored, key=lambda r: r.val_accuracy)
-            st.caption(f"Best so far: run {best.number} ({best.val_accuracy:.1%} validation). "
-                       "Compare validation accuracy; keep the test set for the very end.")
-    if was_running and not sweep.running:
-        st.rerun()  # the sweep just ended: a full run shows its runs in the table above
+        st.warning(plain(f"{head} {a.get('message', '')}"))
+    if not trials:
+        return running
+    st.dataframe(trials_frame(trials), hide_index=True, key=f"exp_trials_{summary.name}",
+                 column_config={"validation accuracy": st.column_config.NumberColumn(
+                     format="percent")})
+    best = [t for t in trials if t.state.name == "COMPLETE" and t.user_attrs.get("run")]
+    if best:
+        top = max(best, key=lambda t: t.value or 0.0)
+        number = int(top.user_attrs["run"])
+        record = next((r for r in session.runs if r.number == number), None)
+        text = (f"Best so far: trial {top.number}, {top.value:.1%} validation "
+                f"({', '.join(f'{k} {v}' for k, v in top.params.items())}), run {number}.")
+        row = st.container(horizontal=True, vertical_alignment="center")
+        row.markdown(plain(text))
+        if record is not None:
+            row.button("Load this network", key="exp_load_best", on_click=_load_trial,
+                       args=(session, record, store))
+    figures = study_figures(dr.load_study(storage, summary.name))
+    left, right = st.columns(2)
+    for i, (key, fig) in enumerate(figures.items()):
+        column = left if i % 2 == 0 else right
+        if isinstance(fig, str):
+            column.caption(f"{STUDY_FIGURES[key]}: {fig}.")
+        else:
+            column.plotly_chart(fig, key=f"exp_study_{key}")
+    return running
+
+
+def _images(limit) -> str:
+    return "all" if limit is None else f"{int(limit):,}"
+
+
+def start_study(studies: AppStudies, spec: dr.StudySpec, workers: int, store,
+                storage: dr.JournalStorage, session: TrainingSession) -> None:
+    """The Start button's callback: the study starts on its own thread; the list below
+    shows it."""
+    try:
+        started = studies.start(spec, workers, store, storage, session.runs.workspace,
+                                session.data)
+    except (ValueError, dr.StudyError) as e:
+        say(f"The study did not start: {e}")
+        return
+    st.session_state.exp_study = started.run.name
+
+
+def terminal_help(command: str) -> None:
+    """The command line for this study, and where it writes."""
+    st.caption("The same study from a terminal in this folder, with no bound on trials, "
+               "epochs or images. It writes into this workspace, so its trials appear "
+               "here as they end. The key after --workspace is this browser's: keep it "
+               "to yourself, as anyone with it can add runs to your workspace.")
+    st.code(command, language="bash", wrap_lines=True)
+    st.caption("On a Dask cluster, add --scheduler tcp://HOST:8786 (the README says how "
+               "to start one).")
+
+
+def watch_studies(storage: dr.JournalStorage, session: TrainingSession, store,
+                  busy: bool) -> None:
+    """The workspace's studies, newest first: the chosen one drawn live while it runs
+    (every 2 s), then once more in full when it ends (so its runs join the table)."""
+    summaries = dr.workspace_studies(storage, session.runs.workspace)
+    if not summaries:
+        st.info("No study yet in this workspace.")
+        return
+    names = [s.name for s in summaries]
+    if st.session_state.get("exp_study") not in names:
+        st.session_state.exp_study = names[0]
+    labels = {s.name: f"{s.label} ({s.state})" for s in summaries}
+    name = st.selectbox("Study", names, key="exp_study", format_func=lambda n: labels[n])
+    was_running = busy or next(s for s in summaries if s.name == name).state == "running"
+
+    def draw() -> None:
+        (summary,) = [s for s in dr.workspace_studies(storage, session.runs.workspace)
+                      if s.name == name]
+        if not watch_study(summary, storage, session, store) and was_running:
+            st.rerun()  # it just ended: a full run shows its runs in the table above
+
+    st.fragment(draw, run_every=WATCH_SECONDS if was_running else None)()

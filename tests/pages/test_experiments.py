@@ -1,17 +1,24 @@
 """The Experiments page headless with AppTest: the runs table, the comparison, the CSV, and
-sweeps (run in the background, cancelled, refused)."""
+studies (started here on Dask workers, or written by the command line in another process,
+watched live; refused when bad)."""
 
 import io
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import sweep as sw
-from dashboard.session import FINISHED, PAUSED, RUNNING
+from dashboard import page
+from dashboard.sections import experiments as section
+from dashboard.session import FINISHED
+from dashboard.settings import Settings
+from studies import driver as dr
+from studies.space import parse_space
 
-from ..conftest import wait_for
+from ..conftest import REPO, wait_for
 
 PAGE = "pages/experiments.py"
 
@@ -47,7 +54,7 @@ def test_before_any_run_the_page_says_how_runs_get_here(app):
     assert not at.exception and not at.error
     assert any("No runs yet" in i.value for i in at.info)
     assert not at.dataframe
-    assert at.button(key="exp_run").disabled is False  # a sweep needs no earlier run
+    assert at.button(key="exp_run").disabled is False  # a study needs no earlier run
 
 
 def test_two_runs_are_tabled_compared_and_downloaded(app, downloads):
@@ -76,92 +83,103 @@ def test_two_runs_are_tabled_compared_and_downloaded(app, downloads):
                                [round(r.samples_per_second) for r in session.runs])
 
 
-def test_a_sweep_runs_in_the_background_pauses_training_and_fills_the_table(app):
-    at = app({"epochs": "50"}).run()
-    session = at.session_state["session"]
-    at.button(key="play").click().run()
-    assert session.state == RUNNING
+@pytest.fixture
+def fresh(app):
+    """The app on a run database and study journal of this test's own (its cache folder)."""
+    page.get_store.clear()
+    section.app_studies.clear()
+    section.study_storage.clear()
+    yield app
+    section.app_studies().cancel(WORKSPACE_OF_NONE)
+    section.app_studies().join(60)
+    page.get_store.clear()
+
+
+WORKSPACE_OF_NONE = ""
+STUDY = {"exp_space": "lr=0.05,0.2", "exp_sampler": "grid", "exp_trials": 2,
+         "exp_epochs": 1, "exp_train": 1000}
+
+
+def shown(element) -> str:
+    """An element's text as the user reads it (plain() escapes brackets and colons)."""
+    return element.value.replace("\\", "")
+
+
+def fill_form(at, values):
+    at.text_area(key="exp_space").set_value(values["exp_space"])
+    at.selectbox(key="exp_sampler").set_value(values["exp_sampler"])
+    at.number_input(key="exp_trials").set_value(values["exp_trials"])
+    at.number_input(key="exp_epochs").set_value(values["exp_epochs"])
+    at.select_slider(key="exp_train").set_value(values["exp_train"])
+    return at.run()
+
+
+def test_a_study_started_here_trains_on_workers_fills_the_table_and_loads_the_best(fresh):
+    at = fresh().run()
     at.switch_page(PAGE).run()
-    at.text_input(key="exp_values_0").set_value("0.05, 0.5").run()
-    at.selectbox(key="exp_param_1").set_value("(none)").run()
-    at.select_slider(key="exp_train").set_value(1000).run()
-    at.number_input(key="exp_epochs").set_value(1).run()
-    assert any("2 runs × 1 epoch on 1,000" in c.value for c in at.caption)
-    at.button(key="exp_run").click().run()
-    sweep = at.session_state["exp_sweep"]
-    assert session.state == PAUSED  # the main training waits
-    assert "exp_cancel" in {b.key for b in at.button}
-    sweep.join(60)
-    at.run()
-    assert sweep.state == sw.DONE and not at.exception and not at.error
-    assert any("sweep 1 finished: 2 runs" in s.value for s in at.success)
-    table = at.dataframe[0].value
-    swept = table[table["from"] == "sweep 1"]
-    assert list(swept["learning rate"]) == [0.05, 0.5]
-    assert set(swept["training images"]) == {"1000"} and set(swept["epochs"]) == {1.0}
-    assert set(swept["seed"]) == {session.settings.seed}
-    assert chart_names(at, "exp_sweep_figure") == {"validation accuracy", "test accuracy"}
-    assert session.trainer.step_count > 0 and session.state == PAUSED  # left as it was
-
-
-def test_a_sweep_can_be_cancelled_and_keeps_its_finished_runs(app):
-    at = app().run()
-    at.switch_page(PAGE).run()
-    at.text_input(key="exp_values_0").set_value("0.01, 0.02, 0.05, 0.1, 0.2, 0.5").run()
-    at.text_input(key="exp_values_1").set_value("16, 32").run()
-    at.number_input(key="exp_epochs").set_value(5).run()
-    at.select_slider(key="exp_train").set_value(10_000).run()
-    at.button(key="exp_run").click().run()
-    sweep = at.session_state["exp_sweep"]
-    at.button(key="exp_cancel").click().run()
-    assert sweep.state == sw.CANCELLED and len(sweep.records) < 12
-    assert any("cancelled after" in w.value for w in at.warning)
-    assert "exp_run" in {b.key for b in at.button} and not at.exception
-
-
-@pytest.mark.parametrize("values, message", [
-    (("0.1, abc", "32"), "the learning rate must be a number, got 'abc'"),
-    (("0.01, 0.1, 0.2, 0.5", "16, 32, 64, 128"),
-     "16 runs: a sweep is limited to 12, so use fewer values"),
-    (("", "32"), "give at least one value for the learning rate"),
-    (("0.1", "0"), "the batch size must be between 1 and 2048, got 0"),
-])
-def test_a_bad_sweep_is_explained_and_cannot_start(app, values, message):
-    at = app().run()
-    at.switch_page(PAGE).run()
-    at.text_input(key="exp_values_0").set_value(values[0]).run()
-    at.text_input(key="exp_values_1").set_value(values[1]).run()
-    assert [e.value for e in at.error] == [message]
-    assert at.button(key="exp_run").disabled and not at.exception
-
-
-def test_changing_the_hyperparameter_offers_its_example_values(app):
-    at = app().run()
-    at.switch_page(PAGE).run()
-    at.selectbox(key="exp_param_1").set_value("activation").run()
-    assert at.text_input(key="exp_values_1").value == sw.PARAMS["activation"].default
+    fill_form(at, STUDY)
     assert not at.error
-
-
-def test_a_run_on_all_images_and_a_sweep_share_the_table_without_server_errors(
-        app, no_server_side_errors):
-    # "all" beside 1000 in one column: Arrow refused it, and only the server's log said so
-    at = app({"steps": "5"}).run()  # every training image, five mini-batches
-    session = at.session_state["session"]
-    at.button(key="play").click().run()
-    wait_for(lambda: session.state == FINISHED)
-    at.switch_page(PAGE).run()
-    at.text_input(key="exp_values_0").set_value("0.1").run()
-    at.selectbox(key="exp_param_1").set_value("(none)").run()
-    at.select_slider(key="exp_train").set_value(1000).run()
-    at.number_input(key="exp_epochs").set_value(1).run()
-    assert any("1 run × 1 epoch on 1,000" in c.value for c in at.caption)
     at.button(key="exp_run").click().run()
-    at.session_state["exp_sweep"].join(60)
+    assert "exp_cancel" in {b.key for b in at.button}  # running: it can be cancelled
+    section.app_studies().join(180)
     at.run()
-    assert not at.exception and not at.error
-    assert any("sweep 1 finished: 1 run," in s.value for s in at.success)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("study 1 (app): 2 of 2 trials ended" in shown(s) for s in at.success)
     table = at.dataframe[0].value
-    assert list(table["training images"]) == ["all", "1000"]
-    assert list(table.columns[:7]) == ["run", "name", "from", "status", "test accuracy",
-                                       "validation accuracy", "train accuracy"]
+    assert sorted(table["from"]) == ["study 1, trial 0", "study 1, trial 1"]
+    assert sorted(table["learning rate"]) == [0.05, 0.2]
+    assert set(table["training images"]) == {"1000"}
+    trials = at.dataframe[1].value
+    assert sorted(trials["lr"]) == ["0.05", "0.2"] and set(trials["status"]) == {"finished"}
+    assert {"exp_study_history", "exp_study_parallel", "exp_study_intermediate"} <= {
+        c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
+    best = max(trials["validation accuracy"])
+    at.button(key="exp_load_best").click().run()
+    session = at.session_state["session"]
+    run = int(trials[trials["validation accuracy"] == best]["run"].iloc[0])
+    assert session.settings.lr == next(r.settings.lr for r in session.runs if r.number == run)
+    assert any(f"Loaded run {run}" in shown(i) for i in at.info)
+
+
+def test_the_page_watches_a_study_that_another_process_writes(fresh, tmp_path):
+    at = fresh().run()
+    at.switch_page(PAGE).run()
+    store, _ = page.get_store()
+    token = at.session_state["workspace"]
+    command = section.command_line(
+        dr.StudySpec(parse_space(["lr=0.02,0.05,0.1"]), Settings(train_limit=1000), 3, 2,
+                     "grid", "none"), token, str(store.path))
+    assert f"--workspace {token}" in command
+    argv = [*command.split()[4:], "--workers", "1", "--train-limit", "1000", "--quiet"]
+    proc = subprocess.Popen([sys.executable, "-m", "mnist_np", "study", *argv], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        storage = section.study_storage(str(dr.storage_path(store.path)))
+        wait_for(lambda: proc.poll() is None and any(
+            t.state.is_finished() for s in dr.workspace_studies(storage, token)
+            for t in dr.trials_of(storage, s.name)), timeout=120)
+        at.run()
+        assert not at.exception and not at.error
+        assert at.selectbox(key="exp_study").value == dr.workspace_studies(storage, token)[0].name
+        assert any("study 1 (command line)" in p.proto.text.replace("\\", "")
+                   for p in at.get("progress"))
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    at.run()
+    assert any("study 1 (command line): 3 of 3 trials ended" in shown(s) for s in at.success)
+    assert sorted(at.dataframe[0].value["from"]) == [f"study 1, trial {k}" for k in range(3)]
+
+
+@pytest.mark.parametrize("space, message", [
+    ("lr=abc", "the learning rate must be a number, got 'abc'"),
+    ("", "give at least one --param"),
+    ("depth=2", "unknown hyperparameter 'depth'"),
+])
+def test_a_bad_study_is_explained_and_cannot_start(fresh, space, message):
+    at = fresh().run()
+    at.switch_page(PAGE).run()
+    at.text_area(key="exp_space").set_value(space).run()
+    assert message in " ".join(e.value for e in at.error)
+    assert at.button(key="exp_run").disabled and not at.exception

@@ -1,17 +1,22 @@
-"""dashboard.figures.experiments: the runs table, the runs' curves and the sweep figure."""
+"""dashboard.figures.experiments: the runs table, the runs' curves, a study's trials and
+Optuna's figures."""
 
-import math
 from dataclasses import replace
 
 import numpy as np
+import optuna
+import plotly.graph_objects as go
 import pyarrow as pa
+from optuna.distributions import CategoricalDistribution, FloatDistribution
+from optuna.trial import TrialState
 
-from dashboard import sweep as sw
 from dashboard.figures.experiments import (
+    STUDY_FIGURES,
     accuracy_curves_figure,
     loss_curves_figure,
     runs_frame,
-    sweep_figure,
+    study_figures,
+    trials_frame,
 )
 from dashboard.runs import run_record
 from dashboard.settings import Settings
@@ -45,23 +50,45 @@ def test_runs_frame_has_one_row_of_settings_and_results_per_run(sample):
     assert len(loss.data) == 2 and loss.layout.yaxis.type == "log"
 
 
-def test_sweep_figure_is_a_heatmap_for_two_settings_and_lines_for_one(sample):
-    plan2 = sw.plan(Settings(), [("lr", [0.1, 10.0]), ("batch_size", [32, 64])], 1, 1000)
-    records = [quick_record(sample, 1, 0.1, optimizer="sgd"),
-               quick_record(sample, 2, 0.1, optimizer="sgd"),
-               quick_record(sample, 3, 10.0, optimizer="sgd", init="uniform",
-                            hidden=(128, 128, 128))]  # the "exploding" preset, 100x the lr
-    assert records[2].status == "diverged" and math.isnan(records[2].val_accuracy)
-    heat = sweep_figure(plan2, records)  # the fourth run is still to come
-    (trace,) = heat.data
-    assert trace.type == "heatmap" and np.shape(trace.z) == (2, 2)
-    assert list(trace.y) == ["0.1", "10"] and list(trace.x) == ["32", "64"]
-    assert trace.z[0][1] == records[1].val_accuracy
-    assert list(trace.text[1]) == ["diverged", "waiting"]
-    plan1 = sw.plan(Settings(), [("activation", ["relu", "tanh"])], 1, 1000)
-    lines = sweep_figure(plan1, records[:1])
-    assert [t.name for t in lines.data] == ["validation accuracy", "test accuracy"]
-    assert list(lines.data[0].x) == ["relu", "tanh"] and math.isnan(lines.data[0].y[1])
+def _study():
+    """A study told by hand: two finished trials, one pruned after its first epoch."""
+    study = optuna.create_study(direction="maximize")
+    dists = {"lr": FloatDistribution(1e-3, 1, log=True), "hidden": CategoricalDistribution(
+        ["32", "64"])}
+    for lr, hidden, curve in ((0.1, "32", [0.8, 0.9]), (0.3, "64", [0.85, 0.92]),
+                              (0.001, "32", [0.2])):
+        study.enqueue_trial({"lr": lr, "hidden": hidden})
+        trial = study.ask(dists)
+        for epoch, value in enumerate(curve, 1):
+            trial.report(value, epoch)
+        trial.set_user_attr("run", 7 if lr == 0.1 else None)
+        if len(curve) == 2:
+            study.tell(trial, curve[-1])
+        else:
+            trial.set_user_attr("status", "pruned")
+            study.tell(trial, state=TrialState.PRUNED)
+    return study
+
+
+def test_trials_frame_has_one_typed_row_a_trial():
+    frame = trials_frame(_study().trials)
+    pa.Table.from_pandas(frame)  # one type a column: Streamlit sends it as Arrow
+    assert list(frame["status"]) == ["complete", "complete", "pruned"]
+    assert list(frame["validation accuracy"]) == [0.9, 0.92, 0.2]
+    assert list(frame["epochs"]) == [2, 2, 1] and frame["run"].iloc[0] == 7
+    assert frame["run"].isna().tolist() == [False, True, True]
+
+
+def test_study_figures_are_optunas_or_say_why_not():
+    figures = study_figures(_study())
+    assert isinstance(figures["history"], go.Figure) and isinstance(figures["parallel"],
+                                                                   go.Figure)
+    assert figures["history"].layout.title.text == STUDY_FIGURES["history"]
+    assert "needs 3 finished trials" in figures["importance"]  # 2 so far
+    lines = figures["intermediate"]
+    assert len(lines.data) == 3 and lines.layout.xaxis.title.text == "epoch"
+    empty = study_figures(optuna.create_study(direction="maximize"))
+    assert empty["history"] == "no trial has finished yet"
 
 
 def test_runs_frame_columns_convert_to_arrow_with_all_and_limited_runs(sample):
