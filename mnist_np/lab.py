@@ -265,7 +265,7 @@ def pruning_curve(net, X, y, layer: int, ks: Sequence[int], scores: np.ndarray
     return out
 
 
-def curve_points(n: int, points: int = 17) -> list[int]:
+def curve_points(n: int, points: int = 11) -> list[int]:
     """About ``points`` values of ``k`` from 0 to ``n``, each once, rising."""
     return sorted(set(np.rint(np.linspace(0, n, min(points, n + 1))).astype(int).tolist()))
 

@@ -4,7 +4,8 @@ for the digit) and the strongest edges between shown units, coloured and sized b
 
 Input is a :class:`mnist_np.lab.DiagramView`; the figure is pure plotly. Images are
 drawn as layout images (small PNGs, square pixels whatever the chart's width) and every
-unit is a marker whose ``customdata`` is ``[layer, unit]``, so a click on it selects it.
+unit is a marker whose ``customdata`` is ``[layer, unit]``, so a click on it selects it
+(no ``dragmode`` here: with ``select`` Streamlit turns click-to-select off).
 """
 
 from __future__ import annotations
@@ -115,8 +116,8 @@ def diagram_figure(view: DiagramView, selected: tuple[int, int] | None = None,
     for l, layer in enumerate(view.layers, start=1):
         m = len(layer.units)
         name = layer_name(l, L)
-        shown = "" if m == layer.size else f"<br>the {m} most active of {layer.size:,}"
-        heads.append(f"<b>{name}</b><br>{layer.size:,} units{shown}")
+        heads.append(f"<b>{name}</b><br>{layer.size:,} units" if m == layer.size else
+                     f"<b>{name}</b><br>the {m} most active<br>of {layer.size:,} units")
         if l == 1:  # receptive fields as thumbnails; markers on them take the clicks
             slot = 1 / m
             for field, y in zip(view.fields, ys[0]):
@@ -137,8 +138,7 @@ def diagram_figure(view: DiagramView, selected: tuple[int, int] | None = None,
                           yanchor="bottom", font=dict(size=12)))
     fig.update_layout(
         images=images, annotations=notes, height=height, showlegend=False,
-        margin=dict(MARGIN, t=TOP, b=BOTTOM), plot_bgcolor="white", dragmode="select",
-        clickmode="event+select", uirevision="diagram",
+        margin=dict(MARGIN, t=TOP, b=BOTTOM), plot_bgcolor="white", uirevision="diagram",
         title=dict(text=f"The network reading this digit: it answers {view.prediction}",
                    y=0.99, yanchor="top"))
     fig.update_xaxes(visible=False, range=[-0.5, L + 0.6], fixedrange=True)

@@ -25,7 +25,9 @@ from ..markdown import plain
 from ..page import HEAVY_REFRESH_SECONDS, cached_view
 from ..session import TrainingSession
 
-LAB_DIGITS = 2000  # test digits the card, the accuracies and the pruning curve use
+LAB_DIGITS = 2000  # test digits the card and the accuracies use
+# the pruning curve's: 11 points on 1,000 digits take ~2 s for 4 x 1,024 (BENCHMARKS.md)
+CURVE_DIGITS = 1000
 TOP_DIGITS = 8
 LAYER, UNIT, SHOWN_UNIT = "network_layer", "network_unit", "network_card_unit"
 MESSAGE = "network_message"
@@ -63,8 +65,11 @@ def _picked_by_widget() -> None:
 def diagram(session: TrainingSession, index: int, max_units: int, top_k: int) -> None:
     """The network reading test digit ``index``, live; a click picks a unit."""
     net, _ = session.network_copy()
-    layer, unit = chosen_unit(net)
     x = session.data.X_test[index]
+    if LAYER not in st.session_state:  # open on the first layer's most active unit
+        first = lab.diagram_view(net, x, 1, 1).layers[0]
+        _pick(1, int(first.units[0]))
+    layer, unit = chosen_unit(net)
     view = lab.diagram_view(net, x, max_units, top_k, keep=(layer, unit))
     st.plotly_chart(diagram_figure(view, (layer, unit)), key="network_diagram",
                     on_select=_on_click, selection_mode="points")
@@ -128,9 +133,10 @@ def unit_card(session: TrainingSession) -> tuple[MLP, int, int] | None:
         st.plotly_chart(activation_figure(card["a"], f"Its activation on {len(X):,} test "
                                           "digits"), key="network_histogram")
     with middle:
-        st.markdown(f"**The {TOP_DIGITS} test digits that excite it most**")
+        st.markdown(f"**The {TOP_DIGITS} test digits that excite it most** (its activation "
+                    "above each)")
         top = card["top"]
-        st.plotly_chart(gallery_figure(X[top], [f"a={card['a'][i]:.2f}" for i in top],
+        st.plotly_chart(gallery_figure(X[top], [f"{card['a'][i]:.2f}" for i in top],
                                        cols=4, tile_px=70), key="network_top",
                         width="content")
     with right:
@@ -178,7 +184,8 @@ def changes(session: TrainingSession, net: MLP, layer: int, j: int) -> None:
                "(Experiments) and can be undone.")
     off, edit, undo = st.columns([1, 2, 1])
     with off:
-        st.button("Switch it off", key="network_off", disabled=not hidden,
+        silent = hidden and bool(lab.silent(net, layer)[j])
+        st.button("Switch it off", key="network_off", disabled=not hidden or silent,
                   on_click=_apply, args=(session, lambda n: lab.switch_off(n, layer, [j])),
                   help="Sets its outgoing weights to 0: the next layer no longer hears it, "
                        "whatever its activation." if hidden else
@@ -211,10 +218,11 @@ def changes(session: TrainingSession, net: MLP, layer: int, j: int) -> None:
         _pruning(session, net, layer)
 
 
-def _accuracies(net: MLP, change: lab.Change, X, y) -> tuple[np.ndarray, np.ndarray]:
+def _accuracies(net: MLP, change: lab.Change, X, y) -> tuple[np.ndarray, ...]:
     before = net.copy()
     lab.undo(before, change)
-    return lab.accuracy_per_digit(before, X, y), lab.accuracy_per_digit(net, X, y)
+    return (lab.accuracy_per_digit(before, X, y), lab.accuracy_per_digit(net, X, y),
+            np.array([before.accuracy(X, y), net.accuracy(X, y)]))
 
 
 def _before_and_after(session: TrainingSession) -> None:
@@ -227,10 +235,10 @@ def _before_and_after(session: TrainingSession) -> None:
                         lambda: _accuracies(net, last, X, y), every=HEAVY_REFRESH_SECONDS,
                         what="accuracy per digit")
     if found is not None:
-        before, after = found[0]
+        before, after, overall = found[0]
         st.plotly_chart(per_digit_change_figure(
-            before, after, f"Accuracy per digit on {len(X):,} test digits: {last.what}"),
-            key="network_change")
+            before, after, f"Accuracy per digit on {len(X):,} test digits, {overall[0]:.1%} "
+            f"→ {overall[1]:.1%} in all: {last.what}"), key="network_change")
 
 
 def _curve(net: MLP, X, y, layer: int):
@@ -242,7 +250,7 @@ def _curve(net: MLP, X, y, layer: int):
 def _pruning(session: TrainingSession, net: MLP, layer: int) -> None:
     n = net.layer_sizes[layer]
     st.subheader(f"Prune hidden layer {layer}")
-    X, y = _subset(session)
+    X, y = (part[:CURVE_DIGITS] for part in _subset(session))
     _, version = session.network_copy()
     found = cached_view(session, "network_prune_cache", layer, version,
                         lambda: _curve(net, X, y, layer), every=HEAVY_REFRESH_SECONDS,
@@ -252,8 +260,9 @@ def _pruning(session: TrainingSession, net: MLP, layer: int) -> None:
     ks, accuracy, scores = found[0]
     k = st.slider("k least important units", 0, n, min(n // 4, n), key="network_k")
     st.plotly_chart(pruning_figure(ks, accuracy, n, layer, k), key="network_pruning")
-    st.caption("A unit's importance: how far it can move the next layer on the test "
-               "digits (its mean |activation| times the length of its outgoing weights). "
+    st.caption(f"Accuracy on {len(X):,} test digits. A unit's importance: how far it can "
+               "move the next layer (its mean |activation| times the length of its outgoing "
+               "weights). "
                "The curve switches off the k least important on a copy; the button does "
                "it to the live network.")
     st.button(f"Prune the {k} least important units", key="network_prune", disabled=k == 0,

@@ -34,7 +34,7 @@ def test_the_page_draws_the_diagram_and_a_units_card_before_and_after_training(a
     assert not at.exception and not at.error
     assert chart_keys(at)[0] == "network_diagram"
     heads = " ".join(h.value for h in at.subheader)
-    assert "Hidden 1, unit 0:" in heads and "of the digits" in heads
+    assert "Hidden 1, unit " in heads and "of the digits" in heads
 
 
 def test_switch_off_then_undo_on_the_live_network(app):

@@ -37,7 +37,7 @@ def test_a_big_layer_says_how_many_of_its_units_are_shown():
     net = MLP([16, 40, 10], seed=0)
     view = lab.diagram_view(net, np.ones(16, np.float32), max_units=8)
     heads = [a.text for a in diagram_figure(view).layout.annotations]
-    assert "the 8 most active of 40" in heads[1] and "most active" not in heads[2]
+    assert "the 8 most active<br>of 40 units" in heads[1] and "most active" not in heads[2]
 
 
 def test_edges_are_the_views_edges_coloured_by_sign_and_sized_by_strength(net):
