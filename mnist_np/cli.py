@@ -239,7 +239,7 @@ def load_data(data_dir: str | None, quiet: bool) -> MNIST:
 # Flags that describe a run: a resumed run has its own, from its file.
 _RUN_FLAGS = ("preset", "hidden", "activation", "output", "loss", "init", "optimizer", "lr",
               "batch_size", "schedule", "l2", "seed", "train_limit")
-_RUN_FLAGS += tuple(f"aug_{name}" for name in AUG_LIMITS)
+_AUG_FLAGS = tuple(f"aug_{name}" for name in AUG_LIMITS)
 
 
 def resume(args: argparse.Namespace, data: MNIST) -> Trainer:
@@ -273,7 +273,8 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def train_command(args: argparse.Namespace) -> int:
     if args.resume:
-        given = [f"--{f.replace('_', '-')}" for f in _RUN_FLAGS if getattr(args, f) is not None]
+        given = [f"--{f.replace('_', '-')}" for f in (*_RUN_FLAGS, *_AUG_FLAGS)
+                 if getattr(args, f) is not None]
         if given:  # before the data is loaded: a bad flag is one line
             _fail(f"--resume continues the file's run with its own settings; drop {given[0]}", 2)
         data = load_data(args.data_dir, args.quiet)

@@ -3,11 +3,12 @@
 import streamlit as st
 
 from dashboard.canvas import draw_canvas
-from dashboard.figures.draw import activations_figure
+from dashboard.figures.draw import activations_figure, photo_steps_figure
 from dashboard.figures.images import digit_figure
 from dashboard.figures.robustness import answer_figure
 from dashboard.markdown import plain
 from dashboard.page import live_fragment, page_header, page_session
+from dashboard.photo import photo_input
 from dashboard.session import READY
 from mnist_np.preprocess import to_mnist
 
@@ -19,10 +20,17 @@ st.caption("Draw a digit with the mouse. It is prepared the way MNIST's digits w
 
 left, right = st.columns([1, 2], gap="large")
 with left:
+    photo = st.radio("The digit", ["✏️ Draw it", "📷 Upload a photo"], horizontal=True,
+                     key="draw_source", label_visibility="collapsed") != "✏️ Draw it"
+    steps = None
     try:
-        drawing = draw_canvas(key="draw_canvas")
-        image = None if drawing is None else to_mnist(drawing)
-        problem = None
+        if photo:
+            steps, problem = photo_input()
+            image = None if steps is None else steps.field
+        else:
+            drawing = draw_canvas(key="draw_canvas")
+            image = None if drawing is None else to_mnist(drawing)
+            problem = None
     except ValueError as e:
         image, problem = None, str(e)
     if image is not None:
@@ -30,12 +38,22 @@ with left:
                         key="draw_input")
 
 
+if steps is not None:
+    st.plotly_chart(photo_steps_figure(steps), key="draw_photo_steps")
+    st.caption("Your photo made MNIST-like, step by step: turned to light ink on dark if it "
+               "was dark on light, the paper cut away at the threshold (Otsu's) that best "
+               "separates it from the ink, then the same crop, 20×20 box and centring by "
+               "the centre of mass as a drawing gets.")
+
+
 def prediction(session):
     if problem:
-        st.error(problem)
+        st.error(plain(problem))  # names the user's file
         return
     if image is None:
-        st.info("✏️ Draw a digit on the black square to see what the network makes of it.")
+        st.info("📷 Upload a photo of one handwritten digit to see what the network makes of "
+                "it." if photo else
+                "✏️ Draw a digit on the black square to see what the network makes of it.")
         return
     net, _ = session.network_copy()
     fwd = net.forward(image.reshape(1, -1))
@@ -47,11 +65,12 @@ def prediction(session):
     elif session.untrained:
         st.warning("This network has not been trained yet, so its answer is a guess: press "
                    "▶ Play in the sidebar and watch the answer change as it learns.")
-    st.markdown(f"### The network reads: **{digit}** "
+    st.markdown(f"### The network reads: **{plain(session.data.classes[digit])}** "
                 f"<small>({output[digit]:.0%})</small>", unsafe_allow_html=True)
     is_softmax = net.output_name == "softmax"
     st.plotly_chart(answer_figure(output, title="Probability of each digit (softmax)"
-                                  if is_softmax else f"Output of each unit ({net.output_name})"),
+                                  if is_softmax else f"Output of each unit ({net.output_name})",
+                                  classes=session.data.classes),
                     key="draw_output")
     st.caption("The last layer's outputs, one per digit; the highest is the answer."
                + ("" if is_softmax else " With this output layer they need not sum to 1."))

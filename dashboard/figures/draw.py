@@ -1,5 +1,6 @@
-"""Figures for the Draw page: the hidden layers' activations for a drawn digit (the
-digit itself and the answer use :mod:`.images` and :mod:`.robustness`)."""
+"""Figures for the Draw page: the hidden layers' activations for a drawn digit and the
+preprocessing of a photo step by step (the digit itself and the answer use :mod:`.images`
+and :mod:`.robustness`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .base import MARGIN
+from mnist_np.preprocess import PhotoSteps
+
+from .base import INK, MARGIN
 
 
 def _grid(a: np.ndarray) -> np.ndarray:
@@ -42,4 +45,46 @@ def activations_figure(hidden: Sequence[np.ndarray], activation: str) -> go.Figu
     fig.update_layout(title="Hidden layers' activations for this input", height=320,
                       coloraxis=dict(colorscale="Viridis", colorbar=dict(title=activation)),
                       margin={**MARGIN, "t": 70})
+    return fig
+
+
+PHOTO_TILE = 150  # screen pixels per step's image, about
+_SHOWN = 140      # a step's image is shown with at most this many pixels a side
+
+
+def _shown(a: np.ndarray) -> np.ndarray:
+    """``a: (h, w)`` thinned to at most :data:`_SHOWN` pixels a side (every k-th row and
+    column): the figure stays small however large the photo."""
+    k = max(1, math.ceil(max(a.shape) / _SHOWN))
+    return np.asarray(a, np.float32)[::k, ::k]
+
+
+def photo_steps_figure(steps: PhotoSteps) -> go.Figure:
+    """The preprocessing of a photo (``mnist_np.preprocess.PhotoSteps``), one image per
+    step, left to right: the photo in grey as it is, then the ink (inverted or not), the
+    paper cut at the threshold, the crop, the 20×20 box and the 28×28 field; from the
+    second on, drawn as every digit here (ink dark on white). Steps that did not happen
+    (no digit found) are left out."""
+    panels = [("1. your photo, in grey", steps.grey, "gray"),
+              ("2. inverted: ink light on dark" if steps.inverted else
+               "2. ink already light on dark", steps.ink, INK),
+              (f"3. paper cut at {steps.threshold:.2f}", steps.cleaned, INK)]
+    if steps.cropped is not None and steps.boxed is not None and steps.field is not None:
+        h, w = steps.boxed.shape
+        panels += [("4. cropped to the ink", steps.cropped, INK),
+                   (f"5. scaled to {h}×{w}", steps.boxed, INK),
+                   ("6. 28×28, by centre of mass", steps.field, INK)]
+    fig = make_subplots(rows=1, cols=len(panels), horizontal_spacing=0.02,
+                        subplot_titles=[title for title, _, _ in panels])
+    for i, (title, image, colours) in enumerate(panels):
+        shown = _shown(image)
+        fig.add_heatmap(z=shown, colorscale=colours, zmin=0, zmax=1, showscale=False,
+                        hovertemplate=f"{title}: %{{z:.2f}}<extra></extra>", row=1, col=i + 1)
+        axis = f"x{i + 1 if i else ''}"
+        fig.update_yaxes(autorange="reversed", scaleanchor=axis, visible=False,
+                         row=1, col=i + 1)
+        fig.update_xaxes(visible=False, constrain="domain", row=1, col=i + 1)
+    fig.update_annotations(font_size=11)
+    fig.update_layout(height=PHOTO_TILE + 60, margin={**MARGIN, "t": 40, "b": 5},
+                      plot_bgcolor="white")
     return fig

@@ -119,3 +119,59 @@ def test_a_trained_network_reads_preprocessed_digits_as_well_as_raw_ones(sample,
     raw_acc, drawn_acc = net.accuracy(X, y), net.accuracy(drawn, y)
     assert raw_acc > 0.85
     assert drawn_acc > raw_acc - 0.04
+
+
+# -- photos (mnist_np.preprocess.photo_steps) ---------------------------------------------
+from mnist_np.preprocess import mass_box, otsu_threshold, photo_steps  # noqa: E402
+
+from ..photos import photographed  # noqa: E402
+
+
+def test_otsu_splits_two_shades_between_them():
+    rng = np.random.default_rng(0)
+    a = np.concatenate([rng.normal(0.2, 0.03, 5000), rng.normal(0.7, 0.05, 1000)]).clip(0, 1)
+    assert 0.3 < otsu_threshold(a) < 0.55
+
+
+def test_the_mass_box_leaves_a_speck_far_away_out():
+    a = np.zeros((100, 100))
+    a[40:60, 45:55] = 1.0
+    a[2, 97] = 0.5  # dust: 0.25% of the mass
+    rows, cols = mass_box(a)
+    assert (rows.start, rows.stop, cols.start, cols.stop) == (40, 60, 45, 55)
+    assert mass_box(np.zeros((5, 5))) is None
+
+
+@pytest.mark.parametrize("dark_on_light", [True, False], ids=["dark ink", "light ink"])
+def test_a_photographed_digit_comes_back_as_the_digit_it_was(sample, dark_on_light):
+    for i in range(5):
+        x = sample.X_test[i]
+        steps = photo_steps(photographed(x, dark_on_light, seed=i))
+        assert steps.inverted == dark_on_light and not steps.problem
+        assert steps.field.shape == (28, 28) and steps.field.dtype == np.float32
+        assert steps.field.min() >= 0 and steps.field.max() == 1
+        assert near_centre(*centre_of_mass(steps.field))
+        assert max(steps.boxed.shape) == BOX
+        assert steps.cleaned.shape == steps.grey.shape == (360, 300)
+        # the paper (lit unevenly, noisy, dusty) is gone: the digit is what is left
+        again = to_mnist(x.reshape(28, 28))
+        assert np.corrcoef(steps.field.ravel(), again.ravel())[0, 1] > 0.8, i
+
+
+def test_a_trained_network_reads_photographed_digits(sample, trained):
+    X = sample.X_test[:40]
+    fields = np.array([photo_steps(photographed(x, seed=i)).field.ravel()
+                       for i, x in enumerate(X)])
+    photo_acc = float(np.mean(trained.predict(fields) == sample.y_test[:40]))
+    raw_acc = float(np.mean(trained.predict(X) == sample.y_test[:40]))
+    assert photo_acc >= raw_acc - 0.1, (photo_acc, raw_acc)
+
+
+def test_a_blank_photo_says_there_is_no_digit():
+    rng = np.random.default_rng(1)
+    blank = np.round(200 + rng.normal(0, 2, (100, 80))).astype(np.uint8)
+    steps = photo_steps(blank)
+    assert steps.field is None and steps.cropped is None
+    assert steps.problem == "the image is nearly one shade: there is no digit to see"
+    with pytest.raises(ValueError, match="2-D grey image"):
+        photo_steps(np.zeros((4, 4, 3), np.uint8))

@@ -117,3 +117,51 @@ def test_other_networks_are_drawn_for_what_they_are(app, sample, query, title, h
     assert spec["layout"]["title"]["text"] == title
     assert ("draw_hidden" in charts(at)) == hidden
     assert hidden or any("no hidden layer" in c.value for c in at.caption)
+
+
+# -- a photo instead of a drawing --------------------------------------------------------
+def upload_photo(app, name: str, raw: bytes, mime: str = "image/png"):
+    at = open_page(app)
+    at.radio(key="draw_source").set_value("📷 Upload a photo").run()
+    assert not at.exception
+    return at.file_uploader(key="draw_photo").upload(name, raw, mime).run()
+
+
+def test_a_photo_is_shown_step_by_step_then_read(app, sample):
+    from ..photos import encoded, photographed
+
+    x = sample.X_test[0]
+    at = upload_photo(app, "my digit.jpg", encoded(photographed(x), "JPEG", quality=92),
+                      "image/jpeg")
+    assert not at.exception and not at.error
+    shown = charts(at)
+    steps = shown["draw_photo_steps"]
+    assert len(steps) == 6  # grey, ink, cleaned, cropped, 20×20, 28×28
+    field = plotly_values(steps[-1]["z"]).reshape(28, 28)
+    input_image = plotly_values(shown["draw_input"][0]["z"]).reshape(28, 28)
+    np.testing.assert_allclose(field, input_image)  # the network reads the last step
+    net = at.session_state["session"].net
+    np.testing.assert_allclose(output_of(at), net.predict_proba(field.reshape(1, -1))[0],
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("raw,words", [
+    (b"not an image at all", "it is not a PNG or JPEG image"),
+    ("bomb", "a decompression bomb"),
+    ("truncated", "the image cannot be decoded"),
+])
+def test_a_bad_photo_is_one_line_and_the_page_goes_on(app, raw, words):
+    from ..photos import encoded, png_claiming
+
+    if raw == "bomb":
+        raw = png_claiming(30_000, 30_000)
+    elif raw == "truncated":
+        raw = encoded(np.random.default_rng(0).integers(0, 256, (200, 200), np.uint8))[:9000]
+    at = upload_photo(app, "[evil](http://x.test).png", raw)
+    assert not at.exception
+    (error,) = at.error
+    assert words in error.value and "\n" not in error.value
+    assert "evil\\]\\(http" in error.value  # the name is shown literally, never as a link
+    assert "draw_photo_steps" not in charts(at) and "draw_output" not in charts(at)
+    at.radio(key="draw_source").set_value("✏️ Draw it").run()  # back to drawing
+    assert not at.error and not at.exception

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dashboard.figures.draw import activations_figure
+from dashboard.figures.draw import activations_figure, photo_steps_figure
 from dashboard.figures.images import digit_figure
 from dashboard.figures.robustness import answer_figure
 
@@ -21,3 +21,28 @@ def test_draw_figures_show_input_output_and_hidden_units():
     assert np.array_equal(grids[0].ravel()[:10], np.arange(10.0))
     assert np.isnan(grids[0].ravel()[10:]).all()
     assert fig.data[0].customdata[2][1] == 9  # unit 9 sits at row 2, column 1
+
+
+def test_the_photo_steps_are_six_images_the_last_what_the_network_reads(sample):
+    from mnist_np.preprocess import photo_steps
+
+    from ...photos import photographed
+
+    steps = photo_steps(photographed(sample.X_test[1]))
+    fig = photo_steps_figure(steps)
+    assert len(fig.data) == 6
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[0] == "1. your photo, in grey" and titles[1].startswith("2. inverted")
+    assert titles[4] == f"5. scaled to {steps.boxed.shape[0]}×{steps.boxed.shape[1]}"
+    np.testing.assert_array_equal(np.asarray(fig.data[-1].z), steps.field)
+    assert fig.data[0].colorscale != fig.data[1].colorscale  # the photo as it looks
+    # a large photo is thinned for the screen, never sent whole
+    assert max(np.asarray(fig.data[0].z).shape) <= 140
+
+
+def test_a_photo_without_a_digit_shows_the_first_three_steps():
+    from mnist_np.preprocess import photo_steps
+
+    flat = np.full((60, 50), 180, np.uint8)
+    fig = photo_steps_figure(photo_steps(flat))
+    assert len(fig.data) == 3
