@@ -28,7 +28,7 @@ def _panels(titles: Sequence[str], height: int) -> go.Figure:
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}",
                          visible=False, row=1, col=col)
         fig.update_xaxes(visible=False, constrain="domain", row=1, col=col)
-    fig.update_layout(height=height, margin={**MARGIN, "t": 50}, plot_bgcolor="white")
+    fig.update_layout(height=height, margin={**MARGIN, "t": 60}, plot_bgcolor="white")
     return fig
 
 
@@ -75,8 +75,8 @@ def attack_figure(x: np.ndarray, x_adv: np.ndarray, epsilon: float,
     (red: ink added, blue: ink taken away), and the result ``x_adv`` with ``after``."""
     (a0, p0), (a1, p1) = before, after
     change = np.asarray(x_adv, float) - np.asarray(x, float)
-    fig = _panels([f"original: reads {a0} ({p0:.0%})", f"change (at most ε = {epsilon:g})",
-                   f"result: reads {a1} ({p1:.0%})"], height)
+    fig = _panels([f"original<br>reads {a0} ({p0:.0%})", f"change<br>at most ε = {epsilon:g}",
+                   f"result<br>reads {a1} ({p1:.0%})"], height)  # two lines: narrow panels
     fig.add_trace(_digit(x, "original"), row=1, col=1)
     fig.add_trace(_signed(change, epsilon, "change", "change", False), row=1, col=2)
     fig.add_trace(_digit(x_adv, "result"), row=1, col=3)

@@ -77,8 +77,8 @@ def test_the_adversarial_digit_is_the_engines_smallest_flip(app):
         assert expected.succeeded
         assert _epsilon_in_caption(at) == expected.epsilon
         titles = [a["text"] for a in _spec(at, "pixels_attack")["layout"]["annotations"]]
-        assert titles[1] == f"change (at most ε = {expected.epsilon:g})"
-        assert titles[2].startswith(f"result: reads {expected.answer_after} ")
+        assert titles[1] == f"change<br>at most ε = {expected.epsilon:g}"
+        assert titles[2].startswith(f"result<br>reads {expected.answer_after} ")
     assert "20 such steps" in _captions(at)
     at.selectbox(key="pixels_goal").set_value(2).run()
     assert not at.exception and "aiming at a 2" in _captions(at)

@@ -47,8 +47,8 @@ def test_attack_figure_shows_original_change_and_result_with_the_answers():
     x_adv = np.clip(x + 0.1 * np.sign(np.sin(np.arange(784))), 0, 1)
     fig = attack_figure(x, x_adv, 0.1, (1, 0.97), (7, 0.6))
     titles = [a.text for a in fig.layout.annotations]
-    assert titles == ["original: reads 1 (97%)", "change (at most ε = 0.1)",
-                      "result: reads 7 (60%)"]
+    assert titles == ["original<br>reads 1 (97%)", "change<br>at most ε = 0.1",
+                      "result<br>reads 7 (60%)"]
     original, change, result = fig.data
     np.testing.assert_array_equal(np.asarray(original.z), x.reshape(28, 28))
     np.testing.assert_allclose(np.asarray(change.z), (x_adv - x).reshape(28, 28))
