@@ -4,30 +4,22 @@ the least important units are pruned. Inputs are plain arrays (``mnist_np.lab``)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
 from .base import DIVERGING, TRAIN, VAL, Series, accuracy_axis, empty, layout
 from .images import image_axes, side
+from .mistakes import cell_from_selection
 from .weights import histogram_figure
 
 POSITIVE, NEGATIVE = "#d62728", "#1f77b4"
 
 
-def unit_from_selection(selection: Mapping | None) -> tuple[int, int] | None:
-    """The ``(layer, unit)`` of the first clicked node of the diagram, or None.
-    ``selection`` is what ``st.plotly_chart(on_select=...)`` gives; customdata may come
-    back as ``[l, j]`` or as ``{"0": l, "1": j}``."""
-    for point in (selection or {}).get("points", []):
-        data = point.get("customdata")
-        if isinstance(data, Mapping):
-            data = [data.get("0"), data.get("1")]
-        if isinstance(data, (list, tuple)) and len(data) == 2 and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in data):
-            return int(data[0]), int(data[1])
-    return None
+# The diagram's units carry ``[layer, unit]`` as the confusion matrix's cells carry
+# ``[true, predicted]``: a selection is read the same way.
+unit_from_selection = cell_from_selection
 
 
 def field_figure(w: np.ndarray, title: str) -> go.Figure:
