@@ -139,6 +139,12 @@ class RunLog:
             if self._store is not None:
                 self._store.save_changes(self.workspace, self._changes)
 
+    @property
+    def changes(self) -> list[str]:
+        """The current run's neuron-lab changes so far (not yet in a record)."""
+        with self._lock:
+            return list(self._changes)
+
     def take_changes(self) -> list[str]:
         """The current run's changes, for its record; the list starts again empty."""
         with self._lock:

@@ -121,8 +121,9 @@ def unit_card(session: TrainingSession) -> tuple[MLP, int, int] | None:
     if state is None:
         st.subheader(f"{name}: the score of digit {j}")
     else:
-        share = (f"active for {state.share:.0%} of the digits" if state.kind == "active"
-                 else f"saturated for {state.share:.0%} of the digits")
+        part = ("under 1%" if 0 < state.share < 0.01 else
+                "over 99%" if 0.99 < state.share < 1 else f"{state.share:.0%}")
+        share = f"{'active' if state.kind == 'active' else 'saturated'} for {part} of the digits"
         off = " — switched off" if lab.silent(net, layer)[j] else ""
         st.subheader(f"{name}: {state.label} ({share}){off}")
     left, middle, right = st.columns(3)
@@ -211,6 +212,11 @@ def changes(session: TrainingSession, net: MLP, layer: int, j: int) -> None:
         if session.lab_changes:
             st.caption("Can be undone, newest last: " + "; ".join(
                 plain(c.what) for c in session.lab_changes[-5:]))
+        kept = session.runs.changes
+        if len(kept) > len(session.lab_changes):
+            st.caption(f"This run's {len(kept)} changes so far (kept with it; those made "
+                       "before a reload stay in the network but cannot be undone here): "
+                       + "; ".join(plain(line) for line in kept[-5:]))
     if MESSAGE in st.session_state:
         st.info(plain(st.session_state.pop(MESSAGE)))
     _before_and_after(session)

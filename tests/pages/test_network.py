@@ -53,6 +53,8 @@ def test_switch_off_then_undo_on_the_live_network(app):
     at.button(key="network_undo").click().run()
     assert _params(session.net) == before and session.lab_changes == []
     assert "Undone: switched off unit 7 of hidden layer 1." in _infos(at)
+    log = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "This run's 2 changes so far" in log and "undid: switched off unit 7" in log
 
 
 def test_edit_a_weight_and_a_bias_and_prune(app):
