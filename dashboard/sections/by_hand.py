@@ -212,8 +212,11 @@ def show(frame: pd.DataFrame, name: str, exact: bool) -> None:
     """A table of numbers, right-aligned, tall enough for 25 rows. Its key changes with
     ``exact``, so the columns are sized anew for the longer exact numbers."""
     labels = ("i", "j", "k", "row", "pixel (row, col)")
-    config = {c: st.column_config.TextColumn(alignment="right") for c in frame.columns
-              if c not in labels}
+    # each column as wide as its longest text (Streamlit's own sizing kept the rounded
+    # numbers' widths when the exact ones came, and cut them)
+    config = {c: st.column_config.TextColumn(
+        alignment=None if c in labels else "right",
+        width=8 * max([len(c), *(len(v) for v in frame[c])]) + 18) for c in frame.columns}
     st.dataframe(frame, hide_index=True, width="content", column_config=config,
                  height=35 * (min(len(frame), 25) + 1) + 3,
                  key=f"by_hand_table_{name}_{'exact' if exact else 'rounded'}")
