@@ -185,3 +185,26 @@ def test_blur_spreads_a_point_and_keeps_its_mass_inside():
     np.testing.assert_allclose(image, image.T)
     np.testing.assert_allclose(image, image[::-1])
     np.testing.assert_array_equal(blur(X, 0), X)
+
+
+def test_the_iterative_attack_is_the_plain_loop_stopping_at_the_first_change(trained, sample):
+    """Each ε's row follows ε·2.5/20 steps of the gradient's sign, projected within ε and
+    into [0, 1], and stops at the first iterate the network reads differently: the
+    same as a plain loop on that ε alone."""
+    x = sample.X_test[1]
+    answer = int(trained.predict(x[None])[0])
+    epsilons = np.array([0.02, 0.07, 0.3])
+    found = attack(trained, x, ITERATIVE, epsilons=epsilons)
+    for eps in epsilons:
+        xk, steps = x.copy(), 0
+        while steps < 20 and trained.predict(xk[None])[0] == answer:
+            grad, _ = input_gradient(trained, xk, answer)
+            xk = np.clip(xk + np.float32(eps * 2.5 / 20) * np.sign(grad[0]),
+                         np.clip(x - np.float32(eps), 0, 1), np.clip(x + np.float32(eps), 0, 1))
+            steps += 1
+        alone = attack(trained, x, ITERATIVE, epsilons=[eps])
+        np.testing.assert_allclose(alone.x_adv, xk, atol=1e-6)
+        assert alone.succeeded == (trained.predict(xk[None])[0] != answer)
+        if eps == 0.3:
+            assert steps < 20  # a large ε works within a few steps, and stops there
+    assert list(found.flipped) == [False, True, True]
