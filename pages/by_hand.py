@@ -32,15 +32,7 @@ def _go(change: int) -> None:
     state[section.STAGE] = min(max(state[section.STAGE] + change, 1), len(section.STAGES))
 
 
-st.header("Train it")
-buttons = st.container(horizontal=True, gap="medium")
-done, epochs = run.trainer.finished, run.trainer.config.epochs
-buttons.button("Train one epoch", key="by_hand_epoch", on_click=section.train_epoch,
-               args=(run,), disabled=done)
-buttons.button(f"Train to the end ({epochs} epochs)", key="by_hand_end", type="primary",
-               on_click=section.train_to_the_end, args=(run,), disabled=done)
-buttons.button("New network", key="by_hand_new", on_click=section.new_network, args=(run,))
-section.training_summary(run)
+section.train_it(run)
 
 st.header("One digit, by hand")
 controls = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")

@@ -176,9 +176,18 @@ def next_misread(run: TinyRun, after: int = -1) -> int:
 
 
 # -- training ------------------------------------------------------------------------------
-def training_summary(run: TinyRun) -> None:
-    """Where training is, the test accuracy now, and the accuracy over the epochs."""
+def train_it(run: TinyRun) -> None:
+    """The training buttons, where training is, the test accuracy now, and the accuracy
+    over the epochs."""
     trainer, config = run.trainer, run.trainer.config
+    st.header("Train it")
+    buttons = st.container(horizontal=True, gap="medium")
+    buttons.button("Train one epoch", key="by_hand_epoch", on_click=train_epoch, args=(run,),
+                   disabled=trainer.finished)
+    buttons.button(f"Train to the end ({config.epochs} epochs)", key="by_hand_end",
+                   type="primary", on_click=train_to_the_end, args=(run,),
+                   disabled=trainer.finished)
+    buttons.button("New network", key="by_hand_new", on_click=new_network, args=(run,))
     accuracy = run.test_accuracy()
     cols = st.columns(3)
     cols[0].metric("Epochs trained", f"{trainer.completed_epochs} of {config.epochs}")
