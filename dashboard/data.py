@@ -14,7 +14,17 @@ import platformdirs
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from mnist_np.data import DEADLINE, MNIST, DataError, Progress, Status, load_mnist, load_sample
+from mnist_np.data import (
+    DATASETS,
+    DEADLINE,
+    MNIST,
+    DataError,
+    Progress,
+    Status,
+    load_dataset,
+    load_mnist,
+    load_sample,
+)
 from mnist_np.threads import set_threads
 
 from .markdown import plain
@@ -63,14 +73,16 @@ def without_paths(text: str) -> str:
     return text
 
 
-def loading_callbacks(slot: DeltaGenerator) -> tuple[Progress, Status]:
+def loading_callbacks(slot: DeltaGenerator, what: str = "MNIST (about 11 MB, once)",
+                      otherwise: str = "the app starts on the offline sample"
+                      ) -> tuple[Progress, Status]:
     """The ``progress`` and ``status`` callbacks of a first load, both drawing in ``slot``:
     each attempt on a mirror at once (before any byte arrives), then the bytes."""
 
     def status(message: str) -> None:
         slot.progress(0.0, text=(
-            f"Downloading MNIST (about 11 MB, once). {plain(message)} If no mirror answers "
-            f"within {DEADLINE:g} s, the app starts on the offline sample."))
+            f"Downloading {what}. {plain(message)} If no mirror answers "
+            f"within {DEADLINE:g} s, {otherwise}."))
 
     def progress(filename: str, done: int, total: int | None) -> None:
         fraction = min(1.0, done / total) if total else 0.0
@@ -98,12 +110,40 @@ def get_data() -> MNIST:
     return data
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load_other(key: str, _progress: Progress | None = None,
+                _status: Status | None = None) -> MNIST:
+    """Another data set than MNIST (``key`` of ``data_sets()``), loaded once per process;
+    a DataError is not kept, so a later pick tries again."""
+    data = load_dataset(key, progress=_progress, status=_status)
+    for array in (data.X_train, data.y_train, data.X_test, data.y_test):
+        array.flags.writeable = False
+    return data
+
+
+def get_dataset(key: str) -> tuple[MNIST | None, str | None]:
+    """The data set ``key`` ("mnist", "fashion", ...), or None and why not in one line
+    without the server's folders (another set has no offline sample to fall back on)."""
+    if key == "mnist":
+        return get_data(), None
+    slot = st.empty()
+    title = DATASETS[key].title if key in DATASETS else key
+    progress, status = loading_callbacks(slot, f"{title} (once)", "it is given up")
+    try:
+        return _load_other(key, progress, status), None
+    except DataError as e:
+        return None, without_paths(str(e))
+    finally:
+        slot.empty()
+
+
 def badge(data: MNIST) -> tuple[str, str | None]:
     """The data notice: one short line, and the details behind it (None for full MNIST)."""
     counts = f"{len(data.X_train):,} train / {len(data.X_test):,} test"
-    if data.source == "mnist":
+    if data.notice is None:  # a full set: MNIST, Fashion-MNIST, KMNIST or a folder's
         where = f", {plain(data.public_origin)}" if data.public_origin else ""
-        return f"📦 Data: **full MNIST** ({counts}){where}", None
+        name = "full MNIST" if data.source == "mnist" else plain(data.title)
+        return f"📦 Data: **{name}** ({counts}){where}", None
     details = plain(without_paths(data.notice or f"{counts}, {data.public_origin}"))
     total = len(data.X_train) + len(data.X_test)  # the split is in the details
     return f":orange[⚠️ Data: **offline sample**, {total:,} digits]", details

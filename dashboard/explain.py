@@ -50,11 +50,28 @@ def gradient_check_verdict(checks: Sequence[Check]) -> tuple[str, str, str | Non
                        "jumps; try another digit.", None)
 
 
-def update_caption(before: np.ndarray, after: np.ndarray, label: int, lr: float) -> str:
-    """What one gradient step on one digit did to the network's answer."""
-    return (f"With η = {lr:g}, one step on this digit alone moved the probability of the "
-            f"true digit {label} from {before[label]:.1%} to {after[label]:.1%}; the "
-            f"prediction went from {int(before.argmax())} to {int(after.argmax())}. Press "
+def _names(k: int, classes: Sequence[str] | None) -> list[str]:
+    """The class names (the digits "0".."9" when ``classes`` is None)."""
+    return list(classes) if classes is not None else [str(d) for d in range(k)]
+
+
+def class_words(k: int, classes: Sequence[str] | None) -> tuple[list[str], str, str]:
+    """The names of ``k`` classes, what one is called and what an image of one is:
+    ``(["0", ...], "digit", "digit")`` for MNIST's, ``(names, "class", "image")``
+    otherwise."""
+    names = _names(k, classes)
+    digits = names == [str(d) for d in range(k)]
+    return names, "digit" if digits else "class", "digit" if digits else "image"
+
+
+def update_caption(before: np.ndarray, after: np.ndarray, label: int, lr: float,
+                   classes: Sequence[str] | None = None) -> str:
+    """What one gradient step on one image did to the network's answer (the classes
+    named by ``classes``, default the digits)."""
+    n, noun, image = class_words(len(before), classes)
+    return (f"With η = {lr:g}, one step on this {image} alone moved the probability of the "
+            f"true {noun} {n[label]} from {before[label]:.1%} to {after[label]:.1%}; the "
+            f"prediction went from {n[int(before.argmax())]} to {n[int(after.argmax())]}. Press "
             "again to take another step. The update changes the live network, but it is "
             "not a training step: the step counter and the Train page's curves count the "
             "trainer's mini-batches only.")
@@ -84,20 +101,23 @@ def update_ratio_caption(schedule: str) -> str:
             "training, or compare layers with each other rather than with 1e-3.")
 
 
-def digit_worth(output: np.ndarray, label: int, loss: float) -> tuple[bool, str]:
+def digit_worth(output: np.ndarray, label: int, loss: float,
+                classes: Sequence[str] | None = None) -> tuple[bool, str]:
     """Whether this digit has something to teach the network now, and why: ``output`` is
-    the network's ``a_L`` for it (one value per class), ``loss`` its loss."""
+    the network's ``a_L`` for it (one value per class), ``loss`` its loss; ``classes``
+    names the classes (default the digits)."""
     answer = int(np.argmax(output))
+    n = _names(len(output), classes)
     if not np.isfinite(loss):
         return True, "The network's output is not a number here: it has diverged."
     if answer != label:
-        return True, (f"The network reads this {label} as a {answer} "
+        return True, (f"The network reads this {n[label]} as a {n[answer]} "
                       f"({output[answer]:.0%}): a mistake worth learning from.")
     if output[label] < 0.9:
         return True, (f"The network reads it right, but unsure ({output[label]:.0%} for "
-                      f"{label}): there is something to learn.")
+                      f"{n[label]}): there is something to learn.")
     return False, (f"Nothing to learn here: the network is sure ({output[label]:.2%} for "
-                   f"{label}) and the loss is only {loss:.2g}, so every gradient is tiny. "
+                   f"{n[label]}) and the loss is only {loss:.2g}, so every gradient is tiny. "
                    "Try the next misread digit.")
 
 

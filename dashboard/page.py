@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,7 @@ from mnist_np.training import Snapshot
 
 from . import settings as cfg
 from . import workspace
-from .data import get_data
+from .data import get_data, get_dataset
 from .live import LiveCache
 from .markdown import plain
 from .runs import RunLog
@@ -76,6 +76,14 @@ def get_session() -> TrainingSession:
     if "session" not in st.session_state or st.session_state.session.released:
         data = get_data()
         settings, warnings = cfg.from_query(query_lists())
+        if settings.dataset != "mnist":  # ?data=fashion: that set, or MNIST and why not
+            other, problem = get_dataset(settings.dataset)
+            if other is None:
+                warnings.append(f"data={settings.dataset} could not be used: {problem}; "
+                                f"staying on {data.title}")
+                settings = replace(settings, dataset="mnist")
+            else:
+                data = other
         store, _ = get_store()
         token, known = workspace.choose(workspace.cookie(),
                                         store.has_workspace if store else lambda _: False)
@@ -101,6 +109,12 @@ def _go_on(session: TrainingSession, settings: cfg.Settings, state: str, raw: by
     """Restore the workspace's checkpoint; one that cannot be restored (other data, a
     file from another version) is said in one line, and the session starts afresh."""
     data = session.data
+    if settings.dataset != session.settings.dataset:  # it was trained on another set
+        other, problem = get_dataset(settings.dataset)
+        if other is None:
+            say(f"Your last network could not be restored: {problem}. This is a fresh one.")
+            return
+        data = other
     try:
         found = load_training(raw, data.X_train, data.y_train, data.source)
     except ModelFileError as e:
@@ -109,7 +123,7 @@ def _go_on(session: TrainingSession, settings: cfg.Settings, state: str, raw: by
     if found.trainer is None:
         say(f"Your last network could not be restored: {found.note}")
         return
-    session.restore(found.trainer, settings, state)
+    session.restore(found.trainer, settings, state, data)
 
 
 def keep_workspace(session: TrainingSession) -> None:

@@ -131,6 +131,16 @@ class TrainingSession:
             self._build(settings or self.next_settings or self.settings)
         self.save_checkpoint()
 
+    def use_data(self, data: MNIST, settings: Settings) -> None:
+        """Train on ``data`` (another data set) from now on: a fresh network from
+        ``settings``; the old run, if it trained at all, goes into :attr:`runs`."""
+        self.pause()
+        with self.lock:
+            self._record_run()
+            self.data = data
+            self._build(settings)
+        self.save_checkpoint()
+
     def load_network(self, net: MLP, settings: Settings, file_name: str,
                      trainer: Trainer | None = None) -> None:
         """Replace the network by ``net`` (uploaded from ``file_name``), with ``trainer``
@@ -142,11 +152,14 @@ class TrainingSession:
             self._build(settings, net, file_name, trainer)
         self.save_checkpoint()
 
-    def restore(self, trainer: Trainer, settings: Settings, state: str) -> None:
+    def restore(self, trainer: Trainer, settings: Settings, state: str,
+                data: MNIST | None = None) -> None:
         """Go on from a checkpoint of this workspace (after a reload or a restart):
-        ``trainer`` with its network, as it was in ``state``."""
+        ``trainer`` with its network, as it was in ``state`` (on ``data`` when given: the
+        data set it was trained on)."""
         self.pause()
         with self.lock:
+            self.data = data or self.data
             self._build(settings, trainer=trainer,
                         recorded=state in (FINISHED, DIVERGED, STALLED))
 

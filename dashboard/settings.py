@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from mnist_np import ACTIVATIONS, INITS, MLP, OPTIMIZERS, OUTPUT_LOSSES, PRESETS, TrainConfig
 from mnist_np.augment import LIMITS as AUG_LIMITS
-from mnist_np.data import N_CLASSES, N_INPUTS
+from mnist_np.data import DATASETS, N_CLASSES, N_INPUTS, folder_datasets
 from mnist_np.network import BRIEF, brief, parse_hidden
 from mnist_np.training import SCHEDULES
 
@@ -55,6 +55,7 @@ class Settings:
     whole training split. The defaults are the engine's
     (the ``default`` preset): each is written once, in ``mnist_np``."""
 
+    dataset: str = "mnist"  # a key of mnist_np.data.DATASETS, or a folder's (data_sets())
     hidden: tuple[int, ...] = tuple(PRESETS["default"].net["layer_sizes"][1:-1])
     activation: str = _NET["activation"].default
     output_loss: str = f"{_NET['output'].default}+{_NET['loss'].default}"
@@ -127,12 +128,19 @@ def from_preset(name: str) -> Settings:
         optimizer=train["optimizer"], lr=train["lr"], batch_size=train["batch_size"],
         epochs=train["epochs"], steps=train["steps"], schedule=train["schedule"],
         l2=net["l2"], train_limit=train["train_limit"], seed=train["seed"],
-        **{f: float(train[f]) for f in AUG_FIELDS},
+        **{f: float(train[f]) for f in AUG_FIELDS},  # type: ignore[arg-type]
     )
 
 
+def data_sets() -> dict[str, str]:
+    """The data sets a user can pick, ``{key: title}``: MNIST, Fashion-MNIST, KMNIST and
+    the folders the server offers (``MNIST_NP_DATASETS``)."""
+    return {**{k: d.title for k, d in DATASETS.items()}, **{k: k for k in folder_datasets()}}
+
+
 def matching_preset(settings: Settings) -> str | None:
-    """The name of the preset these settings equal, if any."""
+    """The name of the preset these settings equal (on any data set), if any."""
+    settings = replace(settings, dataset=Settings.dataset)  # presets say nothing of data
     for name in PRESETS:
         if from_preset(name) == settings:
             return name
@@ -145,6 +153,7 @@ _PARAM_OF_FIELD = {
     "hidden": "hidden", "activation": "act", "output_loss": "out", "init": "init",
     "optimizer": "opt", "lr": "lr", "batch_size": "batch", "epochs": "epochs",
     "steps": "steps", "schedule": "sched", "l2": "l2", "train_limit": "train", "seed": "seed",
+    "dataset": "data",
 }
 _PARAM_OF_FIELD |= {"aug_shift": "shift", "aug_rotate": "rot", "aug_scale": "scale",
                     "aug_elastic": "elastic", "aug_noise": "noise"}
@@ -229,6 +238,8 @@ def parse_field(name: str, text: str):
         return _int(text, MIN_TRAIN, 60_000, "the training-set size")
     if name == "seed":
         return _int(text, 0, MAX_SEED, "the seed")
+    if name == "dataset":
+        return _choice(text, list(data_sets()), "data set")
     if name in AUG_FIELDS:
         return _float(text, 0.0, AUG_LIMITS[name.removeprefix("aug_")], AUG_WHAT[name])
     raise KeyError(name)

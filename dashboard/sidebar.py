@@ -7,6 +7,8 @@ rule) resets the network and says so; those three apply to the running one.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from mnist_np import ACTIVATIONS, INITS, OPTIMIZERS, PRESETS, ModelFileError
@@ -16,7 +18,7 @@ from mnist_np.training import SCHEDULES
 
 from . import settings as cfg
 from . import widgets as w
-from .data import data_badge
+from .data import data_badge, get_dataset
 from .markdown import plain
 from .model_io import read_model
 from .page import (
@@ -54,6 +56,8 @@ def _apply_widgets(session: TrainingSession) -> None:
     new, fixed = cfg.consistent(w.settings_from_widgets())
     if fixed:
         say(fixed[0].upper() + fixed[1:] + ".")
+    if new.dataset != session.settings.dataset:
+        new = _switch_data(session, new)
     # compared as plain values: a reloaded module (while developing) makes a new class
     if cfg.as_dict(new) != cfg.as_dict(shown):
         clear_url_warnings()
@@ -75,6 +79,21 @@ def _apply_widgets(session: TrainingSession) -> None:
     if query_lists() != {key: [value] for key, value in query.items()}:
         st.query_params.from_dict(query)
     w.show_preset(session.next_settings or session.settings)
+
+
+def _switch_data(session: TrainingSession, new: cfg.Settings) -> cfg.Settings:
+    """Train on the data set ``new`` names, from fresh weights; when it cannot be had,
+    say so in one line and stay on the current one. Returns the settings now in use."""
+    data, problem = get_dataset(new.dataset)
+    if data is None:
+        say(f"{cfg.data_sets().get(new.dataset, new.dataset)} could not be loaded: {problem}. "
+            f"Staying on {session.data.title}.")
+        return replace(new, dataset=session.settings.dataset)
+    clear_url_warnings()
+    session.use_data(data, new)
+    say(f"Now on {data.title}: a fresh network learns its classes ({', '.join(data.classes)}). "
+        "The previous run is kept on the Experiments page.")
+    return new
 
 
 # -- Play / Pause / Step / Reset --------------------------------------------------------
@@ -124,6 +143,13 @@ def _status(session: TrainingSession) -> None:
 # -- settings ---------------------------------------------------------------------------
 def _settings() -> None:
     state = st.session_state
+    sets = cfg.data_sets()
+    st.selectbox("Data set", list(sets), key=w.DATASET_KEY, format_func=sets.__getitem__,
+                 help="What the network learns to tell apart: MNIST's handwritten digits, "
+                 "Fashion-MNIST's clothes (T-shirt, trouser, ..., ankle boot) or "
+                 "Kuzushiji-MNIST's cursive hiragana, all 28x28 grey images of 10 classes. "
+                 "Another set starts a fresh network; it is downloaded once (checked against "
+                 "its published checksums) or, offline, not available.")
     st.selectbox("Preset", [*PRESETS, w.CUSTOM], key=w.PRESET_KEY, on_change=w.apply_preset,
                  help="\n\n".join([*(f"**{p.name}**: {p.description}" for p in PRESETS.values()),
                                    f"**{w.CUSTOM}**: shown when the settings below match no "

@@ -8,6 +8,8 @@ live here too, with :func:`with_value` to show a value from a URL that is not on
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from mnist_np import PRESETS
@@ -16,6 +18,7 @@ from . import settings as cfg
 from .settings import Settings
 
 PRESET_KEY = "cfg_preset"
+DATASET_KEY = "cfg_dataset"
 CUSTOM = "custom"  # the preset picker's entry when the settings match no preset
 DEFAULT_UNITS = 64  # a hidden layer added with the slider starts with this many units
 LR_GRID = sorted({m * 10.0**e for e in range(-5, 1) for m in (1, 2, 3, 5)} | {7e-3, 10.0})
@@ -37,7 +40,7 @@ def widget_values(s: Settings) -> dict:
         "cfg_output_loss": s.output_loss, "cfg_init": s.init, "cfg_optimizer": s.optimizer,
         "cfg_lr": s.lr, "cfg_batch_size": s.batch_size, "cfg_epochs": s.epochs,
         "cfg_steps": s.steps or 0, "cfg_schedule": s.schedule, "cfg_l2": s.l2,
-        "cfg_train_limit": s.train_limit, "cfg_seed": s.seed,
+        "cfg_train_limit": s.train_limit, "cfg_seed": s.seed, DATASET_KEY: s.dataset,
     }
     values |= {f"cfg_{f}": float(getattr(s, f)) for f in cfg.AUG_FIELDS}
     return values
@@ -68,6 +71,7 @@ def settings_from_widgets() -> Settings:
         batch_size=int(state.cfg_batch_size), epochs=int(state.cfg_epochs),
         steps=int(state.cfg_steps) or None, schedule=state.cfg_schedule,
         l2=float(state.cfg_l2), train_limit=state.cfg_train_limit, seed=int(state.cfg_seed),
+        dataset=state.get(DATASET_KEY, Settings.dataset),
         **{f: float(state[f"cfg_{f}"]) for f in cfg.AUG_FIELDS},
     )
 
@@ -75,8 +79,9 @@ def settings_from_widgets() -> Settings:
 def apply_preset() -> None:
     """The preset picker's callback: show the chosen preset's settings."""
     name = st.session_state[PRESET_KEY]
-    if name in PRESETS:
-        settings_to_widgets(cfg.from_preset(name))
+    if name in PRESETS:  # on the data set in use: a preset says nothing of the data
+        settings_to_widgets(replace(cfg.from_preset(name),
+                                    dataset=st.session_state.get(DATASET_KEY, "mnist")))
 
 
 def load_preset(name: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from typing import NoReturn
@@ -30,7 +31,16 @@ from .bench import (
     run_presets,
 )
 from .checkpoint import load_training, save_training
-from .data import MNIST, N_CLASSES, N_INPUTS, DataError, load_mnist, text_progress
+from .data import (
+    DATASETS,
+    MNIST,
+    N_CLASSES,
+    N_INPUTS,
+    DataError,
+    load_dataset,
+    load_folder,
+    text_progress,
+)
 from .init import INITS
 from .losses import OUTPUT_LOSSES
 from .network import MLP, ConfigError, ModelFileError, parse_hidden
@@ -143,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--train-limit", type=_positive_int, metavar="N",
                        help="use only N training images")
     train.add_argument("--data-dir", metavar="DIR", help="folder with the four MNIST files")
+    train.add_argument("--dataset", default="mnist", metavar="NAME|DIR", help=_DATASET_HELP)
     train.add_argument("--out", metavar="model.npz",
                        help="save the network and its training here (MLP.load reads the network)")
     train.add_argument("--resume", metavar="model.npz",
@@ -158,7 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     data = sub.add_parser("data", help="load MNIST (downloading it if needed), say from where")
     data.add_argument("--data-dir", metavar="DIR")
+    data.add_argument("--dataset", default="mnist", metavar="NAME|DIR", help=_DATASET_HELP)
     return parser
+
+
+_DATASET_HELP = (f"the data set: {', '.join(DATASETS)} (default mnist; the others are "
+                 "downloaded once, checked against their published SHA-256s), or a folder "
+                 "of the four IDX files with classes.txt (ten class names, one a line); "
+                 "--data-dir names a folder of the chosen set's own files")
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
@@ -220,15 +238,20 @@ class ProgressBar:
         self.stream.flush()
 
 
-def load_data(data_dir: str | None, quiet: bool) -> MNIST:
-    """MNIST as ``load_mnist`` finds it, saying on stderr which set it is; a problem is
-    one line on stderr and exit code 1."""
+def load_data(data_dir: str | None, quiet: bool, dataset: str = "mnist") -> MNIST:
+    """MNIST as ``load_mnist`` finds it (or ``dataset``: another set's name, or a folder
+    with classes.txt), saying on stderr which set it is; a problem is one line on stderr
+    and exit code 1."""
     try:
-        data = load_mnist(data_dir, progress=None if quiet else text_progress)
+        if dataset not in DATASETS and os.path.isdir(dataset):
+            data = load_folder(dataset)
+        else:
+            data = load_dataset(dataset, data_dir, progress=None if quiet else text_progress)
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
         raise SystemExit(1) from None
-    label = "full MNIST" if data.source == "mnist" else "SAMPLE of MNIST"
+    label = ("full MNIST" if data.source == "mnist" else data.title if data.notice is None
+             else "SAMPLE of MNIST")
     print(f"data: {label} ({data.source}, {len(data.X_train):,} train / "
           f"{len(data.X_test):,} test images) from {data.origin}", file=sys.stderr)
     if data.notice:
@@ -277,7 +300,7 @@ def train_command(args: argparse.Namespace) -> int:
                  if getattr(args, f) is not None]
         if given:  # before the data is loaded: a bad flag is one line
             _fail(f"--resume continues the file's run with its own settings; drop {given[0]}", 2)
-        data = load_data(args.data_dir, args.quiet)
+        data = load_data(args.data_dir, args.quiet, args.dataset)
         set_threads(args.threads)
         trainer = resume(args, data)
         net, config = trainer.net, trainer.config
@@ -295,7 +318,7 @@ def train_command(args: argparse.Namespace) -> int:
             print(f"python -m mnist_np train: error: not enough memory for a network of "
                   f"layers {net_config['layer_sizes']}", file=sys.stderr)
             return 2
-        data = load_data(args.data_dir, args.quiet)
+        data = load_data(args.data_dir, args.quiet, args.dataset)
         set_threads(args.threads)
         trainer = Trainer(net, data.X_train, data.y_train, config)
     bar = None if args.quiet else ProgressBar()
@@ -354,7 +377,7 @@ def train_command(args: argparse.Namespace) -> int:
 
 
 def data_command(args: argparse.Namespace) -> int:
-    data = load_data(args.data_dir, quiet=False)
+    data = load_data(args.data_dir, quiet=False, dataset=args.dataset)
     print(f"{data.source}: {len(data.X_train)} train, {len(data.X_test)} test, {data.origin}")
     return 0
 

@@ -68,15 +68,16 @@ def draw(session):
     not_trained_note(session, "Not trained yet: this is the freshly initialised network, so "
                      "its answer is a guess. Train a little (or apply updates here) and run "
                      "the digit again.")
-    worth, why = digit_worth(t.output, t.label, t.loss)
+    worth, why = digit_worth(t.output, t.label, t.loss, session.data.classes)
     (st.caption if worth else st.info)(why)
-    section.forward_pass(net, t, i)
+    section.forward_pass(net, t, i, session.data.classes)
     section.loss(net, t)
     section.backward_pass(net, t)
     section.follow_one_weight(net, t, state.backprop_lr)
     r = state.get("backprop_result")
     mine = r is not None and r["trainer"] is session.trainer and r["index"] == i
-    section.one_update(net, t.label, (r["before"], r["after"], r["lr"]) if mine else None)
+    section.one_update(net, t.label, (r["before"], r["after"], r["lr"]) if mine else None,
+                       session.data.classes)
     section.gradient_check_section(net, t, seed=i)
 
 

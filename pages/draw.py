@@ -65,11 +65,12 @@ def prediction(session):
     elif session.untrained:
         st.warning("This network has not been trained yet, so its answer is a guess: press "
                    "▶ Play in the sidebar and watch the answer change as it learns.")
-    st.markdown(f"### The network reads: **{digit}** "
+    st.markdown(f"### The network reads: **{plain(session.data.classes[digit])}** "
                 f"<small>({output[digit]:.0%})</small>", unsafe_allow_html=True)
     is_softmax = net.output_name == "softmax"
     st.plotly_chart(answer_figure(output, title="Probability of each digit (softmax)"
-                                  if is_softmax else f"Output of each unit ({net.output_name})"),
+                                  if is_softmax else f"Output of each unit ({net.output_name})",
+                                  classes=session.data.classes),
                     key="draw_output")
     st.caption("The last layer's outputs, one per digit; the highest is the answer."
                + ("" if is_softmax else " With this output layer they need not sum to 1."))

@@ -76,9 +76,9 @@ def draw(session):
 
     chosen = section.selection(size)
     section.maps(pixel_projection(data.source, size, X), view, y, layer,
-                 net.layer_sizes[layer] if layer else 0, size, chosen)
+                 net.layer_sizes[layer] if layer else 0, size, chosen, data.classes)
     section.separation(view, n_hidden)
-    section.selected_digits(X, y, view.predicted, chosen)
+    section.selected_digits(X, y, view.predicted, chosen, data.classes)
 
 
 live_fragment(session, draw, every=LIVE_SECONDS)()

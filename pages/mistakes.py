@@ -52,13 +52,13 @@ def draw(session):
 
     left, right = st.columns([1, 1])
     with left:
-        st.plotly_chart(confusion_figure(cm, cell), key="mistakes_confusion",
+        st.plotly_chart(confusion_figure(cm, cell, data.classes), key="mistakes_confusion",
                         on_select=_on_select, selection_mode=("points", "box"))
         st.caption("Row: the true digit; column: the network's answer. The diagonal holds "
                    "the correct answers; colour shows how often each mistake happens. "
                    "Click a cell to see those digits below.")
     with right:
-        st.plotly_chart(per_digit_accuracy_figure(per_class_accuracy(cm)),
+        st.plotly_chart(per_digit_accuracy_figure(per_class_accuracy(cm), data.classes),
                         key="mistakes_per_digit")
         wrong = int((predicted != y).sum())
         st.metric("Test accuracy", f"{1 - wrong / len(y):.2%}",
@@ -69,12 +69,14 @@ def draw(session):
     # the same elements whether filtered or not, so live redraws replace them in place
     title, reset = st.columns([4, 1], vertical_alignment="bottom")
     title.subheader("The most confident mistakes" if cell is None else
-                    f"True {true}, predicted {pred}: the most confident of "
+                    f"True {data.classes[true]}, predicted {data.classes[pred]}: the most "
+                    "confident of "
                     f"{int(cm[true, pred]):,}")
     reset.button("Show all mistakes", key="mistakes_show_all", on_click=_show_all,
                  disabled=cell is None)
     st.plotly_chart(mistakes_figure(data.X_test[idx], y[idx], predicted[idx],
-                                   proba[idx, predicted[idx]]), key="mistakes_gallery")
+                                   proba[idx, predicted[idx]], classes=data.classes),
+                    key="mistakes_gallery")
     st.caption("Each digit is titled **true** → predicted (the probability the network gave "
                "its wrong answer). Confident mistakes are often digits a person would also "
                "hesitate over, or labels that look wrong.")

@@ -63,7 +63,8 @@ def draw(session):
                    "per digit).")
     with np.errstate(all="ignore"):  # a diverged network overflows; the page says so
         proba = net.predict_proba(changed)[0]
-    answer.plotly_chart(answer_figure(proba, int(y[i])), key="robustness_answer")
+    answer.plotly_chart(answer_figure(proba, int(y[i]), classes=data.classes),
+                        key="robustness_answer")
 
     with curves:
         st.plotly_chart(robustness_figure(result, sigma=sigma, dx=dx, dy=dy, degrees=degrees),

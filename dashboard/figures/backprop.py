@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .base import layout
+from .base import class_names, layout
 
 BEFORE, AFTER, TARGET = "#9e9e9e", "#d62728", "#2ca02c"
 # Tick labels as plain numbers (0.00005, 2e-8), not plotly's SI prefixes ("50µ").
@@ -56,33 +56,35 @@ def vector_figure(v: np.ndarray, title: str, y: str) -> go.Figure:
 def output_figure(a: np.ndarray, target: np.ndarray, labels: Sequence[str] | None = None,
                   title: str = "Output a_L against the target y") -> go.Figure:
     """The network's output per class next to the one-hot target."""
-    labels = list(labels) if labels is not None else [str(i) for i in range(len(a))]
+    labels, noun = class_names(len(a), labels)
     fig = go.Figure()
     fig.add_bar(x=labels, y=np.asarray(target, np.float64), name="target y",
                 marker_color=TARGET, opacity=0.45)
     fig.add_bar(x=labels, y=np.asarray(a, np.float64), name="output a_L", marker_color=AFTER,
                 text=[f"{v:.2f}" for v in a], textposition="outside")
-    fig = layout(fig, title, "digit", "value", height=300)
+    fig = layout(fig, title, noun, "value", height=300)
     fig.update_layout(barmode="group", bargap=0.2)
     fig.update_xaxes(type="category")
     fig.update_yaxes(range=[0, 1.15])
     return fig
 
 
-def before_after_figure(before: np.ndarray, after: np.ndarray, label: int) -> go.Figure:
-    """Output probabilities before and after one update, the true digit marked."""
-    digits = [str(i) for i in range(len(before))]
+def before_after_figure(before: np.ndarray, after: np.ndarray, label: int,
+                        classes: Sequence[str] | None = None) -> go.Figure:
+    """Output probabilities before and after one update, the true digit (or class of
+    ``classes``) marked."""
+    digits, noun = class_names(len(before), classes)
     fig = go.Figure()
     fig.add_bar(x=digits, y=np.asarray(before, np.float64), name="before the update",
                 marker_color=BEFORE, text=[f"{v:.2f}" for v in before], textposition="outside")
     fig.add_bar(x=digits, y=np.asarray(after, np.float64), name="after the update",
                 marker_color=AFTER, text=[f"{v:.2f}" for v in after], textposition="outside")
     fig.add_vrect(x0=label - 0.5, x1=label + 0.5, fillcolor=TARGET, opacity=0.15, line_width=0,
-                  annotation_text="true digit", annotation_position="top left")
-    fig = layout(fig, "Output before and after one update on this digit", "digit",
+                  annotation_text=f"true {noun}", annotation_position="top left")
+    fig = layout(fig, "Output before and after one update on this image", noun,
                  "output a_L", height=320)
     fig.update_layout(barmode="group")
-    fig.update_xaxes(tickmode="linear", dtick=1)
+    fig.update_xaxes(type="category")
     fig.update_yaxes(range=[0, 1.2])
     return fig
 

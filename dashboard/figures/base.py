@@ -29,6 +29,14 @@ ZOOM_ABOVE = 0.5
 Series = Sequence[float] | np.ndarray
 
 
+def class_names(k: int, classes: Sequence[str] | None = None) -> tuple[list[str], str]:
+    """The names of ``k`` classes (``classes``, or the digits "0", "1", ... when None) and
+    what one of them is called on an axis: "digit" for MNIST's, "class" for others'."""
+    digits = [str(i) for i in range(k)]
+    names = [str(c) for c in classes] if classes is not None else digits
+    return names, "digit" if names == digits else "class"
+
+
 def layout(fig: go.Figure, title: str, x: str = "", y: str = "", height: int = 340,
            legend_y: float = -0.2) -> go.Figure:
     """Title, axis titles, a compact margin, a legend under the plot, and ``uirevision``

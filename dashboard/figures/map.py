@@ -14,29 +14,31 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from .base import MARGIN
+from .base import MARGIN, class_names
 
 DIGIT_COLOURS = qualitative.D3  # 10 colours, one per digit 0-9
 WRONG, SELECTED = "rgba(0, 0, 0, 0.55)", "#000000"
 
 
 def map_figure(scores: np.ndarray, y: np.ndarray, predicted: np.ndarray, title: str,
-               kept: float | None = None, selected: Iterable[int] = ()) -> go.Figure:
+               kept: float | None = None, selected: Iterable[int] = (),
+               classes: Sequence[str] | None = None) -> go.Figure:
     """Points ``scores: (n, 2)`` coloured by true digit ``y: (n,)``; the ones where
     ``predicted: (n,)`` differs are ringed, the ``selected`` indices starred; ``kept``:
     the fraction of the spread that the 2-D view keeps, in the subtitle."""
     scores, y, predicted = np.asarray(scores, float), np.asarray(y), np.asarray(predicted)
     index = np.arange(len(y))
+    names, noun = class_names(10, classes)  # (the map's classes are named in ``classes``)
     fig = go.Figure()
     for digit in range(10):
         mask = y == digit
         if not mask.any():
             continue
         fig.add_scattergl(
-            x=scores[mask, 0], y=scores[mask, 1], mode="markers", name=str(digit),
+            x=scores[mask, 0], y=scores[mask, 1], mode="markers", name=names[digit],
             marker=dict(color=DIGIT_COLOURS[digit], size=5, opacity=0.75),
             customdata=index[mask].tolist(),
-            hovertext=[f"true {digit}, network says {p}" for p in predicted[mask]],
+            hovertext=[f"true {names[digit]}, network says {names[p]}" for p in predicted[mask]],
             hovertemplate="%{hovertext} · #%{customdata}<extra></extra>")
     wrong = predicted != y
     fig.add_scattergl(
@@ -44,7 +46,8 @@ def map_figure(scores: np.ndarray, y: np.ndarray, predicted: np.ndarray, title: 
         name=f"misclassified ({int(wrong.sum())})",
         marker=dict(symbol="circle-open", color=WRONG, size=8, line=dict(width=1)),
         customdata=index[wrong].tolist(),
-        hovertext=[f"true {t}, network says {p}" for t, p in zip(y[wrong], predicted[wrong])],
+        hovertext=[f"true {names[t]}, network says {names[p]}"
+                   for t, p in zip(y[wrong], predicted[wrong])],
         hovertemplate="%{hovertext} · #%{customdata}<extra></extra>")
     chosen = np.array(sorted({int(i) for i in selected if 0 <= int(i) < len(y)}), dtype=int)
     if len(chosen):
@@ -58,7 +61,7 @@ def map_figure(scores: np.ndarray, y: np.ndarray, predicted: np.ndarray, title: 
     fig.update_layout(
         title=dict(text=title, subtitle=dict(text=subtitle)), height=520,
         margin=dict(l=10, r=10, t=60, b=10),
-        legend=dict(title="true digit", itemsizing="constant", orientation="h", y=-0.18),
+        legend=dict(title=f"true {noun}", itemsizing="constant", orientation="h", y=-0.18),
         uirevision=title)
     fig.update_yaxes(scaleanchor="x", scaleratio=1)  # equal scales: distances are honest
     return fig

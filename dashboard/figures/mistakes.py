@@ -13,15 +13,17 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .base import Series, accuracy_axis, layout
+from .base import Series, accuracy_axis, class_names, layout
 from .images import gallery_figure
 
 
-def confusion_figure(cm: np.ndarray, selected: tuple[int, int] | None = None) -> go.Figure:
+def confusion_figure(cm: np.ndarray, selected: tuple[int, int] | None = None,
+                     classes: Sequence[str] | None = None) -> go.Figure:
     """Counts ``cm: (k, k)`` (row = true digit, column = predicted). The colour scale tops
     out at the largest *mistake* count, so mistakes stand out against the correct diagonal;
-    ``selected`` is outlined."""
+    ``selected`` is outlined; ``classes`` names the rows and columns (default: digits)."""
     k = len(cm)
+    names, noun = class_names(k, classes)
     off = cm[~np.eye(k, dtype=bool)]
     top = max(1, int(off.max()) if off.size else 1)
     fig = go.Figure(go.Heatmap(z=cm, x=list(range(k)), y=list(range(k)), colorscale="Reds",
@@ -32,19 +34,19 @@ def confusion_figure(cm: np.ndarray, selected: tuple[int, int] | None = None) ->
         x=pred.ravel(), y=true.ravel(), mode="markers", showlegend=False,
         marker=dict(symbol="square", size=28, opacity=0.01, color="black"),
         customdata=np.stack([true.ravel(), pred.ravel()], 1).tolist(),
-        text=cm.ravel().tolist(),
-        hovertemplate="true %{customdata[0]}, predicted %{customdata[1]}: %{text}"
-                      "<extra>click to show these</extra>")
+        text=[f"true {names[t]}, predicted {names[p]}: {n}"
+              for t, p, n in zip(true.ravel(), pred.ravel(), cm.ravel())],
+        hovertemplate="%{text}<extra>click to show these</extra>")
     if selected is not None:
         t, p = selected
         fig.add_shape(type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5,
                       line=dict(color="#1f77b4", width=3))
-    fig = layout(fig, "Confusion matrix (test set)", "predicted digit", "true digit",
+    fig = layout(fig, "Confusion matrix (test set)", f"predicted {noun}", f"true {noun}",
                  height=460)
-    fig.update_xaxes(tickmode="linear", dtick=1, range=[-0.5, k - 0.5], showgrid=False,
-                     zeroline=False)
-    fig.update_yaxes(tickmode="linear", dtick=1, range=[k - 0.5, -0.5], showgrid=False,
-                     zeroline=False)
+    fig.update_xaxes(tickvals=list(range(k)), ticktext=names, range=[-0.5, k - 0.5],
+                     showgrid=False, zeroline=False)
+    fig.update_yaxes(tickvals=list(range(k)), ticktext=names, range=[k - 0.5, -0.5],
+                     showgrid=False, zeroline=False)
     return fig
 
 
@@ -62,20 +64,25 @@ def cell_from_selection(selection: Mapping | None) -> tuple[int, int] | None:
     return None
 
 
-def per_digit_accuracy_figure(accuracy: Series) -> go.Figure:
-    """Test accuracy of each true digit, one bar each."""
+def per_digit_accuracy_figure(accuracy: Series,
+                              classes: Sequence[str] | None = None) -> go.Figure:
+    """Test accuracy of each true digit (or class of ``classes``), one bar each."""
     accuracy = np.asarray(accuracy, np.float64)
+    names, noun = class_names(len(accuracy), classes)
     fig = go.Figure(go.Bar(x=list(range(len(accuracy))), y=accuracy,
                            text=[f"{a:.1%}" for a in accuracy], textposition="outside",
                            marker_color="#1f77b4"))
-    fig = layout(fig, "Accuracy per digit (test set)", "true digit", "accuracy")
-    fig.update_xaxes(tickmode="linear", dtick=1)
+    fig = layout(fig, f"Accuracy per {noun} (test set)", f"true {noun}", "accuracy")
+    fig.update_xaxes(tickvals=list(range(len(accuracy))), ticktext=names)
     return accuracy_axis(fig, accuracy, room=0.01 if accuracy.min() >= 0.5 else 0.1)
 
 
 def mistakes_figure(images: np.ndarray, true: Sequence[int], predicted: Sequence[int],
-                    confidence: Sequence[float], cols: int = 8) -> go.Figure:
+                    confidence: Sequence[float], cols: int = 8,
+                    classes: Sequence[str] | None = None) -> go.Figure:
     """Misclassified digits ``images: (k, 784)`` in a grid, each titled
-    ``true → predicted (confidence)``."""
-    captions = [f"<b>{t}</b> → {p} ({c:.0%})" for t, p, c in zip(true, predicted, confidence)]
+    ``true → predicted (confidence)``, by the names in ``classes`` when given."""
+    names, _ = class_names(10, classes)
+    captions = [f"<b>{names[t]}</b> → {names[p]} ({c:.0%})"
+                for t, p, c in zip(true, predicted, confidence)]
     return gallery_figure(images, captions, cols=cols, nothing="no mistakes here")

@@ -3,13 +3,15 @@ network's answer for one perturbed digit. Pure functions, tested without Streaml
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mnist_np.perturb import Sweep
 
-from .base import MARGIN, Series, layout
+from .base import MARGIN, Series, class_names, layout
 
 ACCURACY, HORIZONTAL, VERTICAL, PLAIN, MARK = "#1f77b4", "#1f77b4", "#ff7f0e", "#555", "#d62728"
 RIGHT, WRONG, OTHER, ANSWER = "#2ca02c", "#d62728", "#b0b0b0", "#ff7f0e"
@@ -51,7 +53,7 @@ def robustness_figure(sweep: Sweep, sigma: float = 0.0, dx: int = 0, dy: int = 0
 
 
 def answer_figure(proba: Series, label: int | None = None,
-                  title: str | None = None) -> go.Figure:
+                  title: str | None = None, classes: Sequence[str] | None = None) -> go.Figure:
     """The network's output for one digit as 10 bars with their values. Its answer (the
     tallest) is green when right and red when wrong, with the true digit named on the
     axis; orange when the true digit is not known (a drawing)."""
@@ -59,15 +61,17 @@ def answer_figure(proba: Series, label: int | None = None,
     answer = int(np.argmax(proba))
     colours = [OTHER] * len(proba)
     colours[answer] = ANSWER if label is None else RIGHT if answer == label else WRONG
-    ticks = [f"{d}<br>(true)" if d == label else str(d) for d in range(len(proba))]
+    names, noun = class_names(len(proba), classes)
+    ticks = [f"{names[d]}<br>(true)" if d == label else names[d] for d in range(len(proba))]
     fig = go.Figure(go.Bar(x=list(range(len(proba))), y=proba.tolist(),
                            marker_color=colours, text=[f"{v:.0%}" for v in proba],
                            textposition="outside", cliponaxis=False,
-                           hovertemplate="digit %{x}: %{y:.1%}<extra></extra>"))
+                           customdata=names,
+                           hovertemplate="%{customdata}: %{y:.1%}<extra></extra>"))
     if title is None:
         verdict = "" if label is None else ": right" if answer == label else ": wrong"
-        title = f"The network says {answer} ({proba[answer]:.0%}){verdict}"
-    fig = layout(fig, title, "digit", "output", height=300)
+        title = f"The network says {names[answer]} ({proba[answer]:.0%}){verdict}"
+    fig = layout(fig, title, noun, "output", height=300)
     fig.update_yaxes(range=[0, 1.1], tickformat=".0%")
     fig.update_xaxes(tickvals=list(range(len(proba))), ticktext=ticks)
     return fig

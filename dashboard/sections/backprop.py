@@ -4,6 +4,8 @@ loss, the backward pass, one weight followed through it, one update, the gradien
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import streamlit as st
 
@@ -18,23 +20,27 @@ from ..figures.backprop import before_after_figure, layer_figure, output_figure,
 from ..figures.base import layer_name, weight_name
 from ..figures.images import digit_figure
 from ..figures.weights import matrix_figure
+from ..markdown import plain
 from ..session import TrainingSession
 
 GRADIENT_CELLS = 20_000  # per gradient heatmap on this page, which has one per layer
 
 
-def forward_pass(net: MLP, t: Trace, index: int) -> None:
-    """1: the input, then each layer's equation beside its z and a."""
+def forward_pass(net: MLP, t: Trace, index: int, classes: Sequence[str] | None = None) -> None:
+    """1: the input, then each layer's equation beside its z and a (the classes named by
+    ``classes``, default the digits)."""
+    names, noun, image = explain.class_words(len(t.output), classes)
     general, L = equations.general(net), len(net.weights)
     st.header("1. Forward pass")
     st.latex(general.get("forward", general["output"]))
     left, right = st.columns([1, 2])
-    left.plotly_chart(digit_figure(t.activations[0], f"a₀ = x: test digit #{index} "
-                                                     f"(a {t.label})"), key="backprop_input")
+    left.plotly_chart(digit_figure(t.activations[0], f"a₀ = x: test {image} #{index} "
+                                                     f"(a {names[t.label]})"),
+                      key="backprop_input")
     right.markdown(f"The image's 784 pixels, read row by row, are the input row vector "
                    f"$a_0$. Each layer multiplies it by its weights, adds its biases and "
-                   f"applies the activation. Prediction: **{t.prediction}** "
-                   f"({t.output[t.prediction]:.1%}); true digit: **{t.label}**.")
+                   f"applies the activation. Prediction: **{plain(names[t.prediction])}** "
+                   f"({t.output[t.prediction]:.1%}); true {noun}: **{plain(names[t.label])}**.")
     for l in range(1, L + 1):
         eq, fig = st.columns([2, 3])
         eq.latex(equations.forward_layer(net, l))
@@ -44,7 +50,8 @@ def forward_pass(net: MLP, t: Trace, index: int) -> None:
                                           net.activation), key=f"backprop_layer_{l}")
         else:
             eq.caption("The output layer: one value per digit.")
-            fig.plotly_chart(output_figure(t.output, t.target), key="backprop_output")
+            fig.plotly_chart(output_figure(t.output, t.target, classes),
+                             key="backprop_output")
 
 
 def loss(net: MLP, t: Trace) -> None:
@@ -164,7 +171,8 @@ def follow_one_weight(net: MLP, t: Trace, lr: float) -> None:
                "check each line with a calculator (up to that rounding).")
 
 
-def one_update(net: MLP, label: int, update: tuple[np.ndarray, np.ndarray, float] | None) -> None:
+def one_update(net: MLP, label: int, update: tuple[np.ndarray, np.ndarray, float] | None,
+               classes: Sequence[str] | None = None) -> None:
     """4: the update rule, and what the last update on this digit did (``update`` is
     ``(before, after, lr)``, or None when none was applied to this digit)."""
     st.header("4. One update")
@@ -174,8 +182,9 @@ def one_update(net: MLP, label: int, update: tuple[np.ndarray, np.ndarray, float
                    "gradient for this digit and see the prediction change.")
         return
     before, after, lr = update
-    st.plotly_chart(before_after_figure(before, after, label), key="backprop_before_after")
-    st.caption(explain.update_caption(before, after, label, lr))
+    st.plotly_chart(before_after_figure(before, after, label, classes),
+                    key="backprop_before_after")
+    st.caption(explain.update_caption(before, after, label, lr, classes))
 
 
 def gradient_check_section(net: MLP, t: Trace, seed: int) -> None:

@@ -3,6 +3,8 @@ hidden layer) with point selection, the separation by layer, and the selected di
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import streamlit as st
 
@@ -41,12 +43,12 @@ def _turned_like_before(view: LayerView, projection: Projection, layer: int,
 
 
 def maps(pixels: Projection, view: LayerView, y: np.ndarray, layer: int | None, units: int,
-         size: int, chosen: list[int]) -> None:
+         size: int, chosen: list[int], classes: Sequence[str] | None = None) -> None:
     """The raw pixels' map beside hidden layer ``layer``'s (``units`` wide), both
     selectable."""
     a, b = st.columns(2)
     a.plotly_chart(map_figure(pixels.scores, y, view.predicted, "Raw pixels",
-                              pixels.explained.sum(), chosen), key="map_pixels_chart",
+                              pixels.explained.sum(), chosen, classes), key="map_pixels_chart",
                    on_select=lambda k="map_pixels_chart": _keep_selection(k, size),
                    selection_mode=("points", "box", "lasso"))
     a.caption("The digits as 784 pixel brightnesses: classes overlap, because "
@@ -59,7 +61,8 @@ def maps(pixels: Projection, view: LayerView, y: np.ndarray, layer: int | None, 
         return
     scores = _turned_like_before(view, projection, layer, size)
     b.plotly_chart(map_figure(scores, y, view.predicted, f"Hidden layer {layer}",
-                              projection.explained.sum(), chosen), key="map_layer_chart",
+                              projection.explained.sum(), chosen, classes),
+                   key="map_layer_chart",
                    on_select=lambda k="map_layer_chart": _keep_selection(k, size),
                    selection_mode=("points", "box", "lasso"))
     b.caption(f"The same digits as the {units} activations of hidden layer {layer}: as the "
@@ -77,7 +80,7 @@ def separation(view: LayerView, n_hidden: int) -> None:
 
 
 def selected_digits(X: np.ndarray, y: np.ndarray, predicted: np.ndarray,
-                    chosen: list[int]) -> None:
+                    chosen: list[int], classes: Sequence[str] | None = None) -> None:
     """The selected digits as images, mistakes first."""
     st.subheader("Selected digits")
     if not chosen:
@@ -88,5 +91,6 @@ def selected_digits(X: np.ndarray, y: np.ndarray, predicted: np.ndarray,
     more = f", the first {MAX_SHOWN} of {len(chosen)}" if len(chosen) > MAX_SHOWN else ""
     st.caption(f"{len(shown)} digit{'s' * (len(shown) != 1)} (mistakes first{more}): "
                "true digit → the network's answer.")
-    captions = [f"{y[i]} → {predicted[i]}" for i in shown]
+    names = list(classes) if classes is not None else [str(d) for d in range(10)]
+    captions = [f"{names[y[i]]} → {names[predicted[i]]}" for i in shown]
     st.plotly_chart(gallery_figure(X[shown], captions), key="map_gallery", width="content")

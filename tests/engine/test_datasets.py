@@ -126,3 +126,29 @@ def test_a_folder_with_bad_files_is_one_line(tmp_path):
     with pytest.raises(DataError) as e:
         load_folder(folder)
     one_line_error(e, "t10k-labels-idx1-ubyte.gz", "not a gzip file")
+
+
+def test_cli_trains_on_a_folder_and_a_file_remembers_its_data(tmp_path):
+    import json
+    import os
+
+    from .test_cli import run
+
+    env = {k: v for k, v in os.environ.items() if k != "MNIST_DIR"}
+    env |= {"MNIST_CACHE": str(tmp_path / "cache"), "MNIST_MIRRORS": "http://127.0.0.1:9/",
+            "FASHION_MNIST_MIRRORS": "http://127.0.0.1:9/"}
+    folder = _folder(tmp_path, "\n".join(f"letter {c}" for c in "ABCDEFGHIJ"))
+    out = tmp_path / "letters.npz"
+    result = run("train", "--dataset", str(folder), "--hidden", "8", "--epochs", "1",
+                 "--quiet", "--json", "--out", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1])["data_source"] == "folder:letters"
+    assert "data: letters (folder:letters" in result.stderr
+    # resumed on other data (MNIST's offline sample here): said in one line, not trained
+    result = run("train", "--resume", str(out), "--epochs", "2", "--quiet", env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "trained on 'folder:letters'" in result.stderr.splitlines()[-1]
+    result = run("train", "--dataset", "fashion", "--quiet", env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "error: Fashion-MNIST is not available: no mirror could be reached")
