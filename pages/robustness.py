@@ -15,6 +15,7 @@ from dashboard.page import (
     page_header,
     page_session,
 )
+from dashboard.sections.twins import augmentation_twins
 from mnist_np.perturb import perturb, sweep
 
 DIGITS = 1000        # test digits in the sweep
@@ -77,3 +78,4 @@ def draw(session):
 
 
 live_fragment(session, draw, every=LIVE_SECONDS)()
+augmentation_twins(session, DIGITS, NOISE_SEED)

@@ -75,3 +75,36 @@ def answer_figure(proba: Series, label: int | None = None,
     fig.update_yaxes(range=[0, 1.1], tickformat=".0%")
     fig.update_xaxes(tickvals=list(range(len(proba))), ticktext=ticks)
     return fig
+
+
+WITHOUT, WITH = "#7f7f7f", "#2ca02c"  # the twin trained without augmentation, and with it
+
+
+def twins_figure(without: Sweep, augmented: Sweep,
+                 names: tuple[str, str] = ("without augmentation", "with augmentation")
+                 ) -> go.Figure:
+    """Two networks' accuracy side by side, in three panels: against noise, against
+    shifts (the mean of horizontal and vertical at each distance) and against rotation;
+    grey for the one trained without augmentation, green for the one trained with it,
+    and a dashed line at chance (10%)."""
+    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=("Gaussian noise", "Shift (horizontal and vertical)",
+                                        "Rotation"))
+    for result, name, colour in ((without, names[0], WITHOUT), (augmented, names[1], WITH)):
+        levels, x_acc = result.shift_x
+        curves = [result.noise,
+                  (levels, (np.asarray(x_acc) + np.asarray(result.shift_y[1])) / 2),
+                  result.rotation]
+        for col, (levels, accuracy) in enumerate(curves, start=1):
+            fig.add_scatter(x=np.asarray(levels).tolist(), y=np.asarray(accuracy).tolist(),
+                            name=name, legendgroup=name, mode="lines+markers",
+                            line=dict(color=colour), showlegend=col == 1,
+                            hovertemplate=f"{name}: %{{x}} → %{{y:.1%}}<extra></extra>",
+                            row=1, col=col)
+    for col, x_title in enumerate(("noise standard deviation", "pixels", "degrees"), start=1):
+        fig.add_hline(y=0.1, line=dict(color=PLAIN, dash="dash", width=1), row=1, col=col)
+        fig.update_xaxes(title_text=x_title, row=1, col=col)
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=1, title_text="accuracy")
+    fig.update_layout(height=360, margin=MARGIN, legend=dict(orientation="h", y=-0.3),
+                      uirevision="robustness_twins")
+    return fig

@@ -86,3 +86,28 @@ def test_a_diverged_network_is_named_and_overflow_is_not_an_error(diverged):
     assert any("diverged" in w.value for w in at.main.warning)
     at.slider(key="robustness_sigma").set_value(1.0).run()
     assert not at.exception
+
+
+def test_twins_trained_with_and_without_augmentation_are_compared(app, monkeypatch):
+    from dashboard import twins
+
+    from ..conftest import wait_for
+
+    monkeypatch.setattr(twins, "BUDGET_STEPS", 30)
+    at = app({"hidden": "16", "train": "1000"}).run()
+    at.switch_page(PAGE).run()
+    assert any("standard one" in c.value for c in at.caption)
+    at.button(key="robustness_twins_start").click().run()
+    comparison = at.session_state["robustness_twins"]
+    wait_for(lambda: comparison.state != twins.RUNNING, 120)
+    at.run()
+    assert not at.exception and comparison.state == twins.DONE
+    spec = _chart(at, "Shift (horizontal and vertical)")
+    assert {t["name"] for t in spec["data"]} == {
+        "without augmentation", "with augmentation (shift ±2 px, rotation ±15°, scale ±10%)"}
+    summary = next(c.value for c in at.caption if "steps in" in c.value)
+    assert summary.count("30 steps in") == 2
+    assert at.session_state["session"].trainer.step_count == 0  # the sidebar's is untouched
+    at.button(key="robustness_twins_start").click().run()  # again: a new comparison
+    assert at.session_state["robustness_twins"] is not comparison
+    at.session_state["robustness_twins"].cancel()

@@ -38,3 +38,18 @@ def test_answer_figure_colours_the_answer_by_right_or_wrong():
     assert wrong.data[0].marker.color[3] == "#d62728" and "wrong" in wrong.layout.title.text
     assert "The network says 3 (82%)" in wrong.layout.title.text
     assert "(true)" in wrong.layout.xaxis.ticktext[5]
+
+
+def test_the_twins_figure_puts_both_networks_in_each_panel(sample, trained):
+    from dashboard.figures.robustness import twins_figure
+    from mnist_np.perturb import sweep
+
+    X, y = sample.X_test[:100], sample.y_test[:100]
+    result = sweep(trained, X, y)
+    fig = twins_figure(result, result, ("without", "with"))
+    assert len(fig.data) == 6
+    assert [t.name for t in fig.data] == ["without"] * 3 + ["with"] * 3
+    assert [t.showlegend for t in fig.data] == [True, False, False] * 2
+    shift = np.asarray(fig.data[1].y)
+    np.testing.assert_allclose(shift, (result.shift_x[1] + result.shift_y[1]) / 2)
+    assert fig.data[0].line.color != fig.data[3].line.color
