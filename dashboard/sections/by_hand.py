@@ -125,19 +125,19 @@ def _save(run: TinyRun) -> None:
         run.save_error = str(e) or type(e).__name__
 
 
-# -- the buttons' callbacks ---------------------------------------------------------------
-def train_epoch(run: TinyRun) -> None:
-    """Train until the epoch under way ends (or training does)."""
-    epoch = run.trainer.completed_epochs
-    for _ in run.trainer.run():
-        if run.trainer.completed_epochs > epoch:
+# -- the buttons' actions -------------------------------------------------------------------
+def train(run: TinyRun, epochs: int | None = None, progress=None) -> None:
+    """Train ``epochs`` more epochs (the epoch under way counts as one), or to the end;
+    ``progress(fraction, epoch)`` is told every 100 steps. Then save."""
+    trainer = run.trainer
+    start = trainer.epochs_done
+    goal = trainer.config.epochs if epochs is None else trainer.completed_epochs + epochs
+    for record in trainer.run():
+        if trainer.completed_epochs >= goal:
             break
-    _save(run)
-
-
-def train_to_the_end(run: TinyRun) -> None:
-    for _ in run.trainer.run():
-        pass
+        if progress is not None and record.step % 100 == 0:
+            progress((trainer.epochs_done - start) / max(goal - start, 1e-9),
+                     trainer.completed_epochs + 1)
     _save(run)
 
 
@@ -182,12 +182,15 @@ def train_it(run: TinyRun) -> None:
     trainer, config = run.trainer, run.trainer.config
     st.header("Train it")
     buttons = st.container(horizontal=True, gap="medium")
-    buttons.button("Train one epoch", key="by_hand_epoch", on_click=train_epoch, args=(run,),
-                   disabled=trainer.finished)
-    buttons.button(f"Train to the end ({config.epochs} epochs)", key="by_hand_end",
-                   type="primary", on_click=train_to_the_end, args=(run,),
-                   disabled=trainer.finished)
+    one = buttons.button("Train one epoch", key="by_hand_epoch", disabled=trainer.finished)
+    end = buttons.button(f"Train to the end ({config.epochs} epochs)", key="by_hand_end",
+                         type="primary", disabled=trainer.finished)
     buttons.button("New network", key="by_hand_new", on_click=new_network, args=(run,))
+    if one or end:  # in the script run, not a callback, so the bar can show the epochs
+        bar = st.progress(0.0, text="Training…")
+        train(run, 1 if one else None, lambda done, epoch: bar.progress(
+            min(done, 1.0), text=f"Training: epoch {epoch} of {config.epochs}…"))
+        st.rerun()  # drawn anew: the buttons know training has ended
     accuracy = run.test_accuracy()
     cols = st.columns(3)
     cols[0].metric("Epochs trained", f"{trainer.completed_epochs} of {config.epochs}")
