@@ -60,10 +60,10 @@ def _signed(z: np.ndarray, limit: float, name: str, what: str, scale: bool) -> d
                 hovertemplate=f"row %{{y}}, col %{{x}}: {what} %{{z:.3g}}<extra></extra>")
 
 
-def saliency_figure(x: np.ndarray, gradient: np.ndarray, target: int,
+def saliency_figure(x: np.ndarray, gradient: np.ndarray, target: str,
                     height: int = 330) -> go.Figure:
     """The digit ``x: (784,)`` and its saliency map ``gradient: (784,)`` for class
-    ``target``: red where more ink would make the network more sure of ``target``, blue
+    ``target`` (its name): red where more ink would make the network more sure of ``target``, blue
     where less, on a scale symmetric about 0; the digit's outline (ink at 0.5) drawn
     over the map so the pixels can be found."""
     g = np.asarray(gradient, float)
@@ -77,10 +77,10 @@ def saliency_figure(x: np.ndarray, gradient: np.ndarray, target: int,
 
 
 def attack_figure(x: np.ndarray, x_adv: np.ndarray, epsilon: float,
-                  before: tuple[int, float], after: tuple[int, float],
+                  before: tuple[str, float], after: tuple[str, float],
                   height: int = 300) -> go.Figure:
     """An adversarial digit in three panels: the original ``x: (784,)`` titled with the
-    answer and its probability ``before``, the change ``x_adv - x`` on ±``epsilon``
+    answer's name and probability ``before``, the change ``x_adv - x`` on ±``epsilon``
     (red: ink added, blue: ink taken away), and the result ``x_adv`` with ``after``."""
     (a0, p0), (a1, p1) = before, after
     change = np.asarray(x_adv, float) - np.asarray(x, float)
@@ -113,9 +113,9 @@ def epsilon_figure(epsilons: np.ndarray, flipped: np.ndarray, found: float | Non
         xaxis=dict(title=dict(text="ε tried (largest change of any pixel)")), **marks))
 
 
-def dreams_figure(X: np.ndarray, classes: Sequence[int], confidence: Sequence[float],
+def dreams_figure(X: np.ndarray, classes: Sequence[str], confidence: Sequence[float],
                   cols: int = 5, tile_px: int = 110) -> go.Figure:
-    """The input each class likes best, ``X: (k, 784)``, each captioned with its class and
-    the network's output for it, ``cols`` to a row."""
+    """The input each class likes best, ``X: (k, 784)``, each captioned with its class's
+    name and the network's output for it, ``cols`` to a row."""
     captions = [f"{c} ({p:.0%})" for c, p in zip(classes, confidence)]
     return gallery_figure(np.asarray(X), captions, cols=cols, tile_px=tile_px)

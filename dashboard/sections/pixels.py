@@ -4,6 +4,7 @@ each class likes best; each drawn from what :mod:`mnist_np.pixels` computed."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,12 +16,14 @@ from mnist_np.metrics import confident_mistakes
 from mnist_np.preprocess import to_mnist
 
 from ..canvas import decode_image
+from ..figures.base import class_names
 from ..figures.pixels import attack_figure, dreams_figure, epsilon_figure, saliency_figure
 from ..figures.robustness import answer_figure
+from ..markdown import plain
 from ..page import HEAVY_REFRESH_SECONDS, cached_view, freshness_caption
 from ..session import TrainingSession
 
-TEST, MISTAKE, DRAWING = "A test digit", "A mistake", "Your drawing"
+TEST, MISTAKE, DRAWING = "From the test set", "A mistake", "Your drawing"
 SOURCES = (TEST, MISTAKE, DRAWING)
 DRAWING_KEY = "draw_canvas_kept"  # where the Draw page's canvas keeps the drawing
 CACHE = "pixels_cache"
@@ -29,13 +32,19 @@ FIGURE_WIDTH, ANSWER_WIDTH = 520, 330  # pixels: side by side, the answer below 
 
 @dataclass(frozen=True)
 class Digit:
-    """The digit the views work on: ``x: (784,)``, its ``label`` (None for a drawing),
-    ``name`` for the captions and ``key`` for the caches."""
+    """The image the views work on: ``x: (784,)``, its ``label`` (None for a drawing),
+    ``name`` for the captions (Markdown, any class names in it escaped) and ``key`` for
+    the caches."""
 
     x: np.ndarray
     label: int | None
     name: str
     key: tuple
+
+
+def thing(names: Sequence[str]) -> str:
+    """What one image is called: "digit" for MNIST, "image" for other data sets."""
+    return "digit" if class_names(len(names), names)[1] == "digit" else "image"
 
 
 def _predictions(session: TrainingSession, net: MLP, version: int) -> np.ndarray | None:
@@ -49,10 +58,10 @@ def choose(session: TrainingSession, net: MLP, version: int, source: str,
            number: int) -> Digit | None:
     """The digit chosen with ``source`` and ``number`` (a test digit's index, or a
     mistake's rank from 1), or None after saying why there is none."""
-    X, y = session.data.X_test, session.data.y_test
+    X, y, names = session.data.X_test, session.data.y_test, session.data.classes
     if source == TEST:
         i = min(max(int(number), 0), len(y) - 1)
-        return Digit(X[i], int(y[i]), f"test digit {i:,}", ("test", i))
+        return Digit(X[i], int(y[i]), f"test {thing(names)} {i:,}", ("test", i))
     if source == MISTAKE:
         proba = _predictions(session, net, version)
         if proba is None:
@@ -65,8 +74,9 @@ def choose(session: TrainingSession, net: MLP, version: int, source: str,
         i = int(wrong[k - 1])
         if k < int(number):
             st.caption(f"There are only {len(wrong):,} mistakes; this is the last one.")
-        return Digit(X[i], int(y[i]), f"mistake {k:,} of {len(wrong):,} (test digit {i:,}, "
-                     f"a {int(y[i])} read as {int(proba[i].argmax())})", ("test", i))
+        true, read = plain(names[int(y[i])]), plain(names[int(proba[i].argmax())])
+        return Digit(X[i], int(y[i]), f"mistake {k:,} of {len(wrong):,} (test "
+                     f"{thing(names)} {i:,}: {true} read as {read})", ("test", i))
     try:
         image = decode_image(st.session_state.get(DRAWING_KEY))
         x = None if image is None else to_mnist(image)
@@ -88,7 +98,7 @@ def _row():
     return st.container(horizontal=True, gap="medium", vertical_alignment="top")
 
 
-def saliency_view(net: MLP, digit: Digit, target: int | None) -> None:
+def saliency_view(net: MLP, digit: Digit, target: int | None, names: Sequence[str]) -> None:
     """The digit's saliency map for ``target`` (None: the network's answer), and its
     answer."""
     try:
@@ -97,22 +107,23 @@ def saliency_view(net: MLP, digit: Digit, target: int | None) -> None:
         st.warning(f"No saliency map: {e}. Reset the network (sidebar) to start again.")
         return
     row = _row()
-    row.plotly_chart(saliency_figure(s.x, s.gradient, s.target), key="pixels_saliency",
+    row.plotly_chart(saliency_figure(s.x, s.gradient, names[s.target]), key="pixels_saliency",
                      width=FIGURE_WIDTH)
-    row.plotly_chart(answer_figure(s.proba, digit.label), key="pixels_saliency_answer",
-                     width=ANSWER_WIDTH)
+    row.plotly_chart(answer_figure(s.proba, digit.label, classes=names),
+                     key="pixels_saliency_answer", width=ANSWER_WIDTH)
     named = "its answer, " if target is None else ""
+    chosen = plain(names[s.target])
     st.caption(
         f"The gradient of the loss with respect to each pixel of {digit.name}, with the "
-        f"label set to {named}{s.target}: backpropagation carried one layer past W₁ "
-        "(∂L/∂a₀ = δ₁W₁ᵀ). Red pixels: more ink there would make the network more sure it "
-        f"is a {s.target}; blue: less sure; white pixels barely matter. The colour bar "
+        f"label set to {named}{chosen}: backpropagation carried one layer past W₁ "
+        "(∂L/∂a₀ = δ₁W₁ᵀ). Red pixels: more ink there would make the network more sure of "
+        f"{chosen}; blue: less sure; white pixels barely matter. The colour bar "
         "gives the size: tiny numbers when the network is already sure, as there is "
         "little loss left to lose.")
 
 
 def attack_view(session: TrainingSession, net: MLP, version: int, digit: Digit,
-                method: str, target: int | None) -> None:
+                method: str, target: int | None, names: Sequence[str]) -> None:
     """The smallest change (of the sizes tried) that changes the answer, by ``method``."""
     view = cached_view(session, CACHE, ("attack", digit.key, method, target), version,
                        lambda: px.attack(net, digit.x, method, target),
@@ -120,17 +131,19 @@ def attack_view(session: TrainingSession, net: MLP, version: int, digit: Digit,
     if view is None:
         return
     a, at = view
-    before = (a.answer_before, float(a.before.max()))
-    after = (a.answer_after, float(a.after.max()))
+    before = (names[a.answer_before], float(a.before.max()))
+    after = (names[a.answer_after], float(a.after.max()))
     largest = float(a.epsilons[-1])
     shown = a.epsilon if a.succeeded else largest
     row = _row()
     row.plotly_chart(attack_figure(a.x, a.x_adv, shown, before, after), key="pixels_attack",
                      width=FIGURE_WIDTH)
-    row.plotly_chart(answer_figure(a.after, digit.label, title="After the change"),
+    row.plotly_chart(answer_figure(a.after, digit.label, title="After the change",
+                                   classes=names),
                      key="pixels_attack_answer", width=ANSWER_WIDTH)
     st.plotly_chart(epsilon_figure(a.epsilons, a.flipped, a.epsilon), key="pixels_epsilons")
-    goal = "any other digit" if target is None else f"a {target}"
+    _, noun = class_names(len(names), names)
+    goal = f"any other {noun}" if target is None else plain(names[target])
     how = ("FGSM moves every pixel by ε, up or down, in the direction that raises the "
            "loss of the current answer (the sign of ∂L/∂x), in one step"
            if method == px.FGSM else
@@ -138,35 +151,37 @@ def attack_view(session: TrainingSession, net: MLP, version: int, digit: Digit,
            f"{a.steps} each, recomputing the gradient every time and never moving a pixel "
            "more than ε from where it started")
     if target is not None:
-        how += f" (here: lowering the loss of {target})"
+        how += f" (here: lowering the loss of {plain(names[target])})"
     if a.succeeded:
         result = (f"The smallest ε that works is **{a.epsilon:g}**: with no pixel changed "
-                  f"by more than {a.epsilon:g}, the network reads {a.answer_after} instead "
-                  f"of {a.answer_before} ({a.after.max():.0%} sure).")
+                  f"by more than {a.epsilon:g}, the network reads {plain(names[a.answer_after])} "
+                  f"instead of {plain(names[a.answer_before])} ({a.after.max():.0%} sure).")
     else:
         result = (f"No ε up to {largest:g} makes it read {goal}; shown is the attempt at "
                   f"ε = {largest:g}.")
     st.caption(f"{how}. Tried: ε from {float(a.epsilons[0]):g} to {largest:g} in steps of "
-               f"{float(a.epsilons[1] - a.epsilons[0]):g} (each bar below), aiming at "
+               f"{float(a.epsilons[1] - a.epsilons[0]):g} (each bar above), aiming at "
                f"{goal}. {result}")
     freshness_caption(session, at, HEAVY_REFRESH_SECONDS)
 
 
-def dreams_view(session: TrainingSession, net: MLP, version: int) -> None:
+def dreams_view(session: TrainingSession, net: MLP, version: int,
+                names: Sequence[str]) -> None:
     """The input each class likes best (regularised gradient ascent)."""
     view = cached_view(session, CACHE, "dreams", version, lambda: px.dream(net),
                        every=HEAVY_REFRESH_SECONDS, what="pictures")
     if view is None:
         return
     d, at = view
-    st.plotly_chart(dreams_figure(d.X, d.classes, d.confidence), key="pixels_dreams",
-                    width="content")
+    _, noun = class_names(len(names), names)
+    st.plotly_chart(dreams_figure(d.X, [names[c] for c in d.classes], d.confidence),
+                    key="pixels_dreams", width="content")
     st.caption(
         f"Each image starts blank; {d.steps} steps of gradient ascent then add ink where "
-        "the gradient says it raises the network's output for that digit (each step moves "
+        f"the gradient says it raises the network's output for that {noun} (each step moves "
         f"the most useful pixel by {d.rate:g}), while a penalty ({d.l2:g}·x) fades ink "
         f"that does not help and a slight blur (σ = {d.sigma:g} pixel) keeps strokes "
-        "smooth. Above each: the network's output for its digit. A network of fully "
-        "connected layers has no notion of strokes, so its ideal digits are blurry "
-        "sketches, not clean handwriting.")
+        f"smooth. Above each: the network's output for its {noun}. A network of fully "
+        "connected layers has no notion of strokes or shapes, so what it likes best is a "
+        "blurry sketch, not a clean example.")
     freshness_caption(session, at, HEAVY_REFRESH_SECONDS)

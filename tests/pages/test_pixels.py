@@ -1,18 +1,20 @@
 """The "Back to the pixels" page headless with AppTest: each view before and after training,
-every source of a digit (test set, a mistake, the drawing from the Draw page), and a
-diverged network."""
+every source of a digit (test set, a mistake, the drawing from the Draw page), a diverged
+network, and another data set's class names."""
 
 import json
 
 import numpy as np
+import pytest
 
 from dashboard.sections.pixels import DRAWING, DRAWING_KEY, MISTAKE
 from mnist_np.pixels import FGSM, ITERATIVE, attack, saliency
 from tests.conftest import canvas_value
 from tests.pages.conftest import chart_keys, open_page
+from tests.pages.test_datasets import fashion_env  # noqa: F401 (a fixture, used by name)
 
 PAGE = "pixels"
-ATTACK, DREAMS = "Adversarial digit", "What it thinks each digit looks like"
+SALIENCY, ATTACK, DREAMS = "saliency", "attack", "dreams"
 
 
 def _spec(at, key: str) -> dict:
@@ -50,6 +52,7 @@ def test_saliency_before_and_after_training(app):
     title = _spec(at, "pixels_saliency")["layout"]["annotations"][1]["text"]
     assert title.startswith("saliency for 5")
     assert "label set to 5" in _captions(at) and "test digit 3" in _captions(at)
+    assert "more sure of 5" in _captions(at)
     shown = _spec(at, "pixels_saliency")["data"][1]
     limit = float(np.abs(expected.gradient).max())
     assert shown["zmax"] == -shown["zmin"] and abs(shown["zmax"] - limit) <= 1e-6 * limit
@@ -79,9 +82,9 @@ def test_the_adversarial_digit_is_the_engines_smallest_flip(app):
         titles = [a["text"] for a in _spec(at, "pixels_attack")["layout"]["annotations"]]
         assert titles[1] == f"change<br>at most ε = {expected.epsilon:g}"
         assert titles[2].startswith(f"result<br>reads {expected.answer_after} ")
-    assert "20 such steps" in _captions(at)
+    assert "20 such steps" in _captions(at) and "(each bar above)" in _captions(at)
     at.selectbox(key="pixels_goal").set_value(2).run()
-    assert not at.exception and "aiming at a 2" in _captions(at)
+    assert not at.exception and "aiming at 2." in _captions(at)
 
 
 def test_what_it_thinks_each_digit_looks_like(app):
@@ -129,7 +132,7 @@ def test_a_network_that_is_not_finite_gets_a_message_in_every_view(app):
     broken.weights[0][:] = np.nan
     session.load_network(broken, session.settings, "broken.npz")
     at.switch_page("pages/pixels.py").run()
-    for view in ("Saliency map", ATTACK, DREAMS):
+    for view in (SALIENCY, ATTACK, DREAMS):
         at.radio(key="pixels_view").set_value(view).run()
         assert not at.exception and not chart_keys(at)
         assert any("not finite" in w.value for w in at.warning), view
@@ -142,3 +145,20 @@ def test_a_diverged_network_is_said_not_drawn(diverged):
     for view in (ATTACK, DREAMS):
         at.radio(key="pixels_view").set_value(view).run()
         assert not at.exception
+
+
+@pytest.mark.usefixtures("fashion_env")
+def test_another_data_set_names_its_classes(app):
+    at = app({"data": "fashion", "hidden": "16"}).run()
+    at.session_state["session"].step()
+    at.switch_page("pages/pixels.py").run()
+    assert not at.exception and not at.error
+    names = list(at.session_state["session"].data.classes)
+    assert at.radio(key="pixels_view").options == ["Saliency map", "Adversarial image",
+                                                   "What it thinks each class looks like"]
+    title = _spec(at, "pixels_saliency")["layout"]["annotations"][1]["text"]
+    assert title.removeprefix("saliency for ") in names and "test image 0" in _captions(at)
+    at.radio(key="pixels_view").set_value(DREAMS).run()
+    captions = [a["text"] for a in _spec(at, "pixels_dreams")["layout"]["annotations"]]
+    assert [c.rsplit(" (", 1)[0] for c in captions] == names
+    assert "Sneaker" in names and "output for that class" in _captions(at)

@@ -21,7 +21,7 @@ def _digit() -> np.ndarray:
 def test_saliency_figure_is_the_digit_and_a_symmetric_signed_map_with_its_outline():
     x = _digit()
     g = np.linspace(-0.5, 2.0, 784)
-    fig = saliency_figure(x, g, 7)
+    fig = saliency_figure(x, g, "7")
     digit, saliency, outline = fig.data
     np.testing.assert_array_equal(np.asarray(digit.z), x.reshape(28, 28))
     assert (digit.zmin, digit.zmax) == (0, 1)
@@ -36,19 +36,19 @@ def test_saliency_figure_is_the_digit_and_a_symmetric_signed_map_with_its_outlin
 
 
 def test_a_flat_or_broken_gradient_still_draws():
-    fig = saliency_figure(_digit(), np.zeros(784), 0)
+    fig = saliency_figure(_digit(), np.zeros(784), "0")
     assert fig.data[1].zmax > 0 and fig.data[1].zmin == -fig.data[1].zmax
-    fig = saliency_figure(_digit(), np.full(784, np.nan), 0)
+    fig = saliency_figure(_digit(), np.full(784, np.nan), "0")
     assert fig.data[1].zmax > 0
 
 
 def test_attack_figure_shows_original_change_and_result_with_the_answers():
     x = _digit()
     x_adv = np.clip(x + 0.1 * np.sign(np.sin(np.arange(784))), 0, 1)
-    fig = attack_figure(x, x_adv, 0.1, (1, 0.97), (7, 0.6))
+    fig = attack_figure(x, x_adv, 0.1, ("1", 0.97), ("Sneaker", 0.6))
     titles = [a.text for a in fig.layout.annotations]
     assert titles == ["original<br>reads 1 (97%)", "change<br>at most ε = 0.1",
-                      "result<br>reads 7 (60%)"]
+                      "result<br>reads Sneaker (60%)"]
     original, change, result = fig.data
     np.testing.assert_array_equal(np.asarray(original.z), x.reshape(28, 28))
     np.testing.assert_allclose(np.asarray(change.z), (x_adv - x).reshape(28, 28))
@@ -71,9 +71,10 @@ def test_epsilon_figure_colours_what_flips_and_marks_the_smallest():
 
 def test_dreams_figure_captions_each_class_with_its_output():
     X = np.random.default_rng(0).random((10, 784))
-    fig = dreams_figure(X, range(10), np.linspace(0.5, 0.99, 10))
+    fig = dreams_figure(X, [str(c) for c in range(10)], np.linspace(0.5, 0.99, 10))
     texts = [a.text for a in fig.layout.annotations]
     assert texts[0] == "0 (50%)" and texts[-1] == "9 (99%)" and len(texts) == 10
     assert np.asarray(fig.data[0].z).shape[1] == 5 * 28 + 4 * 3  # 5 to a row
-    assert np.asarray(dreams_figure(X, range(10), np.ones(10), cols=10).data[0].z).shape[1] \
-        == 10 * 28 + 9 * 3
+    one_row = dreams_figure(X, list("abcdefghij"), np.ones(10), cols=10)
+    assert np.asarray(one_row.data[0].z).shape[1] == 10 * 28 + 9 * 3
+    assert one_row.layout.annotations[9].text == "j (100%)"
