@@ -274,10 +274,10 @@ def _input(ht: HandTrace, full_image: np.ndarray, exact: bool) -> None:
     t = ht.trace
     # side by side where there is room, one under another in a narrow window
     row = st.container(horizontal=True, gap="medium")
-    row.plotly_chart(digit_figure(full_image, f"Digit #{ht.index}: a {t.label}"),
-                     key="by_hand_original", width=240)
-    row.plotly_chart(digit_figure(t.activations[0], "a₀: 7×7"), key="by_hand_pooled",
-                     width=240)
+    row.plotly_chart(digit_figure(full_image, f"Digit #{ht.index}: a {t.label}", height=230),
+                     key="by_hand_original", width=200)
+    row.plotly_chart(digit_figure(t.activations[0], "a₀: 7×7", height=230), key="by_hand_pooled",
+                     width=200)
     with row:
         show(tables.input_grid(t.activations[0], exact), "input", exact)
     st.caption("Each input is the mean of a 4×4 block of the original's 28×28 pixels, read "
