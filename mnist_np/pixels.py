@@ -29,7 +29,7 @@ DREAM_STEPS = 80              # gradient-ascent steps for a class's favourite in
 DREAM_RATE = 0.1              # how far a step moves the pixel with the largest gradient
 DREAM_L2 = 0.1                # λ of the λ/2·‖x‖² that keeps away ink it does not need
 DREAM_BLUR = 0.5              # σ in pixels of the blur after each step: smooth strokes
-DREAM_START = 0.0             # the starting image: blank
+DREAM_START = 0.1             # the starting image: faint grey everywhere (see dream)
 
 
 def _targets(net: MLP, labels, n: int) -> np.ndarray:
@@ -268,7 +268,7 @@ def blur(X, sigma: float) -> np.ndarray:
 class Dreams:
     """For each class ``classes[i]``, the input ``X[i]: (n_0,)`` that gradient ascent found
     to maximise the network's output for it, and the outputs ``proba[i]: (n_L,)`` for it.
-    ``steps``, ``rate``, ``l2``, ``sigma``: how it was found (:func:`dream`)."""
+    ``steps``, ``rate``, ``l2``, ``sigma``, ``start``: how it was found (:func:`dream`)."""
 
     classes: np.ndarray
     X: np.ndarray
@@ -277,6 +277,7 @@ class Dreams:
     rate: float
     l2: float
     sigma: float
+    start: float
 
     @property
     def confidence(self) -> np.ndarray:
@@ -289,20 +290,22 @@ def dream(net: MLP, classes=None, steps: int = DREAM_STEPS, rate: float = DREAM_
     """What the network thinks each class looks like: regularised gradient ascent on the
     input, all classes at once (one row each).
 
-    From a blank image (every pixel ``start``), ``steps`` times: ``x ← x - rate · (g / max|g|
+    From a faint grey image (every pixel ``start``), ``steps`` times: ``x ← x - rate · (g / max|g|
     + l2 · x)`` with ``g = ∂L_c/∂x``, where ``L_c`` is the loss with the label set to class
     ``c`` (so the output for ``c`` goes up, and for softmax the others down), then blur by
     ``sigma`` pixels and clip to [0, 1]. Dividing by ``max|g|`` makes every step move the
     most useful pixel by ``rate``, so the ascent keeps going once ``c`` is nearly sure
     (the loss's own gradient then vanishes). The L2 term and the blur are the
-    regularisers: without them the ascent finds speckled noise that scores as high.
+    regularisers: without them the ascent finds speckled noise that scores as high. The
+    start is not blank: at ``x = 0`` a fresh ReLU network (biases 0) has every hidden
+    unit at exactly 0, inactive, so every gradient is 0 and the ascent could not begin.
     """
     k = net.layer_sizes[-1]
     classes = np.arange(k) if classes is None else np.asarray(classes, np.intp).ravel()
     _targets(net, classes, len(classes))
     if not isinstance(steps, int) or steps < 0:
         raise ValueError(f"the number of steps must be a whole number >= 0, got {steps!r}")
-    for name, value in (("rate", rate), ("l2", l2), ("sigma", sigma)):
+    for name, value in (("rate", rate), ("l2", l2), ("sigma", sigma), ("start", start)):
         if not (math.isfinite(value) and value >= 0):
             raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     X = np.full((len(classes), net.layer_sizes[0]), start, net.dtype)
@@ -320,4 +323,4 @@ def dream(net: MLP, classes=None, steps: int = DREAM_STEPS, rate: float = DREAM_
             X = blur(X, sigma)
         np.clip(X, 0, 1, out=X)
     proba = _finite(net.forward(X).output)
-    return Dreams(classes, X, proba, steps, float(rate), float(l2), float(sigma))
+    return Dreams(classes, X, proba, steps, float(rate), float(l2), float(sigma), float(start))

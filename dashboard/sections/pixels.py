@@ -177,7 +177,8 @@ def dreams_view(session: TrainingSession, net: MLP, version: int,
     st.plotly_chart(dreams_figure(d.X, [names[c] for c in d.classes], d.confidence),
                     key="pixels_dreams", width="content")
     st.caption(
-        f"Each image starts blank; {d.steps} steps of gradient ascent then add ink where "
+        f"Each image starts as a faint grey ({d.start:g} in every pixel); {d.steps} steps of "
+        "gradient ascent then add ink where "
         f"the gradient says it raises the network's output for that {noun} (each step moves "
         f"the most useful pixel by {d.rate:g}), while a penalty ({d.l2:g}·x) fades ink "
         f"that does not help and a slight blur (σ = {d.sigma:g} pixel) keeps strokes "

@@ -7,6 +7,7 @@ import pytest
 
 from mnist_np import MLP
 from mnist_np.activations import ACTIVATIONS
+from mnist_np.gradcheck import float64_copy
 from mnist_np.losses import OUTPUT_LOSSES
 from mnist_np.pixels import (
     EPSILONS,
@@ -162,18 +163,30 @@ def test_a_targeted_attack_reaches_its_target_or_says_it_did_not(trained, sample
     assert not already.succeeded  # it is the answer already: nothing to reach
 
 
-def test_dream_raises_each_class_from_a_blank_image(trained):
-    blank = trained.forward(np.zeros((1, 784), np.float32)).output[0]
+def test_dream_raises_each_class_from_a_faint_grey_image(trained):
+    grey = trained.forward(np.full((1, 784), 0.1, np.float32)).output[0]
     d = dream(trained)
     assert d.X.shape == (10, 784) and d.proba.shape == (10, 10)
     assert 0 <= d.X.min() and d.X.max() <= 1 and d.X.max() > 0.5
     assert np.all(d.proba.argmax(axis=1) == np.arange(10))
-    assert np.all(d.confidence > 0.9) and np.all(d.confidence > blank)
+    assert np.all(d.confidence > 0.9) and np.all(d.confidence > grey)
     # the L2 term keeps ink away: a stronger one leaves less of it
     assert dream(trained, classes=[3], l2=0.5).X.sum() < d.X[3].sum()
-    same = dream(trained, classes=[3])
-    np.testing.assert_allclose(same.X[0], d.X[3], atol=1e-3)  # float32 sums per batch size
-    assert dream(trained, steps=0).X.max() == 0
+    # each class's row is its own ascent: alone or among all ten, the same image (in
+    # float64: float32 sums differ with the batch's size, and 80 steps amplify that)
+    wide = float64_copy(trained)
+    np.testing.assert_allclose(dream(wide, classes=[3]).X[0], dream(wide).X[3], atol=1e-8)
+    assert np.all(dream(trained, steps=0).X == np.float32(0.1))
+
+
+def test_dream_gets_going_on_a_fresh_relu_network():
+    """From a blank image every hidden unit of a fresh ReLU network is exactly 0: no
+    gradient, nothing moves. The faint grey start gives them something to respond to."""
+    fresh = MLP([784, 64, 10], seed=0)
+    stuck = dream(fresh, classes=[0, 1], start=0.0)
+    assert stuck.X.max() == 0 and np.allclose(stuck.confidence, 0.1, atol=0.01)
+    moving = dream(fresh, classes=[0, 1])
+    assert np.all(moving.confidence > 0.3) and moving.X.std() > 0.01
 
 
 def test_blur_spreads_a_point_and_keeps_its_mass_inside():
