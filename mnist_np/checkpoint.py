@@ -12,10 +12,14 @@ count (all weights, then all biases, each flattened) the arrays are:
 - ``epochs: (K, 7) float64``: the :class:`EpochRecord` fields in order;
 - ``snapshots: (S, P)`` and ``snapshot_steps: (S, 2) int64`` (step, epoch);
 - ``optimizer_velocity`` (momentum), ``optimizer_m`` and ``optimizer_v`` (Adam): ``(P,)``,
-  absent before the first step.
+  absent before the first step;
+- ``best_params: (P,)``: the best epoch's weights, kept for early stopping (``patience``).
 
 The JSON holds the shuffling generator's state (``rng``) and the augmentation's
-(``aug_rng``; files written before augmentation have none, and their settings no ``aug_*``).
+(``aug_rng``; files written before augmentation have none, and their settings no ``aug_*``),
+and dropout's (``dropout_rng``), the best epoch (``best``) and why a stopping rule ended the
+run (``stop_reason``): a file from before dropout and early stopping has none of them, nor
+their settings or the optimizer's hyperparameters, and loads with their defaults.
 
 :func:`load_training` distrusts every member as ``MLP.load`` does: names allow-listed,
 sizes capped before reading, the JSON's length and brackets capped before parsing, every
@@ -29,6 +33,7 @@ import json
 import math
 import time
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +52,7 @@ from .optimizers import OPTIMIZERS
 from .training import (
     MAX_EPOCH_RECORDS,
     SCHEDULES,
+    Best,
     EpochRecord,
     Snapshot,
     TrainConfig,
@@ -57,7 +63,7 @@ from .training import (
 FORMAT = "mnist_np/training/1"
 MAX_FILE_BYTES = 2**30  # MLP.load's default
 MAX_JSON_CHARS = 16_384  # the state's JSON is about 1,000 characters
-MAX_BRACKETS = 16  # it holds 10 objects and no list
+MAX_BRACKETS = 20  # it holds 13 objects and no list
 MAX_TEXT = 1000  # a message or a data source's name
 MAX_HISTORY_POINTS = 10**6
 MAX_SNAPSHOTS = 10_000
@@ -71,6 +77,8 @@ _CONFIG_FIELDS = [f.name for f in fields(TrainConfig)]
 # Settings added after files of this format were first written, with the value that a file
 # without them means (it was trained without them).
 _LATER_CONFIG: dict = {f"aug_{name}": 0.0 for name in AUG_LIMITS}
+_LATER_CONFIG |= {f.name: f.default for f in fields(TrainConfig) if f.name in (
+    "dropout", "patience", "target_accuracy", "momentum", "beta1", "beta2", "eps")}
 _OPTIMIZER_NUMBERS = {"sgd": (), "momentum": ("mu",), "adam": ("beta1", "beta2", "eps", "t")}
 
 
@@ -154,7 +162,16 @@ def save_training(trainer: Trainer, data_source: str,
         "message": state.message,
         "history": {"max_points": state.max_history, "stride": state.history_stride},
         "max_snapshots": state.max_snapshots,
+        "dropout_rng": state.dropout_rng,
+        "best": None if state.best is None else {"epoch": state.best.epoch,
+                                                 "accuracy": state.best.accuracy},
+        "stop_reason": state.stop_reason,
     }
+    if state.best is not None:
+        best = state.best.weights + state.best.biases
+        if [a.shape for a in best] != shapes:
+            raise ValueError("the best epoch's shapes differ from the network's")
+        extra["best_params"] = _flat(best)
     extra["training"] = np.array(json.dumps(meta))
     buffer = io.BytesIO()
     net.save(buffer, extra=extra)
@@ -243,6 +260,10 @@ class _Fields:
             raise self._bad(key, f"a finite number in [{lo}, {hi}]")
         return float(value)
 
+    def num_or_none(self, key: str, lo: float = -math.inf, hi: float = math.inf
+                    ) -> float | None:
+        return None if self.obj[key] is None else self.num(key, lo, hi)
+
     def text(self, key: str, choices=None) -> str:
         value = self.obj[key]
         if not isinstance(value, str) or len(value) > MAX_TEXT \
@@ -293,11 +314,32 @@ def _check(ok, message: str) -> None:
         raise ModelFileError(message)
 
 
+def _dropout_stopping_optimizer(c: _Fields) -> dict[str, Any]:
+    """The config's dropout, stopping rules and optimizer hyperparameters, checked."""
+    return {"dropout": c.num("dropout", 0, 0.999999),
+            "patience": c.whole_or_none("patience", 1, 10**6),
+            "target_accuracy": c.num_or_none("target_accuracy", 1e-9, 1),
+            "momentum": c.num("momentum", 0, 0.999999), "beta1": c.num("beta1", 0, 0.999999),
+            "beta2": c.num("beta2", 0, 0.999999), "eps": c.num("eps", 1e-300, 1)}
+
+
+def _generator_state(obj, where: str) -> dict:
+    """A PCG64 generator's ``bit_generator.state``, every field checked."""
+    r = _Fields(obj, where, ["bit_generator", "state", "has_uint32", "uinteger"])
+    r.text("bit_generator", {"PCG64"})
+    pcg = _Fields(obj["state"], f"{where}.state", ["state", "inc"])
+    pcg.whole("state", 0, 2**128 - 1), pcg.whole("inc", 0, 2**128 - 1)
+    r.whole("has_uint32", 0, 1), r.whole("uinteger", 0, 2**32 - 1)
+    return obj
+
+
 def _state(meta: dict, archive, net: MLP) -> tuple[TrainerState, str, int, str]:
     top = _Fields(meta, "the state", ["format", "saved_on", "data", "config", "counters",
                                        "rng", "optimizer", "diverged", "message", "history",
                                        "max_snapshots",
-                                       *(["aug_rng"] if "aug_rng" in meta else [])])
+                                       *(["aug_rng"] if "aug_rng" in meta else []),
+                                       *[k for k in ("dropout_rng", "best", "stop_reason")
+                                         if k in meta]])
     saved_on = top.text("saved_on")
     data = _Fields(meta["data"], "data", ["source", "n_images", "n_train", "n_val"])
     source, n_images = data.text("source"), data.whole("n_images", 1)
@@ -312,7 +354,9 @@ def _state(meta: dict, archive, net: MLP) -> tuple[TrainerState, str, int, str]:
         batch_size=c.whole("batch_size", 1), epochs=c.whole("epochs"),
         steps=c.whole_or_none("steps", 1), train_limit=c.whole_or_none("train_limit", 10),
         val_size=c.whole("val_size"), seed=c.whole("seed"), schedule=c.text("schedule", SCHEDULES),
-        **{f"aug_{name}": c.num(f"aug_{name}", 0, high) for name, high in AUG_LIMITS.items()})
+        **dict[str, Any]({f"aug_{name}": c.num(f"aug_{name}", 0, high)
+                          for name, high in AUG_LIMITS.items()}),
+        **_dropout_stopping_optimizer(c))
     _check(config.lr > 0, "config.lr must be positive")
     val = min(config.val_size, n_images // 5)
     train = n_images - val if config.train_limit is None else min(n_images - val,
@@ -423,6 +467,22 @@ def _state(meta: dict, archive, net: MLP) -> tuple[TrainerState, str, int, str]:
         arrays = _unflat(vector, params)
         snapshots.append(Snapshot(step, epoch, arrays[:L], arrays[L:]))
 
+    dropout_rng = (None if meta.get("dropout_rng") is None
+                   else _generator_state(meta["dropout_rng"], "dropout_rng"))
+    stop_reason = top.text("stop_reason") if "stop_reason" in meta else ""
+    best = None
+    if meta.get("best") is not None:
+        b = _Fields(meta["best"], "best", ["epoch", "accuracy"])
+        best_epoch, best_accuracy = b.whole("epoch", 1, epochs), b.num("accuracy", 0, 1)
+        _check(config.patience is not None, "a best epoch is kept only with patience")
+        vector = _array(archive, "best_params", (n_params,))
+        _check(vector.dtype.kind == "f" and np.all(np.isfinite(vector)),
+               "array best_params must hold finite numbers")
+        arrays = _unflat(vector, params)
+        best = Best(best_epoch, best_accuracy, arrays[:L], arrays[L:])
+    else:
+        _check("best_params" not in archive.names, "array best_params has no best epoch")
+
     order = _array(archive, "order", (n_train,)).astype(np.int64)
     _check(np.all(order >= 0) and np.all(order < n_train)
            and np.all(np.bincount(order, minlength=n_train) == 1),
@@ -434,17 +494,8 @@ def _state(meta: dict, archive, net: MLP) -> tuple[TrainerState, str, int, str]:
         epoch_correct=epoch_correct, rng=meta["rng"], optimizer=optimizer, diverged=diverged,
         message=message, history=history, history_stride=stride, max_history=max_points,
         epoch_records=epoch_records, snapshots=snapshots, max_snapshots=max_snapshots,
-        n_train=n_train, n_val=n_val, aug_rng=aug_rng)
+        n_train=n_train, n_val=n_val, dropout_rng=dropout_rng, best=best,
+        stop_reason=stop_reason, aug_rng=aug_rng)
     return state, source, n_images, saved_on
-
-
-def _generator_state(obj, where: str) -> dict:
-    """A PCG64 generator's ``bit_generator.state``, every field checked."""
-    r = _Fields(obj, where, ["bit_generator", "state", "has_uint32", "uinteger"])
-    r.text("bit_generator", {"PCG64"})
-    pcg = _Fields(obj["state"], f"{where}.state", ["state", "inc"])
-    pcg.whole("state", 0, 2**128 - 1), pcg.whole("inc", 0, 2**128 - 1)
-    r.whole("has_uint32", 0, 1), r.whole("uinteger", 0, 2**32 - 1)
-    return obj
 
 

@@ -71,14 +71,20 @@ def _pick(grad: np.ndarray, k: int, rng: np.random.Generator) -> list[tuple[int,
 
 
 def gradient_check(net: MLP, X, Y, per_layer: int = 2, eps: float = EPSILON,
-                   seed: int = 0) -> list[Check]:
+                   seed: int = 0, masks: list[np.ndarray] | None = None) -> list[Check]:
     """Compare backprop with central differences on ``per_layer`` weights and one bias of
-    every layer, for the loss of ``X: (n, n_0)`` against one-hot ``Y: (n, n_L)``."""
+    every layer, for the loss of ``X: (n, n_0)`` against one-hot ``Y: (n, n_L)``.
+    ``masks``: dropout masks (:func:`training.dropout_masks`), held fixed for every
+    evaluation, so the loss is a smooth function of the weights and dropout's backward
+    is checked."""
     net64 = float64_copy(net)
     X = np.asarray(X, np.float64)
     Y = np.asarray(Y, np.float64)
-    dWs, dbs = net64.gradients(X, Y)
-    rounding = 10 * _EPS64 * max(1.0, abs(net64.loss(X, Y))) / eps
+    if masks is not None:
+        masks = [np.asarray(m, np.float64) for m in masks]
+    # (a subclass's gradients(X, Y) that knows no masks is still checked without them)
+    dWs, dbs = net64.gradients(X, Y) if masks is None else net64.gradients(X, Y, masks)
+    rounding = 10 * _EPS64 * max(1.0, abs(net64.loss(X, Y, masks))) / eps
     rng = np.random.default_rng(seed)
     checks = []
     for l in range(len(net64.weights)):
@@ -89,9 +95,9 @@ def gradient_check(net: MLP, X, Y, per_layer: int = 2, eps: float = EPSILON,
             grad = (dWs if param == "W" else dbs)[l]
             original = array[index]
             array[index] = original + eps
-            up = net64.loss(X, Y)
+            up = net64.loss(X, Y, masks)
             array[index] = original - eps
-            down = net64.loss(X, Y)
+            down = net64.loss(X, Y, masks)
             array[index] = original
             numeric = (up - down) / (2 * eps)
             backprop = float(grad[index])

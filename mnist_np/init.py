@@ -34,4 +34,13 @@ def he(n_in: int, n_out: int, rng: np.random.Generator, dtype) -> tuple:
     return W, np.zeros(n_out, dtype)
 
 
-INITS: dict[str, InitFn] = {"uniform": uniform, "xavier": xavier, "he": he}
+def normal(n_in: int, n_out: int, rng: np.random.Generator, dtype) -> tuple:
+    """Standard normal: weights and biases from N(0, 1), whatever the width, as in
+    Nielsen's *Neural Networks and Deep Learning* (chapter 1, ``network.py``). Wide layers
+    start saturated with it (his chapter 3 then divides the weights by sqrt(n_in))."""
+    W = rng.standard_normal((n_in, n_out)).astype(dtype)
+    b = rng.standard_normal(n_out).astype(dtype)
+    return W, b
+
+
+INITS: dict[str, InitFn] = {"uniform": uniform, "xavier": xavier, "he": he, "normal": normal}

@@ -49,6 +49,7 @@ TRAINING_MEMBERS = {
     "epochs": "f",
     "snapshots": "f", "snapshot_steps": "i",
     "optimizer_velocity": "f", "optimizer_m": "f", "optimizer_v": "f",
+    "best_params": "f",  # early stopping's best epoch, its weights then biases flattened
 }
 _MEMBER_NAME = re.compile(
     r"(config|[Wb](0|[1-9][0-9]{0,5})|" + "|".join(TRAINING_MEMBERS) + r")\.npy")
@@ -76,6 +77,11 @@ class Forward:
     activations: list[np.ndarray]
     logits: np.ndarray
     zs: list[np.ndarray] | None = None
+    # With dropout (training only): ``masks[l]`` multiplied hidden ``a_{l+1}`` (0, or
+    # 1/(1-p) for a kept unit: inverted dropout), ``activations`` holds what the next layer
+    # saw, and ``undropped[l]`` is ``f(z_{l+1})`` before the mask, for ``f'`` in backward.
+    masks: list[np.ndarray] | None = None
+    undropped: list[np.ndarray] | None = None
 
     @property
     def output(self) -> np.ndarray:
@@ -113,6 +119,14 @@ class Buffers:
         self.dWs = [np.empty((sizes[l], sizes[l + 1]), dt) for l in range(len(sizes) - 1)]
         self.dbs = [np.empty(o, dt) for o in sizes[1:]]
         self.ones = np.ones(n, dt)  # db = ones @ delta: the column sums as one BLAS call
+        self._dropped: list[np.ndarray] | None = None
+
+    @property
+    def dropped(self) -> list[np.ndarray]:
+        """``[a_1 ⊙ m_1, ...]``: the hidden activations after dropout, made on first use."""
+        if self._dropped is None:
+            self._dropped = [np.empty((self.n, k), self.dtype) for k in self.layer_sizes[1:-1]]
+        return self._dropped
 
     def fits(self, net: MLP, n: int) -> bool:
         return n == self.n and net.layer_sizes == self.layer_sizes and net.dtype == self.dtype
@@ -273,25 +287,34 @@ class MLP:
     def _as_input(self, X) -> np.ndarray:
         return np.asarray(X, dtype=self.dtype)
 
-    def forward(self, X, keep_z: bool = False, buffers: Buffers | None = None) -> Forward:
+    def forward(self, X, keep_z: bool = False, buffers: Buffers | None = None,
+                masks: list[np.ndarray] | None = None) -> Forward:
         """Run ``X: (n, n_0)`` through the network, keeping every ``a_l`` (and ``z_l``).
 
         With ``buffers`` (a :class:`Buffers` for ``n`` rows) every ``a_l`` and the logits
         are written into its arrays instead of new ones: the training loop's way of
         allocating nothing per step. The result then lives only until the next such call.
+        ``masks``: dropout, one ``(n, n_l)`` array per hidden layer (0 for a dropped unit,
+        ``1/(1-p)`` for a kept one), only ever given while training (the trainer draws
+        them; the gradient check fixes them); without them every unit is on.
         """
-        return self._forward(X, keep_z, buffers)[0]
+        return self._forward(X, keep_z, buffers, masks=masks)[0]
 
-    def forward_loss(self, X, Y, buffers: Buffers | None = None) -> tuple[Forward, float]:
+    def forward_loss(self, X, Y, buffers: Buffers | None = None,
+                     masks: list[np.ndarray] | None = None) -> tuple[Forward, float]:
         """``forward(X)`` and ``data_loss`` against one-hot ``Y`` together: the output
         layer computes its activation and the loss in one pass (the training loop's way)."""
-        return self._forward(X, False, buffers, np.asarray(Y, self.dtype))
+        return self._forward(X, False, buffers, np.asarray(Y, self.dtype), masks)
 
-    def _forward(self, X, keep_z: bool, buffers: Buffers | None, Y=None):
+    def _forward(self, X, keep_z: bool, buffers: Buffers | None, Y=None, masks=None):
         a = self._as_input(X)
         activations = [a]
         zs: list[np.ndarray] | None = [] if keep_z else None
         last = len(self.weights) - 1
+        if masks is not None and len(masks) != last:
+            raise ValueError(f"dropout needs one mask per hidden layer ({last}), "
+                             f"got {len(masks)}")
+        undropped: list[np.ndarray] | None = [] if masks is not None else None
         loss = None
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
             if buffers is None:
@@ -303,6 +326,10 @@ class MLP:
                 zs.append(z.copy())
             if l < last:
                 a = self.act.f(z, out=z)  # in place: backward only needs a_l
+                if masks is not None and undropped is not None:
+                    undropped.append(a)  # f' needs f(z), not the masked value
+                    a = np.multiply(a, masks[l],
+                                    out=None if buffers is None else buffers.dropped[l])
             else:
                 out = None if buffers is None else buffers.activations[-1]
                 if Y is None:
@@ -310,7 +337,7 @@ class MLP:
                 else:
                     a, loss = self.output_loss.activate_loss(z, Y, out=out)
             activations.append(a)
-        return Forward(activations, z, zs), loss
+        return Forward(activations, z, zs, masks, undropped), loss
 
     def predict_proba(self, X, chunk: int = 8192) -> np.ndarray:
         """Output activations ``a_L: (n, n_L)``, computed in chunks, keeping nothing."""
@@ -337,9 +364,11 @@ class MLP:
         """The loss of a forward pass against one-hot targets ``Y: (n, n_L)``, no L2 term."""
         return self.output_loss.loss(fwd.logits, fwd.output, Y)
 
-    def loss(self, X, Y) -> float:
-        """Mean loss over the batch plus the L2 term; ``Y`` one-hot ``(n, n_L)``."""
-        return self.data_loss(self.forward(X), np.asarray(Y, self.dtype)) + self.l2_term()
+    def loss(self, X, Y, masks: list[np.ndarray] | None = None) -> float:
+        """Mean loss over the batch plus the L2 term; ``Y`` one-hot ``(n, n_L)``;
+        ``masks``: fixed dropout masks as :meth:`forward` takes them."""
+        return self.data_loss(self.forward(X, masks=masks),
+                              np.asarray(Y, self.dtype)) + self.l2_term()
 
     # -- backward ------------------------------------------------------------------
     def backward(self, fwd: Forward, Y: np.ndarray, keep_deltas: bool = False,
@@ -380,12 +409,20 @@ class MLP:
                 # chain rule through z_l = a_{l-1} W_l + b_l, then through a_{l-1} = f(z_{l-1})
                 delta = np.matmul(delta, self.weights[l].T,
                                   out=None if buffers is None else buffers.deltas[l - 1])
-                self.act.backprop(delta, acts[l])  # delta *= f'(z_{l-1}), in place
+                if fwd.masks is None or fwd.undropped is None:
+                    self.act.backprop(delta, acts[l])  # delta *= f'(z_{l-1}), in place
+                else:
+                    # through the mask too: a_{l-1} = f(z_{l-1}) ⊙ m_{l-1}, so a dropped
+                    # unit passes no error back and a kept one is scaled by 1/(1-p)
+                    delta *= fwd.masks[l - 1]
+                    self.act.backprop(delta, fwd.undropped[l - 1])
         return Backward(dWs, dbs, deltas)
 
-    def gradients(self, X, Y) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """``(dWs, dbs)``: gradients of ``self.loss(X, Y)``, shaped like weights/biases."""
-        grads = self.backward(self.forward(X), Y)
+    def gradients(self, X, Y, masks: list[np.ndarray] | None = None
+                  ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """``(dWs, dbs)``: gradients of ``self.loss(X, Y, masks)``, shaped like
+        weights/biases."""
+        grads = self.backward(self.forward(X, masks=masks), Y)
         return grads.dWs, grads.dbs
 
     # -- files ---------------------------------------------------------------------

@@ -70,7 +70,14 @@ class SGD:
 
 
 class Momentum:
-    """SGD with (heavy-ball) momentum: ``v = μ v - lr g;  p += v``."""
+    """SGD with (heavy-ball) momentum: ``v = μ v - lr g;  p += v``.
+
+    The classic form (Polyak; Sutskever et al. 2013): the learning rate multiplies the
+    gradient as it enters the velocity, so a step of the schedule changes only what is
+    added from then on. PyTorch's ``SGD(momentum=μ)`` keeps ``v = μ v + g`` and steps
+    ``p -= lr v``: the same for a constant learning rate, but there a change of ``lr``
+    rescales the whole velocity at once.
+    """
 
     takes_scaled_grads = True
     state_arrays: tuple[str, ...] = ("velocity",)
@@ -173,6 +180,15 @@ class Adam:
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
 
 
-def make_optimizer(name: str, lr: float):
-    """The optimizer registered under ``name`` with learning rate ``lr``."""
-    return OPTIMIZERS[name](lr=lr)
+# The hyperparameters each optimizer takes beyond the learning rate, by their names in
+# TrainConfig (momentum's ``mu`` is TrainConfig.momentum).
+HYPERPARAMETERS = {"sgd": {}, "momentum": {"momentum": "mu"},
+                   "adam": {"beta1": "beta1", "beta2": "beta2", "eps": "eps"}}
+
+
+def make_optimizer(name: str, lr: float, **hyper: float):
+    """The optimizer registered under ``name`` with learning rate ``lr``; ``hyper`` may
+    hold any of TrainConfig's ``momentum``, ``beta1``, ``beta2``, ``eps``: each is passed
+    to the optimizers that use it, and ignored by the others."""
+    names = HYPERPARAMETERS[name]
+    return OPTIMIZERS[name](lr=lr, **{names[k]: v for k, v in hyper.items() if k in names})

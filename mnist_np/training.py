@@ -16,7 +16,7 @@ import numpy as np
 
 from .augment import Augmentation
 from .augment import check as check_augmentation
-from .network import MLP, Buffers, ConfigError, check_seed
+from .network import MLP, Buffers, ConfigError, check_seed, shown
 from .optimizers import OPTIMIZERS, make_optimizer, norm
 
 DIVERGED_ADVICE = (
@@ -61,6 +61,13 @@ class TrainConfig:
     ``train_limit`` caps how many training images are used (``None``: all);
     ``val_size`` images of the training set are held out for validation.
 
+    ``dropout``: the probability that a hidden unit is dropped at a training step
+    (inverted dropout: kept units are scaled by ``1/(1-p)``, so evaluation uses the
+    weights as they are). ``patience``: stop when validation accuracy has not improved
+    for that many epochs, and put back the weights of the best epoch (``None``: never);
+    ``target_accuracy``: stop once validation accuracy reaches it (``None``: never).
+    ``momentum`` (μ of ``v ← μv − ηg``), ``beta1``, ``beta2``, ``eps``: the optimizer's.
+
     ``aug_shift`` (pixels), ``aug_rotate`` (degrees), ``aug_scale`` (relative),
     ``aug_elastic`` (Simard's α) and ``aug_noise`` (standard deviation): augmentation,
     each training batch distorted afresh by random amounts within these ranges (0: off;
@@ -79,6 +86,13 @@ class TrainConfig:
     val_size: int = 5000
     seed: int = 0
     schedule: str = "linear"
+    dropout: float = 0.0
+    patience: int | None = None
+    target_accuracy: float | None = None
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
     aug_shift: float = 0.0
     aug_rotate: float = 0.0
     aug_scale: float = 0.0
@@ -96,6 +110,12 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def optimizer_hyper(self) -> dict[str, float]:
+        """The optimizer's settings beyond the learning rate (for ``make_optimizer``)."""
+        return {"momentum": self.momentum, "beta1": self.beta1, "beta2": self.beta2,
+                "eps": self.eps}
 
     @property
     def until_stopped(self) -> bool:
@@ -136,6 +156,47 @@ def check_train_config(c: TrainConfig) -> None:
         raise ConfigError(problem)
     if not isinstance(c.val_size, int) or c.val_size < 0:
         raise ConfigError(f"the validation size must be a whole number >= 0, got {c.val_size}")
+    if not _number_in(c.dropout, 0.0, 1.0) or c.dropout == 1.0:
+        raise ConfigError(f"dropout must be a number in [0, 1), got {shown(c.dropout)}")
+    if c.patience is not None and (not isinstance(c.patience, int) or
+                                   isinstance(c.patience, bool) or c.patience < 1):
+        raise ConfigError(f"patience must be a whole number of epochs >= 1, "
+                          f"got {shown(c.patience)}")
+    if c.target_accuracy is not None and (not _number_in(c.target_accuracy, 0.0, 1.0)
+                                          or c.target_accuracy == 0):
+        raise ConfigError(f"the target accuracy must be a fraction in (0, 1], "
+                          f"got {shown(c.target_accuracy)}")
+    if (c.patience is not None or c.target_accuracy is not None) and c.val_size == 0:
+        raise ConfigError("early stopping and a target accuracy watch validation accuracy: "
+                          "they need a validation size above 0")
+    for name in ("momentum", "beta1", "beta2"):
+        value = getattr(c, name)
+        if not _number_in(value, 0.0, 1.0) or value == 1.0:
+            raise ConfigError(f"{name} must be a number in [0, 1), got {shown(value)}")
+    if not _number_in(c.eps, 0.0, 1.0) or c.eps == 0:
+        raise ConfigError(f"Adam's eps must be a number in (0, 1], got {shown(c.eps)}")
+
+
+def _number_in(x, lo: float, hi: float) -> bool:
+    """``x`` is a real number (not a bool) with ``lo <= x <= hi``."""
+    if not isinstance(x, (int, float)) or isinstance(x, bool):
+        return False
+    try:
+        return math.isfinite(x) and lo <= x <= hi
+    except OverflowError:  # an int of hundreds of digits
+        return False
+
+
+def dropout_masks(net: MLP, n: int, p: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """Inverted-dropout masks for a batch of ``n`` rows: per hidden layer an ``(n, n_l)``
+    array in the network's dtype holding 0 (with probability ``p``) or ``1/(1-p)``, so the
+    expected value of every masked activation is the activation itself."""
+    masks = []
+    for k in net.layer_sizes[1:-1]:
+        mask = rng.random((n, k), dtype=net.dtype)
+        np.multiply(mask >= p, net.dtype.type(1.0 / (1.0 - p)), out=mask)
+        masks.append(mask)
+    return masks
 
 
 @dataclass
@@ -257,7 +318,25 @@ class TrainerState:
     max_snapshots: int
     n_train: int
     n_val: int
+    dropout_rng: dict | None = None  # the dropout generator's state (None: no mask drawn)
+    best: Best | None = None         # the best epoch so far, kept when patience is set
+    stop_reason: str = ""            # why a stopping rule ended the run ("" otherwise)
     aug_rng: dict | None = None      # the augmentation generator's state (None: fresh)
+
+
+@dataclass
+class Best:
+    """The epoch of the highest validation accuracy so far and copies of its weights
+    (early stopping puts them back)."""
+
+    epoch: int
+    accuracy: float
+    weights: list[np.ndarray] = field(repr=False)
+    biases: list[np.ndarray] = field(repr=False)
+
+    def copy(self) -> Best:
+        return Best(self.epoch, self.accuracy, [W.copy() for W in self.weights],
+                    [b.copy() for b in self.biases])
 
 
 def split_indices(n: int, val_size: int, train_limit: int | None, seed: int):
@@ -301,11 +380,15 @@ class Trainer:
         self.n_classes = net.layer_sizes[-1]
         self._eye = np.eye(self.n_classes, dtype=net.dtype)
         self._buffer_cache: list[Buffers] = []
-        self.optimizer = make_optimizer(config.optimizer, config.lr)
+        self.optimizer = make_optimizer(config.optimizer, config.lr, **config.optimizer_hyper)
         self._rng = np.random.default_rng(config.seed + 1)
         # augmentation's own generator: the batches and their order stay those of the
         # same run without it
         self._aug_rng = np.random.default_rng([config.seed, 3])
+        # dropout's own generator: the batches are the same with and without dropout
+        self._dropout_rng = np.random.default_rng([config.seed, 2])
+        self.best: Best | None = None
+        self.stop_reason = ""
         self._order = self._rows[self._rng.permutation(self.n_train)]  # rows of X
         self._pos = 0
         self._epoch_loss = self._epoch_correct = 0.0
@@ -348,7 +431,10 @@ class Trainer:
                                 [b.copy() for b in s.biases]) for s in self.snapshots],
             max_snapshots=self.max_snapshots,
             n_train=self.n_train, n_val=len(self.X_val),
-            aug_rng=dict(self._aug_rng.bit_generator.state))
+            aug_rng=dict(self._aug_rng.bit_generator.state),
+            dropout_rng=dict(self._dropout_rng.bit_generator.state),
+            best=None if self.best is None else self.best.copy(),
+            stop_reason=self.stop_reason)
 
     @classmethod
     def restore(cls, net: MLP, X: np.ndarray, y: np.ndarray, state: TrainerState) -> Trainer:
@@ -379,6 +465,10 @@ class Trainer:
                                       [b.copy() for b in s.biases]) for s in state.snapshots]
         if state.aug_rng is not None:
             trainer._aug_rng.bit_generator.state = state.aug_rng
+        if state.dropout_rng is not None:
+            trainer._dropout_rng.bit_generator.state = state.dropout_rng
+        trainer.best = None if state.best is None else state.best.copy()
+        trainer.stop_reason = state.stop_reason
         return trainer
 
     # -- settings that apply to a running network ------------------------------------
@@ -406,11 +496,26 @@ class Trainer:
     def finished(self) -> bool:
         if self.stalled:
             return True
-        if self.diverged:
+        if self.diverged or self.stop_reason:
             return True
         if self.config.steps is not None:
             return self.step_count >= self.config.steps
         return not self.config.until_stopped and self.completed_epochs >= self.config.epochs
+
+    @property
+    def ending(self) -> str:
+        """How the run ended, in one line ("" while it can go on): diverged, stopped
+        early, reached its target, or done with its epochs or steps."""
+        c = self.config
+        if self.diverged:
+            return self.message
+        if self.stop_reason:
+            return self.stop_reason
+        if not self.finished:
+            return ""
+        if c.steps is not None:
+            return f"Finished: {c.steps:,} steps done."
+        return f"Finished: {c.epochs} epoch{'s' if c.epochs != 1 else ''} done."
 
     @property
     def epochs_done(self) -> float:
@@ -480,12 +585,15 @@ class Trainer:
         if self._eye.dtype != net.dtype:  # another network was put in
             self._eye = self._eye.astype(net.dtype)
         Y = self._eye.take(labels, 0, buffers.targets, "clip")
-        fwd, loss = net.forward_loss(X, Y, buffers=buffers)
+        masks = (dropout_masks(net, n, config.dropout, self._dropout_rng)
+                 if config.dropout and len(net.weights) > 1 else None)
+        fwd, loss = net.forward_loss(X, Y, buffers=buffers, masks=masks)
         loss += net.l2_term()
         correct = int(np.count_nonzero(fwd.output.argmax(axis=1) == labels))
         if self._watch_stall:
             self._check_stall(fwd.output, Y, correct, loss)
-        saturation = np.array([net.act.saturation(a) for a in fwd.activations[1:-1]])
+        hidden = fwd.undropped if fwd.undropped is not None else fwd.activations[1:-1]
+        saturation = np.array([net.act.saturation(a) for a in hidden])
         # SGD and momentum start by multiplying the gradient by lr: fold that into the
         # backward pass (one multiply of the (n, k) output error), so the gradient
         # buffers hold the updates themselves; the norms are divided back by lr.
@@ -572,6 +680,39 @@ class Trainer:
         self._pos = 0
         self._order = self._rows[self._rng.permutation(self.n_train)]
         self._snapshot()
+        self._watch_validation(val_acc)
+
+    def _watch_validation(self, accuracy: float) -> None:
+        """The stopping rules on validation accuracy, after an epoch: keep the best epoch
+        (with ``patience``), stop when it is ``patience`` epochs old or when ``accuracy``
+        reaches the target. Stopped by patience, the best epoch's weights are put back in
+        the network (a run that ends with its epochs keeps its last ones)."""
+        c = self.config
+        if not math.isfinite(accuracy):
+            return
+        epoch = self.completed_epochs
+        if c.patience is not None:
+            if self.best is None or accuracy > self.best.accuracy:
+                self.best = Best(epoch, accuracy, [W.copy() for W in self.net.weights],
+                                 [b.copy() for b in self.net.biases])
+            elif epoch - self.best.epoch >= c.patience:
+                self._put_back_best()
+                self.stop_reason = (
+                    f"Stopped early at epoch {epoch}: validation accuracy has not improved "
+                    f"for {c.patience} epoch{'s' if c.patience != 1 else ''}; the weights "
+                    f"of epoch {self.best.epoch} ({self.best.accuracy:.2%}) were put back.")
+                return
+        if c.target_accuracy is not None and accuracy >= c.target_accuracy:
+            self.stop_reason = (f"Target reached at epoch {epoch}: validation accuracy "
+                                f"{accuracy:.2%} ≥ {c.target_accuracy:.2%}.")
+            return
+
+    def _put_back_best(self) -> None:
+        assert self.best is not None
+        for W, best in zip(self.net.weights, self.best.weights):
+            W[...] = best
+        for b, best in zip(self.net.biases, self.best.biases):
+            b[...] = best
 
     def _snapshot(self) -> None:
         snap = Snapshot(self.step_count, self.completed_epochs,

@@ -378,3 +378,81 @@ def test_snapshots_can_be_thinned_to_a_byte_budget_without_changing_training(sam
     list(back.run())
     for x, y in zip(t.net.weights, back.net.weights):
         assert np.array_equal(x, y)  # training went on exactly as before
+
+
+# -- dropout, early stopping, the optimizer's hyperparameters (issue 18) -----------------
+# 300 images in batches of 64, 8 epochs: patience 1 with lr 0.4 stops early, and dropout
+# draws masks from its own generator, which the file carries.
+@pytest.mark.parametrize("cut", [0, 3, 7, 12, 40], ids=lambda n: f"after{n}")
+def test_dropout_and_early_stopping_continue_bitwise(sample, cut):
+    def build():
+        return make(sample, "momentum", "constant", epochs=8, layers=(784, 24, 12, 10),
+                    dropout=0.3, patience=1, momentum=0.8)
+    straight = build()
+    list(straight.run())
+    first = build()
+    list(first.run(max_steps=cut))
+    loaded = reload(first, sample)
+    assert loaded.config == first.config
+    resumed = loaded.trainer
+    assert resumed is not None and resumed.optimizer.mu == 0.8
+    assert_same(first, resumed)
+    assert (resumed.best is None) == (first.best is None)
+    list(resumed.run())
+    assert_same(straight, resumed)
+    assert resumed.stop_reason == straight.stop_reason
+    assert straight.stop_reason.startswith("Stopped early"), straight.stop_reason
+
+
+def test_adam_hyperparameters_and_a_target_are_kept(sample):
+    t = make(sample, "adam", epochs=5, beta1=0.8, beta2=0.99, eps=1e-6, target_accuracy=0.5)
+    list(t.run())
+    assert t.stop_reason.startswith("Target reached") and t.completed_epochs < 5
+    loaded = reload(t, sample)
+    assert loaded.config.beta1 == 0.8 and loaded.config.eps == 1e-6
+    assert loaded.trainer is not None and loaded.trainer.finished
+    assert loaded.trainer.optimizer.beta2 == 0.99
+    assert loaded.trainer.ending == t.ending
+
+
+def test_a_file_from_before_dropout_and_early_stopping_loads_with_the_defaults(good, sample):
+    meta = state_of(good)
+    for key in ("dropout", "patience", "target_accuracy", "momentum", "beta1", "beta2", "eps"):
+        del meta["config"][key]
+    for key in ("dropout_rng", "best", "stop_reason"):
+        del meta[key]
+    old = good | {"training.npy": npy(np.array(json.dumps(meta)))}
+    loaded = load_training(zipped(old), sample.X_train, sample.y_train, sample.source)
+    assert loaded.trainer is not None and loaded.trainer.step_count == 7
+    c = loaded.config
+    assert (c.dropout, c.patience, c.target_accuracy, c.momentum) == (0.0, None, None, 0.9)
+    again = load_training(zipped(good), sample.X_train, sample.y_train, sample.source).trainer
+    list(loaded.trainer.run())
+    list(again.run())
+    assert_same(again, loaded.trainer)
+
+
+HOSTILE_LATER = {
+    "dropout 1": (json_set("config.dropout", 1), "config.dropout must be"),
+    "dropout a string": (json_set("config.dropout", "0.5"), "config.dropout must be"),
+    "patience 0": (json_set("config.patience", 0), "config.patience must be"),
+    "target above 1": (json_set("config.target_accuracy", 1.5), "config.target_accuracy"),
+    "momentum 1": (json_set("config.momentum", 1.0), "config.momentum must be"),
+    "eps 0": (json_set("config.eps", 0), "config.eps must be"),
+    "dropout_rng other": (json_set("dropout_rng", {"bit_generator": "MT19937"}),
+                          "dropout_rng has unknown or missing keys"),
+    "best without patience": (json_set("best", {"epoch": 1, "accuracy": 0.5}),
+                              "only with patience"),
+    "best_params alone": (member("best_params", np.zeros(3)), "has no best epoch"),
+    "stop_reason a list": (json_set("stop_reason", ["x"]), "stop_reason must be"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_LATER))
+def test_hostile_dropout_and_stopping_state_is_refused(case, good, sample):
+    change, words = HOSTILE_LATER[case]
+    with pytest.raises(ModelFileError) as info:
+        load_training(zipped(change(good)), sample.X_train, sample.y_train, sample.source)
+    message = str(info.value)
+    assert words in message, message
+    assert len(message) < 300 and "\n" not in message

@@ -7,6 +7,7 @@ import pytest
 from mnist_np import MLP
 from mnist_np.gradcheck import Check, float64_copy, gradient_check, relative_error
 from mnist_np.stepthrough import sgd_step
+from mnist_np.training import dropout_masks
 
 
 def _batch(n=5, seed=1):
@@ -88,3 +89,33 @@ def test_tiny_gradients_agree_within_rounding():
     assert all(abs(c.backprop - c.numeric) <= c.rounding + 1e-5 * abs(c.backprop)
                for c in checks)
     assert checks[0].rounding == pytest.approx(10 * np.finfo(float).eps / 1e-6)
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh", "leaky_relu"])
+def test_dropout_backward_agrees_with_finite_differences_for_a_fixed_mask(activation):
+    """Dropout's mask, held fixed, makes the loss a smooth function of the weights: its
+    backward pass (through the mask and f' of the unmasked activation) is checked."""
+    net = MLP([12, 9, 7, 4], activation=activation, l2=0.01, seed=2)
+    X, _, Y = _batch(8)
+    masks = dropout_masks(net, 8, 0.4, np.random.default_rng(3))
+    assert all(set(np.unique(m)) == {0, np.float32(1 / 0.6)} for m in masks)
+    checks = gradient_check(net, X, Y, per_layer=4, masks=masks)
+    assert all(c.agrees for c in checks), [c for c in checks if not c.agrees]
+    # the masked loss differs from the plain one, so a backward that ignores the masks
+    # (or an f' taken from the masked activation) would not pass
+    plain = net.gradients(X, Y)[0][0]
+    assert not np.allclose(net.gradients(X, Y, masks)[0][0], plain)
+
+
+def test_gradient_check_catches_a_backward_that_ignores_the_masks(monkeypatch):
+    net = MLP([12, 9, 4], activation="sigmoid", seed=2)
+    X, _, Y = _batch(8)
+    masks = dropout_masks(net, 8, 0.5, np.random.default_rng(3))
+    real = MLP.backward
+
+    def forgetful(self, fwd, Y, *args, **kwargs):
+        fwd.masks = fwd.undropped = None  # as if dropout had no backward
+        return real(self, fwd, Y, *args, **kwargs)
+
+    monkeypatch.setattr(MLP, "backward", forgetful)
+    assert not all(c.agrees for c in gradient_check(net, X, Y, masks=masks))

@@ -37,3 +37,9 @@ def test_he_has_variance_two_over_fan_in_with_zero_biases():
     W, b = he(784, 1000, np.random.default_rng(0), np.float32)
     assert W.std() == pytest.approx(np.sqrt(2 / 784), rel=0.02)
     assert abs(W.mean()) < 0.001 and not b.any()
+
+
+def test_normal_is_nielsens_standard_normal_for_weights_and_biases():
+    W, b = INITS["normal"](784, 1000, np.random.default_rng(0), np.float32)
+    assert W.std() == pytest.approx(1.0, rel=0.02) and abs(W.mean()) < 0.01  # any width
+    assert b.std() == pytest.approx(1.0, rel=0.1) and np.any(b != 0)

@@ -442,9 +442,9 @@ def test_a_model_at_the_layer_limit_loads():
     assert MLP.load(io.BytesIO(net.to_bytes()), max_layers=30).layer_sizes == [2] * 31
     message = refusal(io.BytesIO(net.to_bytes()), lambda f: load(f, max_layers=29))
     assert_one_short_line(message, "member W29.npy is beyond the 29 layers accepted")
-    # the entry count allows 14 training members beside config, W and b
+    # the entry count allows 15 training members beside config, W and b
     message = refusal(io.BytesIO(net.to_bytes()), lambda f: load(f, max_layers=22))
-    assert_one_short_line(message, "the zip holds 61 entries; a model file has at most 59")
+    assert_one_short_line(message, "the zip holds 61 entries; a model file has at most 60")
 
 
 def test_a_missing_file_is_refused_without_its_path(tmp_path):

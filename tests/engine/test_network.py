@@ -284,3 +284,24 @@ def test_brief_quotes_short_text_and_cuts_long_text_with_its_length():
     assert brief("a" * 40) == repr("a" * 40)
     assert brief("a" * 5000) == f"'{'a' * 40}'… (5,000 characters)"
     assert brief("abcdef", limit=3) == "'abc'… (6 characters)"
+
+
+def test_dropout_masks_scale_the_hidden_activations_and_only_when_given():
+    net = MLP([6, 5, 4, 3], activation="sigmoid", seed=1)
+    X = np.random.default_rng(0).random((7, 6))
+    masks = [np.random.default_rng(l).integers(0, 2, (7, k)).astype(np.float32) * 2
+             for l, k in enumerate((5, 4))]  # in the network's dtype, as the trainer's
+    plain, dropped = net.forward(X), net.forward(X, masks=masks)
+    assert plain.masks is None and plain.undropped is None
+    np.testing.assert_allclose(dropped.undropped[0], plain.activations[1], rtol=1e-6)
+    np.testing.assert_allclose(dropped.activations[1], plain.activations[1] * masks[0],
+                               rtol=1e-6)
+    assert not np.allclose(dropped.output, plain.output)
+    buffers = Buffers(net.layer_sizes, 7, net.dtype)  # the training loop's arrays
+    into = net.forward(X, buffers=buffers, masks=masks)
+    np.testing.assert_array_equal(into.output, dropped.output)
+    np.testing.assert_array_equal(net.backward(into, np.eye(3)[[0, 1, 2] * 2 + [0]],
+                                               buffers=buffers).dWs[0],
+                                  net.backward(dropped, np.eye(3)[[0, 1, 2] * 2 + [0]]).dWs[0])
+    with pytest.raises(ValueError, match="one mask per hidden layer"):
+        net.forward(X, masks=masks[:1])

@@ -57,3 +57,37 @@ def test_make_optimizer_gives_each_registered_optimizer_its_learning_rate():
 def test_norm_is_the_frobenius_norm():
     x = np.arange(12.0).reshape(3, 4) - 5
     assert norm(x) == pytest.approx(np.linalg.norm(x))
+
+
+def test_make_optimizer_passes_each_optimizer_its_own_hyperparameters():
+    hyper = {"momentum": 0.5, "beta1": 0.8, "beta2": 0.95, "eps": 1e-4}
+    assert make_optimizer("momentum", 0.1, **hyper).mu == 0.5
+    adam = make_optimizer("adam", 0.1, **hyper)
+    assert (adam.beta1, adam.beta2, adam.eps) == (0.8, 0.95, 1e-4)
+    assert make_optimizer("sgd", 0.1, **hyper).lr == 0.1  # takes none of them
+
+
+def test_momentum_is_the_classic_form_where_a_new_lr_scales_only_new_gradients():
+    """v ← μv − ηg, w ← w + v: halving η after one step halves only what the second
+    gradient adds (PyTorch's v ← μv + g, w ← w − ηv would halve the whole velocity)."""
+    p, g = np.zeros(1), np.ones(1)
+    opt = Momentum(lr=0.2, mu=0.9)
+    opt.step([p], [g.copy()])  # v = -0.2
+    opt.lr = 0.1
+    opt.step([p], [g.copy()])  # v = 0.9 * -0.2 - 0.1 = -0.28; PyTorch: -0.1 * 1.9 = -0.19
+    np.testing.assert_allclose(p, [-0.48])
+
+
+def test_adam_betas_and_eps_change_its_steps():
+    g = np.array([1e-3, -5.0])
+    p1, p2 = np.zeros(2), np.zeros(2)
+    Adam(lr=0.01).step([p1], [g.copy()])
+    Adam(lr=0.01, eps=1.0).step([p2], [g.copy()])  # a large eps damps the small gradient
+    assert abs(p2[0]) < 0.01 * abs(p1[0]) and abs(p2[1]) > 0.8 * abs(p1[1])
+    ends = []
+    for betas in ({}, {"beta1": 0.5, "beta2": 0.5}):
+        p, a = np.zeros(2), Adam(lr=0.01, **betas)
+        a.step([p], [g.copy()])
+        a.step([p], [-g])  # the second step: how much of the first gradient is remembered
+        ends.append(p)
+    assert ends[1][0] - ends[0][0] > 0.002  # a short memory turns back sooner (-0.0067, -0.0095)

@@ -215,3 +215,100 @@ def test_epochs_0_trains_until_stopped_with_bounded_records(sample, monkeypatch)
     epochs = [e.epoch for e in t.epoch_records]
     assert epochs == sorted(epochs) and epochs[0] == 1  # evenly thinned, ends kept
     assert len(t.snapshots) <= 4
+
+
+# -- dropout, early stopping, the optimizer's hyperparameters (issue 18) -----------------
+def test_a_dropout_step_is_the_step_done_by_hand_with_the_trainers_masks(sample):
+    from mnist_np.training import dropout_masks
+    net = MLP([784, 24, 16, 10], seed=3)
+    reference = net.copy()
+    t = Trainer(net, sample.X_train, sample.y_train,
+                TrainConfig(optimizer="sgd", lr=0.05, batch_size=20, steps=5,
+                            schedule="constant", dropout=0.3, seed=7))
+    record = t.step()
+    masks = dropout_masks(reference, 20, 0.3, np.random.default_rng([7, 2]))
+    X, labels = sample.X_train[t._order[:20]], sample.y_train[t._order[:20]]
+    Y = np.eye(10, dtype=np.float32)[labels]
+    fwd = reference.forward(X, masks=masks)
+    assert record.loss == pytest.approx(reference.data_loss(fwd, Y), rel=1e-5)
+    assert record.loss != pytest.approx(reference.loss(X, Y), rel=1e-3)  # masks were used
+    dead = [np.mean(~(a > 0).any(axis=0)) for a in fwd.undropped]  # of f(z), not masked
+    np.testing.assert_array_equal(record.saturation, dead)
+    grads = reference.backward(fwd, Y)
+    for W, W_ref, dW in zip(net.weights, reference.weights, grads.dWs):
+        np.testing.assert_allclose(W, W_ref - 0.05 * dW, rtol=1e-4, atol=1e-6)
+
+
+def test_dropout_keeps_the_batches_and_is_off_at_evaluation(sample):
+    plain = _trainer(sample, steps=40, dropout=0.0)
+    dropped = _trainer(sample, steps=40, dropout=0.5)
+    np.testing.assert_array_equal(plain._order, dropped._order)  # its own generator
+    list(plain.run())
+    list(dropped.run())
+    assert not np.array_equal(plain.net.weights[0], dropped.net.weights[0])
+    # evaluation, predict and accuracy use every unit, unscaled: the same numbers twice,
+    # and those of the plain forward pass
+    loss, accuracy = dropped.evaluate(dropped.X_val, dropped.y_val)
+    assert (loss, accuracy) == dropped.evaluate(dropped.X_val, dropped.y_val)
+    assert accuracy == dropped.net.accuracy(dropped.X_val, dropped.y_val) > 0.5
+    assert dropped.net.forward(dropped.X_val[:5]).masks is None
+
+
+def test_dropout_without_a_hidden_layer_has_nothing_to_drop(sample):
+    t = _trainer(sample, steps=3, dropout=0.5)
+    t.net = MLP([784, 10], seed=0)
+    assert t.step() is not None and t.step_count == 1
+
+
+def _stopper(sample, **kw):
+    net = MLP([784, 32, 10], seed=0)
+    cfg = TrainConfig(optimizer="sgd", lr=kw.pop("lr", 0.1), batch_size=50, epochs=30,
+                      train_limit=200, val_size=300, schedule="constant", **kw)
+    return Trainer(net, sample.X_train, sample.y_train, cfg)
+
+
+def test_early_stopping_puts_the_best_weights_back_and_says_why(sample):
+    t = _stopper(sample, patience=2, lr=0.5)
+    list(t.run())
+    accuracies = [r.val_accuracy for r in t.epoch_records]
+    best = int(np.argmax(accuracies)) + 1
+    assert t.completed_epochs == best + 2 < 30 and t.finished and not t.diverged
+    assert t.best is not None and t.best.epoch == best
+    for W, kept in zip(t.net.weights, t.best.weights):
+        np.testing.assert_array_equal(W, kept)
+    assert t.evaluate(t.X_val, t.y_val)[1] == max(accuracies)  # the best epoch's network
+    assert t.stop_reason == t.ending
+    assert f"weights of epoch {best} ({max(accuracies):.2%}) were put back" in t.ending
+    assert t.step() is None
+
+
+def test_a_target_accuracy_stops_the_run_once_validation_reaches_it(sample):
+    t = _stopper(sample, target_accuracy=0.6)
+    list(t.run())
+    accuracies = [r.val_accuracy for r in t.epoch_records]
+    assert accuracies[-1] >= 0.6 and all(a < 0.6 for a in accuracies[:-1])
+    assert t.ending.startswith(f"Target reached at epoch {len(accuracies)}: validation")
+    done = _trainer(sample, steps=2)
+    list(done.run())
+    assert done.ending == "Finished: 2 steps done." and _trainer(sample, 2).ending == ""
+
+
+def test_optimizer_hyperparameters_reach_the_optimizer(sample):
+    t = _trainer(sample, steps=2, optimizer="momentum", momentum=0.5)
+    assert t.optimizer.mu == 0.5
+    t = _trainer(sample, steps=2, optimizer="adam", beta1=0.8, beta2=0.9, eps=1e-3)
+    assert (t.optimizer.beta1, t.optimizer.beta2, t.optimizer.eps) == (0.8, 0.9, 1e-3)
+
+
+@pytest.mark.parametrize("changes,words", [
+    (dict(dropout=1.0), "dropout"), (dict(dropout=-0.1), "dropout"),
+    (dict(dropout="0.5"), "dropout"), (dict(patience=0), "patience"),
+    (dict(patience=True), "patience"), (dict(target_accuracy=0.0), "target accuracy"),
+    (dict(target_accuracy=1.5), "target accuracy"), (dict(momentum=1.0), "momentum"),
+    (dict(beta1=-0.5), "beta1"), (dict(beta2=float("nan")), "beta2"), (dict(eps=0.0), "eps"),
+    (dict(momentum=10**400), "momentum"),
+    (dict(patience=3, val_size=0), "validation size above 0"),
+])
+def test_bad_dropout_stopping_and_optimizer_settings_are_refused(changes, words):
+    with pytest.raises(ConfigError, match=words):
+        TrainConfig(**changes)
