@@ -14,36 +14,37 @@ from mnist_np.preprocess import to_mnist
 
 session = page_session()
 page_header("Draw a digit", session)
-st.caption("Draw a digit with the mouse. It is prepared the way MNIST's digits were: cropped "
-           "to the ink, scaled to fit a 20×20 box, and placed in 28×28 by its centre of mass. "
-           "The network then reads those 784 pixels, exactly as it reads MNIST.")
+st.caption("Draw a digit with the mouse, or upload a photo of one. It is prepared the way "
+           "MNIST's digits were: cropped to the ink, scaled to fit a 20×20 box, and placed "
+           "in 28×28 by its centre of mass. The network then reads those 784 pixels, "
+           "exactly as it reads MNIST.")
+
+photo = st.radio("The digit", ["✏️ Draw it", "📷 Upload a photo"], horizontal=True,
+                 key="draw_source", label_visibility="collapsed") != "✏️ Draw it"
+image = problem = None
+if photo:
+    steps, problem = photo_input()
+    if steps is not None:
+        image = steps.field
+        st.plotly_chart(photo_steps_figure(steps), key="draw_photo_steps")
+        st.caption("Your photo made MNIST-like, step by step: (1) in grey, (2) turned to "
+                   "light ink on dark if it was dark on light, (3) the paper cut away at the "
+                   "threshold (Otsu's) that best separates it from the ink, then as a drawing: "
+                   "(4) cropped to the ink, (5) scaled to fit 20×20, (6) placed in 28×28 by "
+                   "its centre of mass. From step 3 on, drawn as every digit here: ink dark "
+                   "on white.")
 
 left, right = st.columns([1, 2], gap="large")
 with left:
-    photo = st.radio("The digit", ["✏️ Draw it", "📷 Upload a photo"], horizontal=True,
-                     key="draw_source", label_visibility="collapsed") != "✏️ Draw it"
-    steps = None
-    try:
-        if photo:
-            steps, problem = photo_input()
-            image = None if steps is None else steps.field
-        else:
+    if not photo:
+        try:
             drawing = draw_canvas(key="draw_canvas")
             image = None if drawing is None else to_mnist(drawing)
-            problem = None
-    except ValueError as e:
-        image, problem = None, str(e)
+        except ValueError as e:
+            problem = str(e)
     if image is not None:
         st.plotly_chart(digit_figure(image, "What the network sees (28×28)", height=300),
                         key="draw_input")
-
-
-if steps is not None:
-    st.plotly_chart(photo_steps_figure(steps), key="draw_photo_steps")
-    st.caption("Your photo made MNIST-like, step by step: turned to light ink on dark if it "
-               "was dark on light, the paper cut away at the threshold (Otsu's) that best "
-               "separates it from the ink, then the same crop, 20×20 box and centring by "
-               "the centre of mass as a drawing gets.")
 
 
 def prediction(session):

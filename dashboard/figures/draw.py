@@ -61,19 +61,19 @@ def _shown(a: np.ndarray) -> np.ndarray:
 
 def photo_steps_figure(steps: PhotoSteps) -> go.Figure:
     """The preprocessing of a photo (``mnist_np.preprocess.PhotoSteps``), one image per
-    step, left to right: the photo in grey as it is, then the ink (inverted or not), the
-    paper cut at the threshold, the crop, the 20×20 box and the 28×28 field; from the
-    second on, drawn as every digit here (ink dark on white). Steps that did not happen
-    (no digit found) are left out."""
-    panels = [("1. your photo, in grey", steps.grey, "gray"),
-              ("2. inverted: ink light on dark" if steps.inverted else
-               "2. ink already light on dark", steps.ink, INK),
-              (f"3. paper cut at {steps.threshold:.2f}", steps.cleaned, INK)]
+    step, left to right: the photo in grey as it is, then the ink (inverted or not), both
+    in grey as they look (0 black); then the paper cut at the threshold, the crop, the
+    20×20 box and the 28×28 field, drawn as every digit here (ink dark on white). Steps
+    that did not happen (no digit found) are left out."""
+    # short titles: six of them share a row on a narrow screen
+    panels = [("1. photo (grey)", steps.grey, "gray"),
+              ("2. inverted" if steps.inverted else "2. not inverted", steps.ink, "gray"),
+              (f"3. cut at {steps.threshold:.2f}", steps.cleaned, INK)]
     if steps.cropped is not None and steps.boxed is not None and steps.field is not None:
         h, w = steps.boxed.shape
-        panels += [("4. cropped to the ink", steps.cropped, INK),
-                   (f"5. scaled to {h}×{w}", steps.boxed, INK),
-                   ("6. 28×28, by centre of mass", steps.field, INK)]
+        panels += [("4. cropped", steps.cropped, INK),
+                   (f"5. {h}×{w} box", steps.boxed, INK),
+                   ("6. 28×28", steps.field, INK)]
     fig = make_subplots(rows=1, cols=len(panels), horizontal_spacing=0.02,
                         subplot_titles=[title for title, _, _ in panels])
     for i, (title, image, colours) in enumerate(panels):

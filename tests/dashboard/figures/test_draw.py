@@ -32,10 +32,10 @@ def test_the_photo_steps_are_six_images_the_last_what_the_network_reads(sample):
     fig = photo_steps_figure(steps)
     assert len(fig.data) == 6
     titles = [a.text for a in fig.layout.annotations]
-    assert titles[0] == "1. your photo, in grey" and titles[1].startswith("2. inverted")
-    assert titles[4] == f"5. scaled to {steps.boxed.shape[0]}×{steps.boxed.shape[1]}"
+    assert titles[:2] == ["1. photo (grey)", "2. inverted"] and titles[5] == "6. 28×28"
+    assert titles[4] == f"5. {steps.boxed.shape[0]}×{steps.boxed.shape[1]} box"
     np.testing.assert_array_equal(np.asarray(fig.data[-1].z), steps.field)
-    assert fig.data[0].colorscale != fig.data[1].colorscale  # the photo as it looks
+    assert fig.data[1].colorscale != fig.data[2].colorscale  # the photo as it looks, then ink
     # a large photo is thinned for the screen, never sent whole
     assert max(np.asarray(fig.data[0].z).shape) <= 140
 
