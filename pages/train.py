@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard.figures.train import accuracy_figure, loss_figure
 from dashboard.page import live_fragment, page_header, page_session
-from dashboard.session import FINISHED, READY
+from dashboard.session import FINISHED, READY, STALLED
 
 METRIC_WIDTH = 150  # px: room for "100.00%" and "123,456"
 
@@ -31,7 +31,7 @@ def curves(session):
                width=METRIC_WIDTH, help="On the training images of the last full epoch.")
     row.metric("Validation accuracy", f"{last.val_accuracy:.2%}" if last else "–",
                width=METRIC_WIDTH, help="On the held-out images after the last full epoch.")
-    if state == FINISHED:
+    if state in (FINISHED, STALLED):  # a stalled run's accuracy tells how stuck it is
         _, test_acc = session.test_metrics()
         row.metric("Test accuracy", f"{test_acc:.2%}", width=METRIC_WIDTH)
     else:

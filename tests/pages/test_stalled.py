@@ -20,6 +20,8 @@ def test_a_stalled_run_stops_and_says_why(app):
     assert advice and "learning rate about 10x lower" in advice[0]
     assert [r.status for r in session.runs] == ["stalled"]
     assert 0 <= session.runs[0].test_accuracy <= 0.2
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Test accuracy"] == f"{session.runs[0].test_accuracy:.2%}"
     # Play does not start it again: the run has ended, new settings start the next one
     session.play()
     assert session.state == "stalled" and not session.training
