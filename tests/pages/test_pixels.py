@@ -9,8 +9,8 @@ import pytest
 
 from dashboard.sections.pixels import DRAWING, DRAWING_KEY, MISTAKE
 from mnist_np.pixels import FGSM, ITERATIVE, attack, saliency
-from tests.conftest import canvas_value
-from tests.pages.conftest import chart_keys, open_page
+from tests.conftest import canvas_value, wait_for
+from tests.pages.conftest import SMALL, chart_keys, check_works_for_any_depth, open_page
 from tests.pages.test_datasets import fashion_env  # noqa: F401 (a fixture, used by name)
 
 PAGE = "pixels"
@@ -162,3 +162,26 @@ def test_another_data_set_names_its_classes(app):
     captions = [a["text"] for a in _spec(at, "pixels_dreams")["layout"]["annotations"]]
     assert [c.rsplit(" (", 1)[0] for c in captions] == names
     assert "Sneaker" in names and "output for that class" in _captions(at)
+
+
+@pytest.mark.parametrize("hidden", ["none", "24,16,12"])
+def test_the_page_works_for_any_depth(app, hidden):
+    """No hidden layer (δ₁ is the output's δ) and three, sigmoid with mean squared error."""
+    check_works_for_any_depth(app, PAGE, hidden)
+
+
+def test_the_page_draws_while_training_runs(app):
+    at = open_page(app, PAGE, {**SMALL, "epochs": "0", "sched": "constant"})
+    session = at.session_state["session"]
+    session.play()
+    try:
+        wait_for(lambda: session.progress().step >= 5)
+        assert session.running
+        at.radio(key="pixels_view").set_value(ATTACK).run()
+        assert not at.exception and not at.error
+        assert chart_keys(at) == ["pixels_attack", "pixels_attack_answer", "pixels_epsilons"]
+        assert "Redrawn at most every 3 s while training runs" in _captions(at)
+        at.radio(key="pixels_view").set_value(DREAMS).run()
+        assert not at.exception and chart_keys(at) == ["pixels_dreams"]
+    finally:
+        session.pause()
