@@ -102,11 +102,6 @@ class Saliency:
     def answer(self) -> int:
         return int(np.argmax(self.proba))
 
-    def top_pixels(self, k: int = 20) -> np.ndarray:
-        """The ``k`` pixels with the largest ``|gradient|``, largest first."""
-        order = np.argsort(-np.abs(self.gradient), kind="stable")
-        return order[:k]
-
 
 def saliency(net: MLP, x, target: int | None = None) -> Saliency:
     """The saliency map of digit ``x: (n_0,)`` for class ``target`` (default: the

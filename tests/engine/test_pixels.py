@@ -117,8 +117,6 @@ def test_saliency_is_the_gradient_of_log_p_for_softmax(trained, sample):
     assert rise == pytest.approx(1e-3 * np.linalg.norm(s.gradient), rel=0.05)
     other = saliency(trained, x, target=(s.target + 1) % 10)
     assert other.target != s.target and not np.allclose(other.gradient, s.gradient)
-    top = s.top_pixels(5)
-    assert np.abs(s.gradient[top[0]]) == np.abs(s.gradient).max() and len(set(top)) == 5
 
 
 def test_fgsm_flips_a_known_digit_at_a_stated_epsilon(trained, sample):
