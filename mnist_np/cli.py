@@ -92,6 +92,25 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _fraction_below_one(text: str) -> float:
+    """A number in [0, 1): dropout, momentum, Adam's betas."""
+    value = _non_negative_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must be below 1, got {text}")
+    return value
+
+
+def _accuracy(text: str) -> float:
+    """A target accuracy: a fraction in (0, 1] (``0.98``) or a percentage (``98%``)."""
+    percent = text.strip().endswith("%")
+    value = _positive_float(text.strip().removesuffix("%"))
+    value = value / 100 if percent else value
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction up to 1 or a percentage up to "
+                                         f"100%, got {text}")
+    return value
+
+
 def _augmentation(name: str):
     """The type of ``--aug-NAME``: a number in ``[0, AUG_LIMITS[name]]``."""
     def parse(text: str) -> float:
@@ -146,6 +165,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help="learning-rate schedule over the run")
     train.add_argument("--l2", type=_non_negative_float, help="L2 weight decay")
     train.add_argument("--seed", type=int)
+    train.add_argument("--dropout", type=_fraction_below_one, metavar="P",
+                       help="drop each hidden unit with probability P at every training step "
+                            "(inverted dropout; off at evaluation)")
+    train.add_argument("--patience", type=_positive_int, metavar="EPOCHS",
+                       help="stop early when validation accuracy has not improved for this "
+                            "many epochs, and put back the best epoch's weights")
+    train.add_argument("--target-accuracy", type=_accuracy, metavar="ACC",
+                       help="stop once validation accuracy reaches ACC (0.98 or 98%%)")
+    train.add_argument("--momentum", type=_fraction_below_one, metavar="MU",
+                       help="momentum's μ in v <- μv - lr·g, w <- w + v (default 0.9)")
+    train.add_argument("--beta1", type=_fraction_below_one, help="Adam's β₁ (default 0.9)")
+    train.add_argument("--beta2", type=_fraction_below_one, help="Adam's β₂ (default 0.999)")
+    train.add_argument("--eps", type=_positive_float, help="Adam's ε (default 1e-8)")
+    train.add_argument("--val-size", type=_non_negative_int, metavar="N",
+                       help="training images held out for validation (default 5000; at most "
+                            "a fifth of the training set)")
     for name, high in AUG_LIMITS.items():
         train.add_argument(f"--aug-{name}", type=_augmentation(name), metavar="X",
                            help=f"augmentation: {_AUG_HELP[name]}, drawn afresh for every "
@@ -202,7 +237,9 @@ def configs_from_args(args: argparse.Namespace) -> tuple[dict, dict]:
     for key in ("activation", "output", "loss", "init", "l2", "seed"):
         if getattr(args, key) is not None:
             net[key] = getattr(args, key)
-    for key in ("optimizer", "lr", "batch_size", "epochs", "train_limit", "seed", "schedule"):
+    for key in ("optimizer", "lr", "batch_size", "epochs", "train_limit", "seed", "schedule",
+                "dropout", "patience", "target_accuracy", "momentum", "beta1", "beta2", "eps",
+                "val_size"):
         if getattr(args, key) is not None:
             train[key] = getattr(args, key)
     for name in AUG_LIMITS:
@@ -261,7 +298,9 @@ def load_data(data_dir: str | None, quiet: bool, dataset: str = "mnist") -> MNIS
 
 # Flags that describe a run: a resumed run has its own, from its file.
 _RUN_FLAGS = ("preset", "hidden", "activation", "output", "loss", "init", "optimizer", "lr",
-              "batch_size", "schedule", "l2", "seed", "train_limit")
+              "batch_size", "schedule", "l2", "seed", "train_limit",
+              "dropout", "patience", "target_accuracy", "momentum", "beta1", "beta2", "eps",
+              "val_size")
 _AUG_FLAGS = tuple(f"aug_{name}" for name in AUG_LIMITS)
 
 
@@ -347,6 +386,7 @@ def train_command(args: argparse.Namespace) -> int:
         "diverged": trainer.diverged,
         "message": trainer.message,
         "stalled": trainer.stalled,
+        "stop_reason": trainer.stop_reason,
         "interrupted": interrupted,
         "data_source": data.source,
         "data_origin": data.origin,
@@ -361,6 +401,8 @@ def train_command(args: argparse.Namespace) -> int:
     print(f"{net!r}: test accuracy {test_accuracy:.2%} after {trainer.step_count} steps "
           f"({trainer.epochs_done:.2f} epochs) in {trainer.train_seconds:.1f} s of training, "
           f"{trainer.samples_per_second:,.0f} samples/s, on {data.source}")
+    if trainer.stop_reason:  # a stopping rule ended it: say which, last (before --out/--json)
+        print(trainer.stop_reason)
     if trainer.stalled:  # it stopped by itself: say why, last (before --out/--json)
         print(trainer.message)
     if args.out:

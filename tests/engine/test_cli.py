@@ -39,6 +39,16 @@ def offline_env(tmp_path):
     (["--nonsense"], "unrecognized"),
     (["--seed", "-3"], "seed must be a whole number >= 0"),
     (["--hidden", "100000000000"], "not enough memory"),
+    (["--dropout", "1"], "argument --dropout: must be below 1, got 1"),
+    (["--dropout", "half"], "'half' is not a number"),
+    (["--patience", "0"], "argument --patience: must be at least 1"),
+    (["--target-accuracy", "101%"], "percentage up to 100%, got 101%"),
+    (["--target-accuracy", "1.5"], "a fraction up to 1"),
+    (["--momentum", "1.2"], "argument --momentum: must be below 1"),
+    (["--beta2", "-0.1"], "argument --beta2: must be a finite number >= 0"),
+    (["--eps", "0"], "argument --eps: must be greater than 0"),
+    (["--val-size", "-5"], "argument --val-size: must be at least 0"),
+    (["--patience", "2", "--val-size", "0"], "they need a validation size above 0"),
 ])
 def test_bad_flags_get_one_line_and_exit_code_2(flags, words, offline_env):
     result = run("train", *flags, env=offline_env)
@@ -162,6 +172,27 @@ def test_resume_from_a_network_only_file_says_why_not(tmp_path, offline_env):
     result = run("train", "--resume", str(saved), env=offline_env)
     assert result.returncode == 1 and "training settings are unknown" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_dropout_knobs_and_a_target_reach_the_run_and_the_last_line_says_why_it_stopped(
+        offline_env):
+    result = run("train", "--hidden", "32", "--epochs", "20", "--dropout", "0.2",
+                 "--target-accuracy", "80%", "--val-size", "600", "--momentum", "0.8",
+                 "--quiet", env=offline_env)
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("Target reached at epoch ") and "≥ 80.00%" in last
+    result = run("train", "--hidden", "16", "--epochs", "3", "--optimizer", "adam", "--lr",
+                 "0.003", "--beta1", "0.8", "--beta2", "0.99", "--eps", "1e-6", "--patience",
+                 "5", "--val-size", "700", "--init", "normal", "--quiet", "--json",
+                 env=offline_env)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    training = summary["config"]["training"]
+    assert (training["beta1"], training["beta2"], training["eps"]) == (0.8, 0.99, 1e-6)
+    assert training["patience"] == 5 and summary["n_val"] == 700
+    assert summary["config"]["network"]["init"] == "normal"
+    assert summary["stop_reason"] == ""  # 3 epochs end before a patience of 5
 
 
 @pytest.mark.parametrize("flags,words", [
