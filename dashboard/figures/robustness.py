@@ -88,8 +88,7 @@ def twins_figure(without: Sweep, augmented: Sweep,
     grey for the one trained without augmentation, green for the one trained with it,
     and a dashed line at chance (10%)."""
     fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04,
-                        subplot_titles=("Gaussian noise", "Shift (horizontal and vertical)",
-                                        "Rotation"))
+                        subplot_titles=("Noise", "Shift (x and y)", "Rotation"))
     for result, name, colour in ((without, names[0], WITHOUT), (augmented, names[1], WITH)):
         levels, x_acc = result.shift_x
         curves = [result.noise,

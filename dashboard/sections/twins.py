@@ -86,6 +86,7 @@ def _results(comparison: Comparison, settings) -> None:
              + (f" (stopped at the {MAX_SECONDS:.0f} s limit)" if t.steps < BUDGET_STEPS
                 else "") + f", {t.test_accuracy:.1%} on the unperturbed digits"
              for t in comparison.twins]
-    st.caption(" · ".join(lines) + ". Augmentation shows the network shifted, turned and "
-               "resized digits while it learns, so it has seen such changes: compare the "
-               "two curves where the digits move or turn.")
+    st.caption(" · ".join(lines) + ". The shift panel gives the mean of the horizontal and "
+               "vertical shifts by each distance. Augmentation shows the network shifted, "
+               "turned and resized digits while it learns, so it has seen such changes: "
+               "compare the two curves where the digits move or turn.")

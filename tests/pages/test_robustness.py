@@ -102,7 +102,7 @@ def test_twins_trained_with_and_without_augmentation_are_compared(app, monkeypat
     wait_for(lambda: comparison.state != twins.RUNNING, 120)
     at.run()
     assert not at.exception and comparison.state == twins.DONE
-    spec = _chart(at, "Shift (horizontal and vertical)")
+    spec = _chart(at, "Shift (x and y)")
     assert {t["name"] for t in spec["data"]} == {
         "without augmentation", "with augmentation (shift ±2 px, rotation ±15°, scale ±10%)"}
     summary = next(c.value for c in at.caption if "steps in" in c.value)
