@@ -93,4 +93,7 @@ def selected_digits(X: np.ndarray, y: np.ndarray, predicted: np.ndarray,
                "true digit → the network's answer.")
     names = list(classes) if classes is not None else [str(d) for d in range(10)]
     captions = [f"{names[y[i]]} → {names[predicted[i]]}" for i in shown]
-    st.plotly_chart(gallery_figure(X[shown], captions), key="map_gallery", width="content")
+    wide = max(map(len, names)) > 2  # class names are words: fewer, wider tiles
+    st.plotly_chart(gallery_figure(X[shown], captions, cols=5 if wide else 10,
+                                   tile_px=150 if wide else 84),
+                    key="map_gallery", width="content")

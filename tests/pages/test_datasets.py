@@ -8,7 +8,9 @@ import pytest
 
 from dashboard import data as dd
 
-from ..engine.test_data import small_set, write_set
+from ..engine.test_data import server, small_set, write_set
+
+__all__ = ["server"]  # a fixture
 
 
 @pytest.fixture
@@ -83,3 +85,30 @@ def test_the_data_set_in_the_url_and_presets():
     _, warnings = cfg.from_query({"data": "cifar10"})
     assert warnings == ["ignored data='cifar10': data set 'cifar10' is unknown; choose from "
                         "mnist, fashion, kmnist"]
+
+
+def test_fashion_downloaded_from_a_local_mirror_in_the_app(app, mnist_or_sample_env, server,
+                                                           monkeypatch, tmp_path):
+    # generated files served on 127.0.0.1, checked against their own SHA-256s (the
+    # published ones are Fashion-MNIST's real files')
+    import dataclasses
+
+    from mnist_np import data
+
+    root, url = server
+    hashes = write_set(root / "fashion", small_set(n_train=300, n_test=60, seed=8))
+    monkeypatch.setitem(data.DATASETS, "fashion",
+                        dataclasses.replace(data.DATASETS["fashion"], sha256=hashes))
+    monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
+    monkeypatch.setenv("FASHION_MNIST_MIRRORS", url + "fashion/")
+    dd._load_other.clear()
+    try:
+        at = app({"data": "fashion"}).run()
+        assert not at.exception
+        session = at.session_state["session"]
+        assert session.data.title == "Fashion-MNIST" and len(session.data.X_train) == 300
+        assert session.data.public_origin.startswith("downloaded from 127.0.0.1:")
+        assert any("downloaded from 127.0.0.1" in c.value for c in at.sidebar.caption)
+        assert (tmp_path / "cache" / "fashion-mnist" / "t10k-images-idx3-ubyte.gz").is_file()
+    finally:
+        dd._load_other.clear()
