@@ -9,6 +9,17 @@ from .conftest import problems, screenshot_on_failure
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PAGE_TIMEOUT = 120_000  # ms: generous, for a busy machine
+IDLE = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return !!app && app.dataset.testScriptState === "notRunning"
+        && !document.querySelector('[data-stale="true"]');
+}"""
+
+
+def _wait_until_idle(page) -> None:
+    """Until no script run is going on and nothing on the page is stale."""
+    page.wait_for_timeout(300)  # the run a click starts has begun
+    page.wait_for_function(IDLE, timeout=PAGE_TIMEOUT)
 
 
 def test_a_click_on_a_unit_opens_its_card_and_switch_off_greys_it(server, browser):
@@ -21,6 +32,7 @@ def test_a_click_on_a_unit_opens_its_card_and_switch_off_greys_it(server, browse
                                                               timeout=PAGE_TIMEOUT)
         page.get_by_role("button", name="Step", exact=True).click(timeout=PAGE_TIMEOUT)
         page.get_by_text("paused · epoch 1").wait_for(timeout=PAGE_TIMEOUT)
+        _wait_until_idle(page)  # a click while the page redraws may be lost
         # the second trace of markers is hidden layer 2: click its third unit
         hidden2 = page.locator(".js-plotly-plot").first.locator(
             ".scatterlayer .trace").filter(has=page.locator("path.point")).nth(1)
@@ -31,6 +43,7 @@ def test_a_click_on_a_unit_opens_its_card_and_switch_off_greys_it(server, browse
         card = page.locator("h3", has_text="Hidden 2, unit")
         card.wait_for(timeout=PAGE_TIMEOUT)
         unit = int(card.inner_text().split("unit ")[1].split(":")[0])
+        _wait_until_idle(page)
         page.get_by_role("button", name="Switch it off").click()
         page.get_by_text("Done: switched off unit", exact=False).wait_for(
             timeout=PAGE_TIMEOUT)
