@@ -58,10 +58,20 @@ def scheduler_address(given: str | None) -> str | None:
     return address
 
 
+def quiet_logs() -> None:
+    """Dask's own log lines off in this process: a lost scheduler or a killed worker would
+    print tracebacks to stderr while reconnecting; the study says what happened in one
+    line instead."""
+    for name in ["distributed", *logging.root.manager.loggerDict]:
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+
 @contextmanager
 def connect(address: str | None, workers: int) -> Iterator[Client]:
     """A client of the scheduler at ``address``, or of a local cluster of ``workers``
     processes started here and stopped on leaving."""
+    quiet_logs()
     cluster = None
     try:
         if address is None:
@@ -72,7 +82,7 @@ def connect(address: str | None, workers: int) -> Iterator[Client]:
             client = Client(cluster, set_as_default=False)
         else:
             client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
-    except (OSError, TimeoutError) as e:
+    except (OSError, TimeoutError, RuntimeError) as e:  # RuntimeError: a nanny failed
         if cluster is not None:
             cluster.close()
         where = "start a local Dask cluster" if address is None else \

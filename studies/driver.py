@@ -45,6 +45,7 @@ from .work import EpochResult, TrialTask, train_epoch
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median", "halving", "none")
 POLL_SECONDS = 0.25
+PER_THREAD = 2  # trials in flight per worker thread
 HEARTBEAT_SECONDS = 5.0
 LOST_SECONDS = 30.0  # a running study not heard from for this long has lost its driver
 SCHEDULER_GRACE_SECONDS = 10.0  # the client reconnecting for longer: the scheduler is gone
@@ -288,9 +289,10 @@ class StudyRun:
         return Outcome(study.study_name, self.number, state, message, seconds, self.ended)
 
     def _slots(self, client: Client) -> int:
-        """Trials at once: one per worker thread (at least one)."""
+        """Trials at once: two per worker thread, so that while the driver handles one
+        trial's epoch (reports, prunes, records) the worker trains another's."""
         workers = client.scheduler_info().get("workers", {})
-        return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+        return max(1, PER_THREAD * sum(int(w.get("nthreads", 1)) for w in workers.values()))
 
     def _launch(self, client: Client, data: Future, running: dict) -> None:
         assert self.study is not None
@@ -304,8 +306,9 @@ class StudyRun:
         self._submit(client, data, r, running)
 
     def _submit(self, client: Client, data: Future, r: _Running, running: dict) -> None:
-        future = client.submit(train_epoch, data, r.task, r.state, pure=False,
-                               key=f"{self.name}-trial{r.trial.number}-epoch{r.epoch + 1}")
+        trial = f"{self.name}-trial{r.trial.number}"
+        future = client.submit(train_epoch, data, r.task, r.state, trial, r.epoch,
+                               pure=False, key=f"{trial}-epoch{r.epoch + 1}")
         running[future] = r
         future.add_done_callback(lambda _: self._ready.set())
 
@@ -335,7 +338,7 @@ class StudyRun:
         self._cut_off = since
         if now or time.monotonic() - since > SCHEDULER_GRACE_SECONDS \
                 or client.status in ("closed", "failed"):
-            raise SchedulerGone(f"the client is {client.status}")
+            raise SchedulerGone("no answer" if client.status != "closed" else "closed")
 
     def _end(self, r: _Running, status: str, value: float | None = None,
              error: str = "") -> None:

@@ -22,6 +22,8 @@ from mnist_np.checkpoint import load_training, save_training
 from mnist_np.threads import set_threads
 
 _threads_set = False
+KEEP_TRAINERS = 4  # trainers a worker keeps between two epochs of their trials
+_kept: dict[str, Trainer] = {}
 
 
 @dataclass(frozen=True)
@@ -48,18 +50,25 @@ class EpochResult:
 
 
 def train_epoch(data: tuple[np.ndarray, np.ndarray], task: TrialTask,
-                state: bytes | None) -> EpochResult:
+                state: bytes | None, key: str = "", after: int = 0) -> EpochResult:
     """Train ``task``'s trial one more epoch on ``data`` (``X: (n, 784) float32``,
-    ``y: (n,)``), from ``state`` (None: from its first step)."""
+    ``y: (n,)``), from ``state`` (None: from its first step), which it wrote after epoch
+    ``after``. A worker keeps the trainer of trial ``key`` it trained last: when the next
+    epoch lands on the same worker (the usual case), it goes on from it instead of
+    reading the bytes back (the same numbers: the bytes restore it bitwise)."""
     global _threads_set
     start = time.perf_counter()
     if not _threads_set:  # one BLAS thread per worker process (BENCHMARKS.md)
         set_threads(1)
         _threads_set = True
     X, y = data
-    if state is None:
+    trainer = _kept.pop(key, None) if key else None
+    if trainer is not None and trainer.completed_epochs != after:
+        trainer = None  # not the trainer that wrote ``state``: start from the bytes
+    if trainer is None and state is None:
         trainer = Trainer(MLP(**task.net), X, y, TrainConfig(**task.train), max_snapshots=1)
-    else:
+    elif trainer is None:
+        assert state is not None
         found = load_training(state, X, y, task.source)
         if found.trainer is None:
             raise ValueError(found.note or "the trial's state cannot be restored")
@@ -72,6 +81,10 @@ def train_epoch(data: tuple[np.ndarray, np.ndarray], task: TrialTask,
         val_loss, val_accuracy = last.val_loss, last.val_accuracy
     else:  # diverged within the epoch: how the network does now
         val_loss, val_accuracy = trainer.evaluate(trainer.X_val, trainer.y_val)
+    if key and not trainer.finished:
+        _kept[key] = trainer
+        while len(_kept) > KEEP_TRAINERS:  # a pruned trial's trainer is never asked again
+            _kept.pop(next(iter(_kept)))
     return EpochResult(save_training(trainer, task.source, max_snapshot_bytes=0),
                        trainer.completed_epochs, float(val_accuracy), float(val_loss),
                        trainer.finished, trainer.diverged, time.perf_counter() - start)

@@ -274,9 +274,9 @@ def test_memory_benchmark_prints_the_server_memory_per_session(sync_playwright, 
     assert any(line.startswith("after training 1 s in each") for line in lines)
 
 
-def test_a_run_and_a_sweep_fill_the_experiments_table(server, browser, capsys):
-    # A run on every training image ("all") beside a sweep's (1000): the table's column
-    # once mixed the two, and only the server's log said so (the autouse log check).
+def test_a_run_and_a_study_fill_the_experiments_table(server, browser, capsys):
+    # A run on every training image ("all") beside a study trial's (2000): the table's
+    # column once mixed the two, and only the server's log said so (the autouse log check).
     url, log = server
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.add_init_script(IDLE_WATCH)
@@ -291,19 +291,21 @@ def test_a_run_and_a_sweep_fill_the_experiments_table(server, browser, capsys):
         clicked = _now(page)
         _open(page, href, urlsplit(href).path)
         _wait_for_run_end(page, since=clicked)
-        values = page.get_by_label("Values, separated by commas")
-        for field, text in ((values.nth(0), "0.1"), (values.nth(1), "128")):
-            field.fill(text)
-            field.press("Enter")
-            _wait_until_idle(page)
-        page.get_by_text("1 run × 2 epochs").wait_for(timeout=PAGE_TIMEOUT * 1000)
-        page.get_by_role("button", name="Run the sweep").click()
-        page.get_by_text("sweep 1 finished: 1 run").wait_for(timeout=PAGE_TIMEOUT * 1000)
+        space = page.get_by_label("Search space, one hyperparameter a line", exact=True)
+        space.fill("lr=0.1")
+        space.press("Control+Enter")
+        _wait_until_idle(page)
+        trials = page.get_by_label("Trials", exact=True)
+        trials.fill("1")
+        trials.press("Enter")
+        _wait_until_idle(page)
+        page.get_by_role("button", name="Start the study").click()
+        page.get_by_text("1 of 1 trials ended").wait_for(timeout=3 * PAGE_TIMEOUT * 1000)
         _wait_until_idle(page)
         assert problems(page) == []
         table = page.locator('[data-testid="stDataFrame"]')
-        assert table.count() == 1
+        assert table.count() == 2  # the runs, and the study's trials
         with capsys.disabled():
-            print("\n[browser] a run on all images and a sweep: one table, no server error",
+            print("\n[browser] a run on all images and a study: one table, no server error",
                   flush=True)
     page.close()

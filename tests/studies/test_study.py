@@ -43,14 +43,17 @@ def test_a_short_study_trains_every_trial_on_the_cluster_and_records_each_as_a_r
 
 def test_the_median_pruner_stops_a_learning_rate_that_cannot_learn(client, store, storage,
                                                                    sample):
-    run = dr.StudyRun(spec(["lr=0.1,0.2,0.00001"], 3, epochs=4, sampler="random",
-                           pruner="median"), storage, store, WORKSPACE, sample)
+    good = (0.1, 0.15, 0.2, 0.3)
+    run = dr.StudyRun(spec([f"lr={','.join(map(str, good))},0.00001"], 5, epochs=4,
+                           sampler="random", pruner="median"), storage, store, WORKSPACE,
+                      sample)
     study = run.create()
-    for lr in (0.1, 0.2, 0.00001):  # the two good ones first: they set the median
+    for lr in (*good, 0.00001):  # the good ones first: they set the median
         study.enqueue_trial({"lr": lr})
     outcome = run.run(client)
     by_lr = {t.params["lr"]: t for t in outcome.ended}
-    assert by_lr[0.1].status == by_lr[0.2].status == dr.FINISHED
+    # (a good one below the median of those finished before it may be pruned too)
+    assert sum(by_lr[lr].status == dr.FINISHED for lr in good) >= 2
     bad = by_lr[0.00001]
     assert bad.status == dr.PRUNED and bad.epochs < 4
     (record,) = [r for r in store.runs(WORKSPACE) if r.number == bad.run]
@@ -75,7 +78,7 @@ def test_a_worker_killed_mid_trial_costs_that_epoch_only_and_the_study_goes_on(
     outcome = result["o"]
     assert outcome.state == "finished"
     # the killed task ran again elsewhere, from the same checkpoint: no trial was lost
-    assert sorted(t.status for t in outcome.ended) == ["finished"] * 3
+    assert sorted(t.status for t in outcome.ended) == ["finished"] * 3, outcome.ended
     assert len(store.runs(WORKSPACE)) == 3
     wait_for(lambda: len(client.scheduler_info()["workers"]) == 2, timeout=60)  # restarted
 
