@@ -37,6 +37,7 @@ class RunRecord:
     name: str = ""            # the user's name for it (the Experiments table)
     # the neuron lab's changes to its network, one line each ("step 120: switched off ...")
     changes: list[str] = field(default_factory=list)
+    ending: str = ""  # how it ended (Trainer.ending): its epochs, early stopping, a target
 
 
 def run_record(number: int, trainer: Trainer, settings: Settings, data_source: str,
@@ -67,6 +68,7 @@ def run_record(number: int, trainer: Trainer, settings: Settings, data_source: s
                     list(np.asarray(h.columns["loss"], float))),
         origin=origin,
         changes=list(changes),
+        ending=t.ending,
     )
 
 

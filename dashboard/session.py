@@ -54,6 +54,7 @@ class Progress:
     planned_steps: int | None   # the stopping rule when set, instead of epochs
     fraction: float             # of the planned training, in [0, 1]
     samples_per_second: float
+    ending: str = ""            # how the run ended (Trainer.ending), "" while it can go on
 
 
 def return_freed_memory() -> bool:
@@ -396,8 +397,9 @@ class TrainingSession:
         """Where training is, in one consistent reading (the sidebar's status)."""
         with self.reading() as t:
             return Progress(self.state, t.step_count, t.epochs_done, t.completed_epochs,
-                            t.config.epochs, t.config.steps, t.progress,
-                            t.samples_per_second)
+                            t.config.epochs, t.config.steps,
+                            1.0 if t.stop_reason else t.progress,  # stopped early: done
+                            t.samples_per_second, t.ending)
 
     def training_file(self) -> bytes:
         """The network and how it was trained, as a file (``mnist_np.checkpoint``), its

@@ -44,6 +44,14 @@ AUG_WORDS = {"aug_shift": "shift ±{:g} px", "aug_rotate": "rotation ±{:g}°",
              "aug_scale": "scale ±{:.0%}", "aug_elastic": "elastic α={:g}",
              "aug_noise": "noise σ={:g}"}
 
+# Dropout, early stopping, the optimizer's hyperparameters and the validation split.
+MAX_DROPOUT = 0.9
+MAX_PATIENCE = MAX_EPOCHS
+MAX_VAL = 12_000  # the engine holds out at most a fifth of the 60,000 training images
+ONE_MINUS = 0.99999  # momentum's μ and Adam's betas are below 1
+TRAINING_FIELDS = ("dropout", "patience", "target_accuracy", "val_size", "momentum", "beta1",
+                   "beta2", "eps")
+
 # Settings whose change rebuilds the network; the others apply to the running one.
 LIVE_FIELDS = ("lr", "batch_size", "epochs", "steps")
 
@@ -74,6 +82,14 @@ class Settings:
     aug_scale: float = TrainConfig.aug_scale
     aug_elastic: float = TrainConfig.aug_elastic
     aug_noise: float = TrainConfig.aug_noise
+    dropout: float = TrainConfig.dropout
+    patience: int | None = TrainConfig.patience
+    target_accuracy: float | None = TrainConfig.target_accuracy
+    val_size: int = TrainConfig.val_size
+    momentum: float = TrainConfig.momentum
+    beta1: float = TrainConfig.beta1
+    beta2: float = TrainConfig.beta2
+    eps: float = TrainConfig.eps
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -87,7 +103,14 @@ class Settings:
     def train_config(self) -> dict:
         return dict(optimizer=self.optimizer, lr=self.lr, batch_size=self.batch_size,
                     epochs=self.epochs, steps=self.steps, train_limit=self.train_limit,
-                    seed=self.seed, schedule=self.schedule, **self.augmentation)
+                    seed=self.seed, schedule=self.schedule, **self.augmentation,
+                    **self.regularisation)
+
+    @property
+    def regularisation(self) -> dict:
+        """Dropout, the stopping rules on validation, the validation size and the
+        optimizer's hyperparameters: TrainConfig's fields of the same names."""
+        return {f: getattr(self, f) for f in TRAINING_FIELDS}
 
     @property
     def augmentation(self) -> dict[str, float]:
@@ -116,7 +139,10 @@ class Settings:
                 f"{self.optimizer} lr={self.lr:g} ({self.schedule}), batch {self.batch_size}, "
                 f"{stop}, L2={self.l2:g}, seed {self.seed}"
                 + (f", augmented ({self.describe_augmentation()})"
-                   if any(self.augmentation.values()) else ""))
+                   if any(self.augmentation.values()) else "")
+                + (f", dropout {self.dropout:g}" if self.dropout else "")
+                + (f", patience {self.patience}" if self.patience else "")
+                + (f", target {self.target_accuracy:.2%}" if self.target_accuracy else ""))
 
 
 def from_preset(name: str) -> Settings:
@@ -129,6 +155,7 @@ def from_preset(name: str) -> Settings:
         epochs=train["epochs"], steps=train["steps"], schedule=train["schedule"],
         l2=net["l2"], train_limit=train["train_limit"], seed=train["seed"],
         **{f: float(train[f]) for f in AUG_FIELDS},  # type: ignore[arg-type]
+        **{f: train[f] for f in TRAINING_FIELDS},
     )
 
 
@@ -157,6 +184,9 @@ _PARAM_OF_FIELD = {
 }
 _PARAM_OF_FIELD |= {"aug_shift": "shift", "aug_rotate": "rot", "aug_scale": "scale",
                     "aug_elastic": "elastic", "aug_noise": "noise"}
+_PARAM_OF_FIELD |= {"dropout": "dropout", "patience": "patience",
+                    "target_accuracy": "target", "val_size": "val", "momentum": "mu",
+                    "beta1": "beta1", "beta2": "beta2", "eps": "eps"}
 _FIELD_OF_PARAM = {p: f for f, p in _PARAM_OF_FIELD.items()}
 PARAMS = frozenset(_FIELD_OF_PARAM) | {"preset"}
 
@@ -240,6 +270,21 @@ def parse_field(name: str, text: str):
         return _int(text, 0, MAX_SEED, "the seed")
     if name == "dataset":
         return _choice(text, list(data_sets()), "data set")
+    if name == "dropout":
+        return _float(text, 0.0, MAX_DROPOUT, "dropout")
+    if name == "patience":
+        return _int(text, 0, MAX_PATIENCE, "patience (0: off)") or None
+    if name == "target_accuracy":
+        # to a millionth: the sidebar shows it in percent, and must give back the same
+        return round(_float(text, 0.0, 1.0, "the target accuracy (a fraction; 0: off)"),
+                     6) or None
+    if name == "val_size":
+        return _int(text, 0, MAX_VAL, "the validation size")
+    if name in ("momentum", "beta1", "beta2"):
+        return _float(text, 0.0, ONE_MINUS, {"momentum": "momentum's μ", "beta1": "Adam's β1",
+                                             "beta2": "Adam's β2"}[name])
+    if name == "eps":
+        return _float(text, 1e-12, 1.0, "Adam's ε")
     if name in AUG_FIELDS:
         return _float(text, 0.0, AUG_LIMITS[name.removeprefix("aug_")], AUG_WHAT[name])
     raise KeyError(name)
@@ -289,6 +334,10 @@ def consistent(settings: Settings) -> tuple[Settings, str | None]:
         return (replace(settings, schedule="constant"),
                 f"training until paused (epochs 0) uses the constant learning-rate "
                 f"schedule: the {settings.schedule} one needs an end to decay towards")
+    if settings.val_size == 0 and (settings.patience or settings.target_accuracy):
+        return (replace(settings, patience=None, target_accuracy=None),
+                "early stopping and the target accuracy watch validation accuracy, so "
+                "with no validation images they are off")
     return settings, None
 
 

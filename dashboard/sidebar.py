@@ -136,6 +136,8 @@ def _status(session: TrainingSession) -> None:
     if p.state == STALLED:
         st.caption("🧊 Training stopped: the outputs are pinned at the wrong end and can no "
                    "longer learn. Why, and what to change, is at the top of the page.")
+    if p.state == FINISHED and p.ending:
+        st.caption(p.ending)  # how it ended: its epochs, early stopping or the target
     if p.samples_per_second:
         st.caption(f"{p.samples_per_second:,.0f} samples/s")
 
@@ -162,7 +164,12 @@ def _settings() -> None:
                             cfg.MAX_UNITS, step=1, key=w.units_key(i))
         st.selectbox("Activation", list(ACTIVATIONS), key="cfg_activation")
         st.selectbox("Output + loss", cfg.OUTPUT_LOSS_NAMES, key="cfg_output_loss")
-        st.selectbox("Initialisation", list(INITS), key="cfg_init")
+        st.selectbox("Initialisation", list(INITS), key="cfg_init",
+                     help="**he**: N(0, 2/n_in) weights (for ReLU); **xavier**: Glorot "
+                     "uniform (for sigmoid and tanh); **uniform**: the seed notebook's U[-1, 1) "
+                     "weights and biases; **normal**: N(0, 1) weights and biases, as in "
+                     "Nielsen's book (chapter 1), whatever the layer's width. Biases are 0 "
+                     "for he and xavier.")
         st.select_slider("L2 weight decay", w.with_value(w.L2_GRID, state.cfg_l2),
                          key="cfg_l2", format_func=lambda v: f"{v:g}")
         st.number_input("Random seed", 0, cfg.MAX_SEED, step=1, key="cfg_seed")
@@ -182,6 +189,58 @@ def _settings() -> None:
                          key="cfg_train_limit",
                          format_func=lambda v: "all" if v is None else f"{v:,}")
     _augmentation()
+    _dropout_and_stopping()
+    _optimizer_details()
+
+
+def _dropout_and_stopping() -> None:
+    """Dropout, early stopping, a target accuracy and the validation split, folded away."""
+    state = st.session_state
+    with st.expander("Dropout and early stopping"):
+        st.select_slider("Dropout (each hidden unit, per step)",
+                         w.with_value(w.DROPOUT_GRID, state.cfg_dropout), key="cfg_dropout",
+                         format_func=lambda v: "off" if v == 0 else f"{v:g}",
+                         help="Inverted dropout: at every training step each hidden unit is "
+                         "switched off with this probability and the others are scaled by "
+                         "1/(1 - p), so validation, test and every page use all units as "
+                         "they are. Changing it resets the network.")
+        st.number_input(f"Early stopping: patience in epochs (0: off; at most "
+                        f"{cfg.MAX_PATIENCE})", 0, cfg.MAX_PATIENCE, step=1,
+                        key="cfg_patience",
+                        help="Stop when validation accuracy has not improved for this many "
+                        "epochs, and put back the weights of the best epoch.")
+        st.number_input("Stop at validation accuracy (%; 0: off)", 0.0, 100.0, step=0.1,
+                        key="cfg_target", format="%.2f",
+                        help="Stop after the first epoch whose validation accuracy reaches it.")
+        st.select_slider("Validation images (held out of training)",
+                         w.with_value(w.VAL_GRID, state.cfg_val_size), key="cfg_val_size",
+                         format_func=lambda v: f"{v:,}",
+                         help="Taken from the training set before training; at most a fifth "
+                         "of it. Early stopping and the target need some.")
+
+
+def _optimizer_details() -> None:
+    """Momentum's μ and Adam's β₁, β₂, ε: for reproducing published set-ups."""
+    state = st.session_state
+    with st.expander("Optimizer details (μ, β₁, β₂, ε)"):
+        st.select_slider("Momentum μ (momentum only)",
+                         w.with_value(w.MOMENTUM_GRID, state.cfg_momentum), key="cfg_momentum",
+                         format_func=lambda v: f"{v:g}",
+                         help="The classic form: v ← μv − η·g, then w ← w + v, with η the "
+                         "learning rate of this step. PyTorch's SGD keeps v ← μv + g and "
+                         "steps w ← w − η·v: the same while η is constant, but with a "
+                         "decaying schedule a change of η rescales its whole velocity, here "
+                         "only the new gradients.")
+        st.select_slider("Adam β₁ (adam only)", w.with_value(w.BETA1_GRID, state.cfg_beta1),
+                         key="cfg_beta1", format_func=lambda v: f"{v:g}",
+                         help="How long Adam remembers the gradient (its running mean).")
+        st.select_slider("Adam β₂ (adam only)", w.with_value(w.BETA2_GRID, state.cfg_beta2),
+                         key="cfg_beta2", format_func=lambda v: f"{v:g}",
+                         help="How long Adam remembers the squared gradient (its scale).")
+        st.select_slider("Adam ε (adam only)", w.with_value(w.EPS_GRID, state.cfg_eps),
+                         key="cfg_eps", format_func=lambda v: f"{v:g}",
+                         help="Added to the root of the squared-gradient average: larger "
+                         "values damp the steps of weights with tiny gradients.")
 
 
 def _augmentation() -> None:

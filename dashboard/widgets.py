@@ -26,6 +26,12 @@ BATCH_GRID = [1, 2, 4, 8, 16, 32, 64, 100, 128, 256, 512, 1024, 2048]
 L2_GRID = [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
 TRAIN_GRID: list[int | None] = [cfg.MIN_TRAIN, 500, 1000, 2000, 5000, 10_000, 20_000,
                                 30_000, None]
+DROPOUT_GRID = [0.0, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+VAL_GRID = [0, 1000, 2000, 5000, 10_000, cfg.MAX_VAL]
+MOMENTUM_GRID = [0.0, 0.5, 0.8, 0.9, 0.95, 0.99]
+BETA1_GRID = [0.0, 0.5, 0.8, 0.9, 0.95, 0.99]
+BETA2_GRID = [0.9, 0.99, 0.995, 0.999, 0.9999]
+EPS_GRID = [1e-10, 1e-8, 1e-7, 1e-6, 1e-4, 1e-3, 1e-2, 0.1, 1.0]
 
 
 def units_key(layer: int) -> str:
@@ -43,6 +49,11 @@ def widget_values(s: Settings) -> dict:
         "cfg_train_limit": s.train_limit, "cfg_seed": s.seed, DATASET_KEY: s.dataset,
     }
     values |= {f"cfg_{f}": float(getattr(s, f)) for f in cfg.AUG_FIELDS}
+    values |= {"cfg_dropout": s.dropout, "cfg_patience": s.patience or 0,
+               # the target in percent: 98.5 on screen is 0.985 here, both ways exactly
+               "cfg_target": round((s.target_accuracy or 0.0) * 100, 6),
+               "cfg_val_size": s.val_size, "cfg_momentum": s.momentum, "cfg_beta1": s.beta1,
+               "cfg_beta2": s.beta2, "cfg_eps": s.eps}
     return values
 
 
@@ -73,6 +84,10 @@ def settings_from_widgets() -> Settings:
         l2=float(state.cfg_l2), train_limit=state.cfg_train_limit, seed=int(state.cfg_seed),
         dataset=state.get(DATASET_KEY, Settings.dataset),
         **{f: float(state[f"cfg_{f}"]) for f in cfg.AUG_FIELDS},
+        dropout=float(state.cfg_dropout), patience=int(state.cfg_patience) or None,
+        target_accuracy=round(float(state.cfg_target) / 100, 8) or None,
+        val_size=int(state.cfg_val_size), momentum=float(state.cfg_momentum),
+        beta1=float(state.cfg_beta1), beta2=float(state.cfg_beta2), eps=float(state.cfg_eps),
     )
 
 

@@ -36,6 +36,10 @@ COLUMNS = ["run", "name", "from", "status", "test accuracy", "validation accurac
            "train accuracy", "seconds", "data", "layers", "activation", "output+loss", "init",
            "optimizer", "learning rate", "schedule", "batch size", "L2", "training images", "seed",
            "epochs", "steps", "final loss", "samples/s"]
+# dropout, the stopping rules and the optimizer's hyperparameters (issue 18), and how the
+# run ended; "patience" and "target" are text ("off" or the value), like "training images"
+COLUMNS += ["dropout", "patience", "target", "validation images", "momentum μ", "Adam β1",
+            "Adam β2", "Adam ε", "how it ended"]
 
 
 def runs_frame(runs: Sequence[RunRecord]) -> pd.DataFrame:
@@ -56,6 +60,10 @@ def runs_frame(runs: Sequence[RunRecord]) -> pd.DataFrame:
             "L2": s.l2, "training images": "all" if s.train_limit is None else str(s.train_limit),
             "seed": s.seed, "epochs": r.epochs, "steps": r.steps, "final loss": r.final_loss,
             "samples/s": round(r.samples_per_second),
+            "dropout": s.dropout, "patience": "off" if s.patience is None else str(s.patience),
+            "target": "off" if s.target_accuracy is None else f"{s.target_accuracy:.2%}",
+            "validation images": s.val_size, "momentum μ": s.momentum, "Adam β1": s.beta1,
+            "Adam β2": s.beta2, "Adam ε": s.eps, "how it ended": r.ending,
         })
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -77,7 +85,10 @@ def runs_parquet(runs: Sequence[RunRecord]) -> bytes:
 SETTING_NAMES = {"lr": "lr", "batch_size": "batch", "hidden": "hidden",
                  "activation": "act", "optimizer": "opt", "init": "init", "l2": "L2",
                  "schedule": "schedule", "epochs": "epochs", "steps": "steps",
-                 "train_limit": "images", "output_loss": "out", "seed": "seed"}
+                 "train_limit": "images", "output_loss": "out", "seed": "seed",
+                 "dropout": "dropout", "patience": "patience", "target_accuracy": "target",
+                 "val_size": "val", "momentum": "μ", "beta1": "β1", "beta2": "β2",
+                 "eps": "ε"}
 MAX_NAMED = 3  # settings named in a legend entry; more end in "…"
 MAX_NAME = 60  # characters of a run's name shown
 # A run whose smoothed loss passes this (or is inf/NaN) has diverged: cross-entropy

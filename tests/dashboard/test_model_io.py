@@ -110,3 +110,19 @@ def test_a_training_file_from_other_data_or_beyond_the_limits_loads_its_network(
     assert beyond.settings.batch_size == Settings().batch_size  # the sidebar's, not 4096
     old = read_model(NET.to_bytes(), Settings(), X, Y, "mnist")
     assert old.trainer is None and "training settings are unknown" in old.note
+
+
+def test_a_training_file_brings_back_dropout_stopping_and_optimizer_settings(sample):
+    from mnist_np import MLP, TrainConfig, Trainer
+    from mnist_np.checkpoint import save_training
+
+    settings = Settings(hidden=(16,), dropout=0.3, patience=2, target_accuracy=0.97,
+                        val_size=1000, optimizer="adam", lr=0.003, beta1=0.8, beta2=0.99,
+                        eps=1e-6, train_limit=500)
+    trainer = Trainer(MLP(**settings.net_config()), sample.X_train, sample.y_train,
+                      TrainConfig(**settings.train_config()))
+    list(trainer.run(max_steps=3))
+    upload = read_model(save_training(trainer, sample.source), Settings(), sample.X_train,
+                        sample.y_train, sample.source)
+    assert upload.settings == settings and upload.trainer is not None
+    assert upload.trainer.step_count == 3 and upload.note is None

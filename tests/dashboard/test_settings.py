@@ -5,7 +5,7 @@ import pytest
 
 from dashboard import settings as cfg
 from dashboard.settings import Settings
-from mnist_np import PRESETS
+from mnist_np import PRESETS, TrainConfig
 
 
 def test_repeated_and_very_long_url_values_warn_briefly():
@@ -82,3 +82,44 @@ def test_augmentation_out_of_range_in_the_url_is_ignored_in_one_line():
         "ignored noise='x': the pixel-noise augmentation (standard deviation) must be a "
         "number, got 'x'",
         "ignored elastic='inf': the elastic distortion's α must be between 0 and 60, got inf"]
+
+
+def test_dropout_stopping_and_optimizer_knobs_round_trip_through_the_query_string():
+    settings = Settings(dropout=0.5, patience=3, target_accuracy=0.985, val_size=1000,
+                        momentum=0.95, beta1=0.8, beta2=0.99, eps=1e-6)
+    query = cfg.to_query(settings)
+    assert query == {"dropout": "0.5", "patience": "3", "target": "0.985", "val": "1000",
+                     "mu": "0.95", "beta1": "0.8", "beta2": "0.99", "eps": "1e-06"}
+    back, warnings = cfg.from_query(query)
+    assert back == settings and warnings == []
+    train = settings.train_config()
+    assert (train["dropout"], train["patience"], train["target_accuracy"]) == (0.5, 3, 0.985)
+    assert (train["val_size"], train["momentum"], train["eps"]) == (1000, 0.95, 1e-6)
+    assert settings.needs_reset(Settings())
+    assert settings.describe().endswith(", dropout 0.5, patience 3, target 98.50%")
+    # 0 turns the stopping rules off
+    assert cfg.from_query({"patience": "0", "target": "0"}) == (Settings(), [])
+
+
+def test_dropout_stopping_and_optimizer_knobs_out_of_range_are_ignored_in_one_line():
+    settings, warnings = cfg.from_query({"dropout": "0.95", "patience": "x", "target": "1.5",
+                                         "mu": "1", "eps": "0", "val": "99999",
+                                         "beta2": "nan"})
+    assert settings == Settings()
+    assert warnings == [
+        "ignored dropout='0.95': dropout must be between 0 and 0.9, got 0.95",
+        "ignored patience='x': patience (0: off) must be a whole number, got 'x'",
+        "ignored target='1.5': the target accuracy (a fraction; 0: off) must be between 0 "
+        "and 1, got 1.5",
+        "ignored mu='1': momentum's μ must be between 0 and 0.99999, got 1",
+        "ignored eps='0': Adam's ε must be between 1e-12 and 1, got 0",
+        "ignored val='99999': the validation size must be between 0 and 12000, got 99999",
+        "ignored beta2='nan': Adam's β2 must be between 0 and 0.99999, got nan"]
+
+
+def test_stopping_rules_without_validation_images_are_turned_off_and_said():
+    settings, warnings = cfg.from_query({"val": "0", "patience": "3", "target": "0.9"})
+    assert (settings.val_size, settings.patience, settings.target_accuracy) == (0, None, None)
+    assert warnings == ["early stopping and the target accuracy watch validation accuracy, "
+                        "so with no validation images they are off"]
+    TrainConfig(**settings.train_config())  # trainable as it is

@@ -10,7 +10,7 @@ import pytest
 
 from dashboard import settings as cfg
 from dashboard.markdown import plain
-from dashboard.session import PAUSED, RUNNING
+from dashboard.session import FINISHED, PAUSED, RUNNING
 from mnist_np import MLP, PRESETS
 
 from ..dashboard.model_files import BAD, NET
@@ -182,4 +182,41 @@ def test_augmentation_from_the_url_shows_in_its_sliders_trains_and_resets_when_c
     at.slider(key="cfg_aug_noise").set_value(0.1).run()
     assert session.trainer.step_count == 0 and session.trainer.config.aug_noise == 0.1
     assert at.query_params["noise"] == "0.1" and at.query_params["rot"] == "15"
+    assert not at.exception
+
+
+def test_dropout_stopping_and_optimizer_knobs_from_the_url_show_train_and_reset(app):
+    at = app({"dropout": "0.3", "patience": "2", "target": "0.995", "val": "1000",
+              "mu": "0.8", "eps": "1e-06", "hidden": "16", "train": "500"}).run()
+    session = at.session_state["session"]
+    assert at.select_slider(key="cfg_dropout").value == 0.3
+    assert at.number_input(key="cfg_patience").value == 2
+    assert at.number_input(key="cfg_target").value == 99.5
+    assert at.select_slider(key="cfg_val_size").value == 1000
+    assert at.select_slider(key="cfg_momentum").value == 0.8
+    assert at.select_slider(key="cfg_eps").value == 1e-6
+    c = session.trainer.config
+    assert (c.dropout, c.patience, c.target_accuracy, c.val_size) == (0.3, 2, 0.995, 1000)
+    assert session.trainer.optimizer.mu == 0.8 and len(session.trainer.X_val) == 1000
+    at.button(key="step").click().run()
+    assert session.trainer.step_count == 1
+    at.select_slider(key="cfg_dropout").set_value(0.5).run()  # a new run: reset
+    assert session.trainer.step_count == 0 and session.trainer.config.dropout == 0.5
+    assert at.query_params["dropout"] == "0.5" and at.query_params["target"] == "0.995"
+    at.number_input(key="cfg_target").set_value(0.0).run()  # off
+    assert session.trainer.config.target_accuracy is None and "target" not in at.query_params
+    assert not at.exception
+
+
+def test_a_run_stopped_by_its_target_says_so_in_the_sidebar_and_the_runs_table(app):
+    at = app({"target": "0.5", "val": "1000", "hidden": "32", "train": "1000",
+              "epochs": "30"}).run()
+    session = at.session_state["session"]
+    at.button(key="play").click().run()
+    session.join(60)
+    at.run()
+    assert session.state == FINISHED and session.trainer.completed_epochs < 30
+    caption = " ".join(c.value for c in at.sidebar.caption)
+    assert "Target reached at epoch" in caption, caption
+    assert session.runs[0].ending.startswith("Target reached at epoch")
     assert not at.exception

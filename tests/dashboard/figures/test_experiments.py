@@ -189,3 +189,20 @@ def test_the_runs_table_as_parquet_reads_back_typed(sample):
     assert list(back.columns) == list(runs_frame(runs).columns)
     assert list(back["name"]) == ["first", ""] and list(back["learning rate"]) == [0.1, 0.5]
     assert back["test accuracy"].dtype.kind == "f"
+
+
+def test_runs_frame_lists_dropout_stopping_and_optimizer_knobs_and_how_a_run_ended(sample):
+    plain = quick_record(sample, 1, 0.1)
+    stopped = quick_record(sample, 2, 0.1, dropout=0.2, target_accuracy=0.5, val_size=600,
+                           epochs=10, momentum=0.8)
+    frame = runs_frame([plain, stopped])
+    pa.Table.from_pandas(frame)  # one type a column
+    assert list(frame["dropout"]) == [0.0, 0.2] and list(frame["target"]) == ["off", "50.00%"]
+    assert list(frame["patience"]) == ["off", "off"]
+    assert list(frame["validation images"]) == [5000, 600]
+    assert list(frame["momentum μ"]) == [0.9, 0.8] and list(frame["Adam ε"]) == [1e-8, 1e-8]
+    assert frame.loc[0, "how it ended"] == "Finished: 2 epochs done."
+    assert frame.loc[1, "how it ended"].startswith("Target reached at epoch ")
+    assert stopped.epochs < 10
+    labels = [t.name for t in accuracy_curves_figure([plain, stopped]).data]
+    assert labels[0].startswith("run 1: epochs 2, dropout 0, target off")
