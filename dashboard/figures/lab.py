@@ -51,9 +51,10 @@ def activation_figure(a: np.ndarray, title: str) -> go.Figure:
     return histogram_figure([("this unit", a)], title, "activation a", bins=40)
 
 
-def per_digit_change_figure(before: Series, after: Series, title: str) -> go.Figure:
-    """Accuracy per digit ``(10,)`` before and after a change, side by side, with the
-    change in points written above each pair."""
+def per_digit_change_figure(before: Series, after: Series, title: str,
+                            change: str = "") -> go.Figure:
+    """Accuracy per digit ``(10,)`` before and after a change (``change`` says which,
+    under the title), side by side, with the change in points written above each pair."""
     before, after = np.asarray(before, np.float64), np.asarray(after, np.float64)
     digits = list(range(len(before)))
     fig = go.Figure([
@@ -67,7 +68,8 @@ def per_digit_change_figure(before: Series, after: Series, title: str) -> go.Fig
                     text=[f"{d:+.1f}" if np.isfinite(d) else "" for d in diff],
                     textposition="top center")
     fig = layout(fig, title, "true digit", "accuracy", height=320)
-    fig.update_layout(barmode="group")
+    fig.update_layout(barmode="group", title=dict(subtitle=dict(text=change)),
+                      margin=dict(t=60 if change else 40))
     fig.update_xaxes(tickmode="linear", dtick=1)
     return accuracy_axis(fig, np.concatenate([before, after]), room=0.04)
 

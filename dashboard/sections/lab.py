@@ -207,8 +207,8 @@ def changes(session: TrainingSession, net: MLP, layer: int, j: int) -> None:
         st.number_input("new value", -100.0, 100.0, 0.0, 0.1, key="network_value")
         st.button("Apply", key="network_apply", on_click=_edit, args=(session, layer, j))
     with undo:
-        st.button("Undo the last change", key="network_undo", on_click=_undo, args=(session,),
-                  disabled=not session.lab_changes)
+        st.button("↩ Undo", key="network_undo", on_click=_undo, args=(session,),
+                  disabled=not session.lab_changes, help="Undo the last change")
         if session.lab_changes:
             st.caption("Can be undone, newest last: " + "; ".join(
                 plain(c.what) for c in session.lab_changes[-5:]))
@@ -243,8 +243,8 @@ def _before_and_after(session: TrainingSession) -> None:
     if found is not None:
         before, after, overall = found[0]
         st.plotly_chart(per_digit_change_figure(
-            before, after, f"Accuracy per digit on {len(X):,} test digits, {overall[0]:.1%} "
-            f"→ {overall[1]:.1%} in all: {last.what}"), key="network_change")
+            before, after, f"Accuracy per digit on {len(X):,} test digits ({overall[0]:.1%} "
+            f"→ {overall[1]:.1%} in all)", last.what), key="network_change")
 
 
 def _curve(net: MLP, X, y, layer: int):

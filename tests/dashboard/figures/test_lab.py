@@ -46,8 +46,9 @@ def test_activation_histogram_counts_every_digit():
 def test_per_digit_change_shows_both_and_the_difference_in_points():
     before = np.array([0.9, 0.8, 0.7])
     after = np.array([0.9, 0.6, 0.75])
-    fig = per_digit_change_figure(before, after, "after switching unit 3 off")
+    fig = per_digit_change_figure(before, after, "accuracy", "switched off unit 3")
     assert [t.name for t in fig.data[:2]] == ["before", "after"]
+    assert fig.layout.title.subtitle.text == "switched off unit 3"
     np.testing.assert_allclose(fig.data[1].y, after)
     assert list(fig.data[2].text) == ["+0.0", "-20.0", "+5.0"]
 
