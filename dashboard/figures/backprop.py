@@ -64,7 +64,7 @@ def output_figure(a: np.ndarray, target: np.ndarray, labels: Sequence[str] | Non
                 text=[f"{v:.2f}" for v in a], textposition="outside")
     fig = layout(fig, title, noun, "value", height=300)
     fig.update_layout(barmode="group", bargap=0.2)
-    fig.update_xaxes(type="category")
+    fig.update_xaxes(type="category", tickangle=-45 if noun == "class" else None)
     fig.update_yaxes(range=[0, 1.15])
     return fig
 
@@ -84,7 +84,7 @@ def before_after_figure(before: np.ndarray, after: np.ndarray, label: int,
     fig = layout(fig, "Output before and after one update on this image", noun,
                  "output a_L", height=320)
     fig.update_layout(barmode="group")
-    fig.update_xaxes(type="category")
+    fig.update_xaxes(type="category", tickangle=-45 if noun == "class" else None)
     fig.update_yaxes(range=[0, 1.2])
     return fig
 

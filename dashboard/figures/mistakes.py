@@ -44,7 +44,8 @@ def confusion_figure(cm: np.ndarray, selected: tuple[int, int] | None = None,
     fig = layout(fig, "Confusion matrix (test set)", f"predicted {noun}", f"true {noun}",
                  height=460)
     fig.update_xaxes(tickvals=list(range(k)), ticktext=names, range=[-0.5, k - 0.5],
-                     showgrid=False, zeroline=False)
+                     showgrid=False, zeroline=False,
+                     tickangle=-45 if noun == "class" else None)
     fig.update_yaxes(tickvals=list(range(k)), ticktext=names, range=[k - 0.5, -0.5],
                      showgrid=False, zeroline=False)
     return fig
@@ -73,7 +74,8 @@ def per_digit_accuracy_figure(accuracy: Series,
                            text=[f"{a:.1%}" for a in accuracy], textposition="outside",
                            marker_color="#1f77b4"))
     fig = layout(fig, f"Accuracy per {noun} (test set)", f"true {noun}", "accuracy")
-    fig.update_xaxes(tickvals=list(range(len(accuracy))), ticktext=names)
+    fig.update_xaxes(tickvals=list(range(len(accuracy))), ticktext=names,
+                     tickangle=-45 if noun == "class" else None)  # else the last is dropped
     return accuracy_axis(fig, accuracy, room=0.01 if accuracy.min() >= 0.5 else 0.1)
 
 

@@ -73,7 +73,8 @@ def answer_figure(proba: Series, label: int | None = None,
         title = f"The network says {names[answer]} ({proba[answer]:.0%}){verdict}"
     fig = layout(fig, title, noun, "output", height=300)
     fig.update_yaxes(range=[0, 1.1], tickformat=".0%")
-    fig.update_xaxes(tickvals=list(range(len(proba))), ticktext=ticks)
+    fig.update_xaxes(tickvals=list(range(len(proba))), ticktext=ticks,
+                     tickangle=-45 if noun == "class" else None)
     return fig
 
 
