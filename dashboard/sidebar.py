@@ -86,8 +86,7 @@ def _switch_data(session: TrainingSession, new: cfg.Settings) -> cfg.Settings:
     say so in one line and stay on the current one. Returns the settings now in use."""
     data, problem = get_dataset(new.dataset)
     if data is None:
-        say(f"{cfg.data_sets().get(new.dataset, new.dataset)} could not be loaded: {problem}. "
-            f"Staying on {session.data.title}.")
+        say(f"{problem}. Staying on {session.data.title}.")  # names the set and why
         return replace(new, dataset=session.settings.dataset)
     clear_url_warnings()
     session.use_data(data, new)
@@ -127,7 +126,8 @@ def _status(session: TrainingSession) -> None:
     elif p.planned_epochs == 0:
         where = f"epoch {p.completed_epochs + 1} (until you pause) · step {p.step:,}"
     else:
-        epoch = min(p.completed_epochs + 1, p.planned_epochs)
+        # a finished run is at its last epoch (an early stop's too), not the next one
+        epoch = min(p.completed_epochs + (p.state != FINISHED), p.planned_epochs)
         where = f"epoch {epoch} of {p.planned_epochs} · step {p.step:,}"
     label = STATE_LABELS[p.state]
     if p.state == READY and session.network_source:
