@@ -66,8 +66,9 @@ def test_the_sidebar_switches_the_data_set_or_says_why_not(app, fashion_env):
     assert not at.exception
     assert session.data.title == "Fashion-MNIST" and session.settings.dataset == "fashion"
     assert at.sidebar.selectbox(key="cfg_dataset").value == "fashion"
-    said = [i.value for i in at.info if "could not be loaded" in i.value]
-    assert said and "Staying on Fashion" in said[0]
+    said = [i.value for i in at.info if "Kuzushiji-MNIST is not available" in i.value]
+    assert len(said) == 1 and said[0].endswith("Staying on Fashion-MNIST.")
+    assert "no mirror could be reached" in said[0]
     # a preset keeps the data set
     at.sidebar.selectbox(key="cfg_preset").set_value("seed").run()
     assert session.settings.dataset == "fashion" and session.settings.hidden == (16,)
