@@ -219,3 +219,12 @@ def test_settings_from_the_environment_are_checked(monkeypatch, tmp_path):
     monkeypatch.delenv("MNIST_NP_DB")
     monkeypatch.setenv("MNIST_CACHE", str(tmp_path / "cache"))
     assert store_module.default_path() == tmp_path / "cache" / store_module.FILE_NAME
+
+
+def test_how_a_run_ended_and_its_dropout_and_stopping_settings_are_kept(db):
+    settings = Settings(dropout=0.4, patience=3, target_accuracy=0.98, val_size=1000,
+                        momentum=0.95, eps=1e-6)
+    ending = "Stopped early at epoch 9: validation accuracy has not improved for 3 epochs"
+    added = db.add_run("ws1", record(settings=settings, ending=ending))
+    (got,) = db.runs("ws1")
+    assert same(got, added) and got.settings == settings and got.ending == ending
