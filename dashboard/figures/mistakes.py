@@ -28,7 +28,10 @@ def confusion_figure(cm: np.ndarray, selected: tuple[int, int] | None = None,
     top = max(1, int(off.max()) if off.size else 1)
     fig = go.Figure(go.Heatmap(z=cm, x=list(range(k)), y=list(range(k)), colorscale="Reds",
                                zmin=0, zmax=top, texttemplate="%{z}", hoverinfo="skip",
-                               colorbar=dict(title="count")))
+                               colorbar=dict(title="count"),
+                               # names as wide as words leave a narrow column little room:
+                               # the counts are written in the cells, so no colour bar
+                               showscale=noun == "digit"))
     true, pred = np.mgrid[0:k, 0:k]
     fig.add_scatter(
         x=pred.ravel(), y=true.ravel(), mode="markers", showlegend=False,
