@@ -113,3 +113,24 @@ def test_fashion_downloaded_from_a_local_mirror_in_the_app(app, mnist_or_sample_
         assert (tmp_path / "cache" / "fashion-mnist" / "t10k-images-idx3-ubyte.gz").is_file()
     finally:
         dd._load_other.clear()
+
+
+def test_a_reload_comes_back_on_the_data_set_it_trained_on(app, fashion_env, monkeypatch):
+    from dashboard import page, workspace
+
+    sent = {"token": None}
+    monkeypatch.setattr(workspace, "cookie", lambda: sent["token"])
+    page.get_store.clear()
+    try:
+        at = app({"data": "fashion", "hidden": "16"}).run()
+        at.button(key="step").click().run()
+        at.button(key="step").click().run()
+        sent["token"] = at.session_state["workspace"]
+        again = app().run()  # F5 without the URL's settings: the workspace's own
+        back = again.session_state["session"]
+        assert not again.exception
+        assert back.data.title == "Fashion-MNIST" and back.settings.dataset == "fashion"
+        assert back.trainer.step_count == 2 and back.trainer.n_images == 400
+        assert again.sidebar.selectbox(key="cfg_dataset").value == "fashion"
+    finally:
+        page.get_store.clear()
