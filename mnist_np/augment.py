@@ -156,11 +156,20 @@ def bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarr
     flat = padded.reshape(-1)
     top_left = r0 * width + c0
     top_left += (np.arange(n) * ((h + 2) * width)).reshape(n, 1, 1)
-    gr, gc = 1 - fr, 1 - fc
-    out = flat[top_left] * (gr * gc)
-    out += flat[top_left + 1] * (gr * fc)
-    out += flat[top_left + width] * (fr * gc)
-    out += flat[top_left + width + 1] * (fr * fc)
+    # the 4 neighbours, gathered through shifted views (no index arrays added up), then
+    # three linear blends in place: along the top row, the bottom row, then between them
+    # (a fraction of 0 leaves a pixel exactly as it was)
+    out, right = flat[top_left], flat[1:][top_left]
+    below, below_right = flat[width:][top_left], flat[width + 1:][top_left]
+    right -= out
+    right *= fc
+    out += right
+    below_right -= below
+    below_right *= fc
+    below += below_right
+    below -= out
+    below *= fr
+    out += below
     return out
 
 
