@@ -117,3 +117,38 @@ def test_upload_download_and_draw_digits_with_the_mouse(server, browser, trained
         assert len(seen) > 2, "the outputs did not follow the network while it trained"
         assert problems(page) == [] and js_errors == []
     page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_photo_uploaded_in_the_browser_is_read_and_a_bad_one_is_one_line(
+        server, browser, trained, sample, tmp_path):
+    from ..photos import encoded, photographed
+
+    url, log = server
+    labels = trained.predict(sample.X_test[:50])
+    i = int(np.flatnonzero(labels == sample.y_test[:50])[0])  # a digit it reads right
+    photo, bad = tmp_path / "my digit.jpg", tmp_path / "notes.png"
+    photo.write_bytes(encoded(photographed(sample.X_test[i], seed=3), "JPEG", quality=90))
+    bad.write_bytes(b"shopping list: milk, eggs\n" * 20)
+    model = tmp_path / "trained.npz"
+    trained.save(model)
+    page = browser.new_page(viewport={"width": 800, "height": 900})
+    with screenshot_on_failure(page, log, "draw-photo"):
+        page.goto(url + "/draw")
+        _wait_until_idle(page)
+        page.get_by_text("Model file (.npz)").click()
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(model)
+        page.get_by_text("Loaded trained.npz").wait_for(timeout=30_000)
+        _wait_until_idle(page)
+        page.get_by_text("📷 Upload a photo").click()
+        page.get_by_text("Upload a photo of one handwritten digit").wait_for(timeout=30_000)
+        uploader = page.locator('.st-key-draw_photo [data-testid="stFileUploaderDropzoneInput"]')
+        uploader.set_input_files(photo)
+        page.get_by_text("Your photo made MNIST-like").wait_for(timeout=30_000)
+        assert _reading(page).startswith(f"The network reads: {sample.y_test[i]} ")
+        assert not problems(page)
+        uploader.set_input_files(bad)
+        page.get_by_text("notes.png cannot be used").wait_for(timeout=30_000)
+        assert problems(page) == ["notes.png cannot be used: it is not a PNG or JPEG image."]
+        assert page.get_by_text("Your photo made MNIST-like").count() == 0
