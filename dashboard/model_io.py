@@ -65,7 +65,7 @@ def settings_for_training(net: MLP, config: TrainConfig, base: Settings) -> Sett
     s = replace(settings_for_model(net, base), optimizer=config.optimizer, lr=config.lr,
                 batch_size=config.batch_size, epochs=config.epochs, steps=config.steps,
                 schedule=config.schedule, train_limit=config.train_limit,
-                **{f: getattr(config, f) for f in cfg.TRAINING_FIELDS})
+                **{f: getattr(config, f) for f in (*cfg.TRAINING_FIELDS, *cfg.AUG_FIELDS)})
     again, problems = cfg.from_query(cfg.to_query(s))  # the URL's checks and limits
     if problems or again != s:
         raise ModelFileError(f"its training settings are beyond this dashboard's: "

@@ -126,3 +126,17 @@ def test_a_training_file_brings_back_dropout_stopping_and_optimizer_settings(sam
                         sample.y_train, sample.source)
     assert upload.settings == settings and upload.trainer is not None
     assert upload.trainer.step_count == 3 and upload.note is None
+
+
+def test_an_uploaded_training_file_brings_its_augmentation_to_the_sidebar(sample):
+    from mnist_np import MLP, TrainConfig, Trainer
+    from mnist_np.checkpoint import save_training
+
+    settings = Settings(hidden=(16,), train_limit=300, aug_rotate=15.0, aug_elastic=34.0)
+    trainer = Trainer(MLP(**settings.net_config()), sample.X_train, sample.y_train,
+                      TrainConfig(**settings.train_config()))
+    list(trainer.run(max_steps=2))
+    upload = read_model(save_training(trainer, sample.source), Settings(), sample.X_train,
+                        sample.y_train, sample.source)
+    assert upload.settings == settings  # not augmentation 0 beside a trainer that augments
+    assert upload.trainer is not None and upload.trainer.config.aug_rotate == 15.0
