@@ -507,7 +507,7 @@ class Trainer:
         """How the run ended, in one line ("" while it can go on): diverged, stopped
         early, reached its target, or done with its epochs or steps."""
         c = self.config
-        if self.diverged:
+        if self.diverged or self.stalled:  # the message says why, with advice
             return self.message
         if self.stop_reason:
             return self.stop_reason

@@ -29,6 +29,7 @@ def test_the_stalling_network_of_the_issue_stops_and_says_why(sample):
     assert trainer.message.startswith(f"Training stalled: by step {trainer.step_count}, ")
     assert "learning rate about 10x lower" in trainer.message and "cross-entropy" in trainer.message
     assert trainer.step() is None  # it stays stopped
+    assert trainer.ending == trainer.message  # how the run ended, for the runs table
 
     # a checkpoint of it is still stalled (the message says so), and stays stopped
     again = Trainer.restore(trainer.net, sample.X_train, sample.y_train, trainer.state())

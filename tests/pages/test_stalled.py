@@ -19,6 +19,7 @@ def test_a_stalled_run_stops_and_says_why(app):
     advice = [w.value for w in at.warning if "Training stalled" in w.value]
     assert advice and "learning rate about 10x lower" in advice[0]
     assert [r.status for r in session.runs] == ["stalled"]
+    assert session.runs[0].ending.startswith("Training stalled: by step ")
     assert 0 <= session.runs[0].test_accuracy <= 0.2
     shown = {m.label: m.value for m in at.metric}
     assert shown["Test accuracy"] == f"{session.runs[0].test_accuracy:.2%}"
