@@ -36,7 +36,8 @@ st.caption(f"Optuna picks each trial's values and stops hopeless trials after an
            f"Dask trains the trials in worker processes, one BLAS thread each. Here a "
            f"study is bounded (at most {bg.MAX_TRIALS} trials of {bg.MAX_EPOCHS} epochs on "
            f"{bg.MAX_TRAIN:,} images, {bg.max_workers()} workers, one study at a time on "
-           f"this server). The workers and your main network share this machine's cores: "
+           f"this server). Trials start from the default settings (the default preset) "
+           f"with the values searched. The workers and your main network share the cores: "
            f"while both train, each goes slower (pause the main network to give the study "
            f"the cores). Every trial becomes a run in the table above.")
 spec, workers, problems = section.study_form(session.settings, session.data.source)
@@ -48,7 +49,7 @@ else:
     st.button("Start the study", key="exp_run", type="primary",
               disabled=spec is None or studies.busy_elsewhere(workspace),
               on_click=section.start_study,
-              args=(studies, spec, workers, store, storage, session))
+              args=(studies, spec, workers, str(store.path), workspace, storage))
 section.started_status(mine)
 if spec is not None:
     with st.expander("Run it from a terminal, unbounded, or on a Dask cluster"):

@@ -1,6 +1,6 @@
-"""Studies the app starts: each on a thread of its own (never calling Streamlit), on a
-local Dask cluster it starts and stops, or on the cluster ``MNIST_NP_DASK_SCHEDULER``
-names.
+"""Studies the app starts: each is ``python -m mnist_np study`` in a process of its own,
+waited for by a thread that never calls Streamlit, on a local Dask cluster that process
+starts and stops, or on the cluster ``MNIST_NP_DASK_SCHEDULER`` names.
 
 A shared server must survive its visitors' studies, so the app's are bounded: at most
 :data:`MAX_TRIALS` trials of :data:`MAX_EPOCHS` epochs on at most :data:`MAX_TRAIN`
@@ -11,14 +11,20 @@ is watched from its journal) and stops when cancelled.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
-
-from dashboard.store import Store
-from mnist_np.data import MNIST
+from pathlib import Path
 
 from . import cluster as dc
 from . import driver as dr
+from .cli import INTERRUPTED, PROG
+
+REPO = Path(__file__).resolve().parents[1]
+PREFIX = f"{PROG}: "
 
 MAX_TRIALS = 20
 MAX_EPOCHS = 5
@@ -47,21 +53,38 @@ def check_bounds(spec: dr.StudySpec, workers: int) -> None:
 
 @dataclass
 class Started:
-    """A study the app started: its run, its thread, and how it ended."""
+    """A study the app started: the ``python -m mnist_np study`` process that drives it,
+    the thread that waits for it, and why it failed (one line) if it did."""
 
-    run: dr.StudyRun
+    process: subprocess.Popen
     workspace: str
     thread: threading.Thread
-    outcome: dr.Outcome | None = None
-    error: str = ""  # why it could not run at all (no cluster)
+    error: str = ""
 
     @property
     def running(self) -> bool:
         return self.thread.is_alive()
 
 
+def command(spec: dr.StudySpec, workers: int | None, db_path: str, workspace: str
+            ) -> list[str]:
+    """The command line's arguments for ``spec`` (after ``python -m mnist_np``)."""
+    argv = ["study", *[a for p in spec.space for a in ("--param", p.text)],
+            "--sampler", spec.sampler, "--trials", str(spec.trials),
+            "--epochs", str(spec.epochs), "--pruner", spec.pruner,
+            "--prune-after", str(spec.prune_after), "--seed", str(spec.base.seed)]
+    if spec.base.train_limit is not None:
+        argv += ["--train-limit", str(spec.base.train_limit)]
+    if workers is not None:
+        argv += ["--workers", str(workers)]
+    return [*argv, "--workspace", workspace, "--db", db_path]
+
+
 class AppStudies:
-    """The server's studies: one running at a time."""
+    """The server's studies: one running at a time. Each runs as ``python -m mnist_np
+    study`` in a process of its own (the driver), so Dask's worker processes are never
+    spawned from the server (they would import Streamlit's script as their main module),
+    and whatever happens to the study, the server goes on. Cancel is its Ctrl-C."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -78,43 +101,41 @@ class AppStudies:
             c = self._current
         return c is not None and c.running and c.workspace != workspace
 
-    def start(self, spec: dr.StudySpec, workers: int, store: Store,
-              storage: dr.JournalStorage, workspace: str, data: MNIST) -> Started:
+    def start(self, spec: dr.StudySpec, workers: int, db_path: str, workspace: str
+              ) -> Started:
         """Start the study in the background; ValueError (one line) when over the bounds
         or when another study runs on this server."""
         check_bounds(spec, workers)
-        address = dc.scheduler_address(None)
+        local = dc.scheduler_address(None) is None
+        argv = [sys.executable, "-m", "mnist_np",
+                *command(spec, workers if local else None, db_path, workspace),
+                "--origin", "app"]
         with self._lock:
             if self._current is not None and self._current.running:
                 raise ValueError("another study is running on this server; start yours "
                                  "when it has ended (or use the command line)")
-            run = dr.StudyRun(spec, storage, store, workspace, data, origin="app")
-            run.create(address or f"a local cluster of {workers} workers")
-            started = Started(run, workspace, threading.Thread(
-                target=lambda: self._run(started, address, workers),
-                name="mnist_np-study", daemon=True))
+            process = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.PIPE, text=True,
+                                       env={**os.environ, "PYTHONPATH": str(REPO)})
+            started = Started(process, workspace, threading.Thread(
+                target=lambda: self._wait(started), name="mnist_np-study", daemon=True))
             self._current = started
         started.thread.start()
         return started
 
     @staticmethod
-    def _run(started: Started, address: str | None, workers: int) -> None:
-        run = started.run
-        try:
-            with dc.connect(address, workers) as client:
-                started.outcome = run.run(client)
-        except dc.ClusterError as e:
-            started.error = str(e)
-        except Exception as e:  # never die silently: the page shows it
-            started.error = f"the study stopped by an internal error: {type(e).__name__}: {e}"
-        if started.outcome is None and run.study is not None:
-            run.study.set_user_attr("state", "failed")
-            run.study.set_user_attr("message", started.error)
+    def _wait(started: Started) -> None:
+        _, err = started.process.communicate()
+        if started.process.returncode not in (0, INTERRUPTED):
+            lines = [line for line in err.splitlines() if line.strip()]
+            last = lines[-1] if lines else f"exit code {started.process.returncode}"
+            started.error = f"The study stopped: {last.removeprefix(PREFIX)}"
 
     def cancel(self, workspace: str) -> None:
+        """Cancel the workspace's study: its running trials stop, ended ones are kept."""
         c = self.current(workspace)
-        if c is not None:
-            c.run.cancel()
+        if c is not None and c.running:
+            c.process.send_signal(signal.SIGINT)
 
     def join(self, timeout: float = 60) -> None:
         with self._lock:

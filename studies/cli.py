@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", metavar="DIR")
     p.add_argument("--json", action="store_true", help="end stdout with a JSON summary")
+    p.add_argument("--origin", choices=("cli", "app"), default="cli",
+                   help=argparse.SUPPRESS)  # the app's own studies say they are
     p.add_argument("--quiet", action="store_true", help="no line per trial")
     return p
 
@@ -141,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(e), 1)
     workers = args.workers or dc.free_cores()
     say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
-    run = dr.StudyRun(spec, storage, store, workspace, data, "cli",
+    run = dr.StudyRun(spec, storage, store, workspace, data, args.origin,
                       on_trial=lambda end: say(describe(end)))
     try:
         with dc.connect(address, workers) as client:

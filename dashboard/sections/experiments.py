@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shlex
 from dataclasses import replace
 from datetime import datetime
 
@@ -153,9 +154,10 @@ def study_form(base: Settings, source: str) -> tuple[dr.StudySpec | None, int, l
     lines = [line for line in space_text.splitlines() if line.strip()]
     try:
         space = sp.parse_space(lines)
-        spec = dr.StudySpec(space, replace(base, epochs=epochs, steps=None,
-                                           train_limit=images), trials, epochs,
-                            str(sampler), str(pruner), seed=base.seed)
+        start = replace(Settings(), epochs=epochs, steps=None, train_limit=images,
+                        seed=base.seed)  # as the command line starts
+        spec = dr.StudySpec(space, start, trials, epochs, str(sampler), str(pruner),
+                            seed=base.seed)
         bg.check_bounds(spec, workers)
     except ValueError as e:
         return None, workers, [str(e)]
@@ -163,11 +165,10 @@ def study_form(base: Settings, source: str) -> tuple[dr.StudySpec | None, int, l
 
 
 def command_line(spec: dr.StudySpec, workspace: str, db_path: str) -> str:
-    """The same study, unbounded, from a terminal into this workspace."""
-    params = " ".join(f"--param {p.text}" for p in spec.space)
-    return (f"python -m mnist_np study {params} --sampler {spec.sampler} "
-            f"--trials {spec.trials} --epochs {spec.epochs} --pruner {spec.pruner} "
-            f"--workspace {workspace} --db {db_path}")
+    """The same study from a terminal into this workspace (there, without the app's
+    bounds)."""
+    return " ".join(["python -m mnist_np", *map(shlex.quote, bg.command(
+        spec, None, db_path, workspace))])
 
 
 def started_status(started: Started | None) -> None:
@@ -244,17 +245,17 @@ def _images(limit) -> str:
     return "all" if limit is None else f"{int(limit):,}"
 
 
-def start_study(studies: AppStudies, spec: dr.StudySpec, workers: int, store,
-                storage: dr.JournalStorage, session: TrainingSession) -> None:
-    """The Start button's callback: the study starts on its own thread; the list below
-    shows it."""
+def start_study(studies: AppStudies, spec: dr.StudySpec, workers: int, db_path: str,
+                workspace: str, storage: dr.JournalStorage) -> None:
+    """The Start button's callback: the study starts in a process of its own; the list
+    below follows it from the journal."""
     try:
-        started = studies.start(spec, workers, store, storage, session.runs.workspace,
-                                session.data)
-    except (ValueError, dr.StudyError) as e:
+        studies.start(spec, workers, db_path, workspace)
+    except ValueError as e:
         say(f"The study did not start: {e}")
         return
-    st.session_state.exp_study = started.run.name
+    # the studies before it: the first one not among them is the new one
+    st.session_state.exp_follow = {s.name for s in dr.workspace_studies(storage, workspace)}
 
 
 def terminal_help(command: str) -> None:
@@ -271,22 +272,30 @@ def terminal_help(command: str) -> None:
 def watch_studies(storage: dr.JournalStorage, session: TrainingSession, store,
                   busy: bool) -> None:
     """The workspace's studies, newest first: the chosen one drawn live while it runs
-    (every 2 s), then once more in full when it ends (so its runs join the table)."""
-    summaries = dr.workspace_studies(storage, session.runs.workspace)
-    if not summaries:
-        st.info("No study yet in this workspace.")
-        return
-    names = [s.name for s in summaries]
-    if st.session_state.get("exp_study") not in names:
-        st.session_state.exp_study = names[0]
-    labels = {s.name: f"{s.label} ({s.state})" for s in summaries}
-    name = st.selectbox("Study", names, key="exp_study", format_func=lambda n: labels[n])
-    was_running = busy or next(s for s in summaries if s.name == name).state == "running"
+    (every 2 s), then once more in full when it ends (so its runs join the table). After
+    Start, the new study is chosen as soon as its process has created it."""
+    workspace = session.runs.workspace
+    chosen = st.session_state.get("exp_study")
+    summaries = dr.workspace_studies(storage, workspace)
+    was_running = busy or any(s.name == chosen and s.state == "running" for s in summaries)
 
     def draw() -> None:
-        (summary,) = [s for s in dr.workspace_studies(storage, session.runs.workspace)
-                      if s.name == name]
-        if not watch_study(summary, storage, session, store) and was_running:
+        summaries = dr.workspace_studies(storage, workspace)
+        if not summaries:
+            st.info("No study yet in this workspace." if not busy else
+                    "Starting the study…")
+            return
+        names = [s.name for s in summaries]
+        before = st.session_state.get("exp_follow")
+        if before is not None and names[0] not in before:
+            st.session_state.exp_study = names[0]  # the study just started
+            st.session_state.exp_follow = None
+        if st.session_state.get("exp_study") not in names:
+            st.session_state.exp_study = names[0]
+        labels = {s.name: f"{s.label} ({s.state})" for s in summaries}
+        name = st.selectbox("Study", names, key="exp_study", format_func=lambda n: labels[n])
+        summary = next(s for s in summaries if s.name == name)
+        if not watch_study(summary, storage, session, store) and was_running and not busy:
             st.rerun()  # it just ended: a full run shows its runs in the table above
 
     st.fragment(draw, run_every=WATCH_SECONDS if was_running else None)()
