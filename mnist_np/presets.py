@@ -57,8 +57,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         "best",
         "The most accurate in a minute: 784-1024-10 ReLU with dropout 0.4 on the hidden "
         "units, SGD with momentum at 0.1 decaying linearly to 0 over 14 epochs. 98.5% test "
-        "accuracy, about 55 s of training on one idle core (BENCHMARKS.md; longer on a "
-        "busy machine).",
+        "accuracy in about 45-60 s of training on one core (43 s of CPU; BENCHMARKS.md), "
+        "longer on a busy machine.",
         dict(layer_sizes=[N_INPUTS, 1024, N_CLASSES]),
         dict(lr=0.1, epochs=14, dropout=0.4),
     ),
