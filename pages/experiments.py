@@ -53,5 +53,6 @@ else:
 section.started_status(mine)
 if spec is not None:
     with st.expander("Run it from a terminal, unbounded, or on a Dask cluster"):
-        section.terminal_help(section.command_line(spec, workspace, str(store.path)))
-section.watch_studies(storage, session, store, busy)
+        section.terminal_help(section.command_line(spec, workspace))
+section.watch_studies(storage, session, store,
+                      lambda: (c := studies.current(workspace)) is not None and c.running)

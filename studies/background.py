@@ -66,7 +66,7 @@ class Started:
         return self.thread.is_alive()
 
 
-def command(spec: dr.StudySpec, workers: int | None, db_path: str, workspace: str
+def command(spec: dr.StudySpec, workers: int | None, db_path: str | None, workspace: str
             ) -> list[str]:
     """The command line's arguments for ``spec`` (after ``python -m mnist_np``)."""
     argv = ["study", *[a for p in spec.space for a in ("--param", p.text)],
@@ -77,7 +77,7 @@ def command(spec: dr.StudySpec, workers: int | None, db_path: str, workspace: st
         argv += ["--train-limit", str(spec.base.train_limit)]
     if workers is not None:
         argv += ["--workers", str(workers)]
-    return [*argv, "--workspace", workspace, "--db", db_path]
+    return [*argv, "--workspace", workspace, *(["--db", db_path] if db_path else [])]
 
 
 class AppStudies:

@@ -191,10 +191,10 @@ def loss_curves_figure(runs: Sequence[RunRecord]) -> go.Figure:
 
 # -- studies ----------------------------------------------------------------------------
 STUDY_FIGURES = {
-    "history": "How the best validation accuracy grew, trial after trial",
-    "parallel": "Each finished trial's values, one line each, coloured by its accuracy",
-    "importance": "Which hyperparameters mattered most for the accuracy (fANOVA)",
-    "intermediate": "Each trial's validation accuracy after each epoch: pruned ones stop early",
+    "history": "Validation accuracy, trial after trial",
+    "parallel": "Each finished trial's values",
+    "importance": "Which values mattered most (fANOVA)",
+    "intermediate": "Accuracy after each epoch (pruned: stopped)",
 }
 MIN_FOR_IMPORTANCE = 3  # finished trials before importances mean anything
 
@@ -255,5 +255,5 @@ def study_figures(study: optuna.Study) -> dict[str, go.Figure | str]:
     for key, fig in out.items():
         if isinstance(fig, go.Figure):  # Optuna's axis titles kept: not base.layout
             fig.update_layout(title=STUDY_FIGURES[key], height=360, margin=MARGIN,
-                              uirevision=key)
+                              uirevision=key, legend=dict(orientation="h", y=-0.25))
     return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import shlex
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -164,11 +165,12 @@ def study_form(base: Settings, source: str) -> tuple[dr.StudySpec | None, int, l
     return spec, workers, []
 
 
-def command_line(spec: dr.StudySpec, workspace: str, db_path: str) -> str:
+def command_line(spec: dr.StudySpec, workspace: str) -> str:
     """The same study from a terminal into this workspace (there, without the app's
-    bounds)."""
+    bounds). No ``--db``: the command line opens the app's database by the same rule
+    (``MNIST_NP_DB``, else the cache folder), and a page never shows the server's paths."""
     return " ".join(["python -m mnist_np", *map(shlex.quote, bg.command(
-        spec, None, db_path, workspace))])
+        spec, None, None, workspace))])
 
 
 def started_status(started: Started | None) -> None:
@@ -223,21 +225,20 @@ def watch_study(summary: dr.StudySummary, storage: dr.JournalStorage,
         top = max(best, key=lambda t: t.value or 0.0)
         number = int(top.user_attrs["run"])
         record = next((r for r in session.runs if r.number == number), None)
-        text = (f"Best so far: trial {top.number}, {top.value:.1%} validation "
-                f"({', '.join(f'{k} {v}' for k, v in top.params.items())}), run {number}.")
+        values = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+                           for k, v in top.params.items())
+        text = f"Best so far: trial {top.number}, {top.value:.1%} validation ({values}), " \
+               f"run {number}."
         row = st.container(horizontal=True, vertical_alignment="center")
         row.markdown(plain(text))
         if record is not None:
             row.button("Load this network", key="exp_load_best", on_click=_load_trial,
                        args=(session, record, store))
-    figures = study_figures(dr.load_study(storage, summary.name))
-    left, right = st.columns(2)
-    for i, (key, fig) in enumerate(figures.items()):
-        column = left if i % 2 == 0 else right
+    for key, fig in study_figures(dr.load_study(storage, summary.name)).items():
         if isinstance(fig, str):
-            column.caption(f"{STUDY_FIGURES[key]}: {fig}.")
+            st.caption(f"{STUDY_FIGURES[key]}: {fig}.")
         else:
-            column.plotly_chart(fig, key=f"exp_study_{key}")
+            st.plotly_chart(fig, key=f"exp_study_{key}")
     return running
 
 
@@ -261,29 +262,30 @@ def start_study(studies: AppStudies, spec: dr.StudySpec, workers: int, db_path: 
 def terminal_help(command: str) -> None:
     """The command line for this study, and where it writes."""
     st.caption("The same study from a terminal in this folder, with no bound on trials, "
-               "epochs or images. It writes into this workspace, so its trials appear "
-               "here as they end. The key after --workspace is this browser's: keep it "
-               "to yourself, as anyone with it can add runs to your workspace.")
+               "epochs or images. With the app's MNIST_NP_DB (or cache folder) it writes "
+               "into this workspace's database, so its trials appear here as they end. "
+               "The key after --workspace is this browser's: keep it to yourself, as "
+               "anyone with it can add runs to your workspace.")
     st.code(command, language="bash", wrap_lines=True)
     st.caption("On a Dask cluster, add --scheduler tcp://HOST:8786 (the README says how "
                "to start one).")
 
 
 def watch_studies(storage: dr.JournalStorage, session: TrainingSession, store,
-                  busy: bool) -> None:
+                  busy: Callable[[], bool]) -> None:
     """The workspace's studies, newest first: the chosen one drawn live while it runs
     (every 2 s), then once more in full when it ends (so its runs join the table). After
     Start, the new study is chosen as soon as its process has created it."""
     workspace = session.runs.workspace
     chosen = st.session_state.get("exp_study")
     summaries = dr.workspace_studies(storage, workspace)
-    was_running = busy or any(s.name == chosen and s.state == "running" for s in summaries)
+    was_running = busy() or any(s.name == chosen and s.state == "running"
+                                for s in summaries)
 
     def draw() -> None:
         summaries = dr.workspace_studies(storage, workspace)
         if not summaries:
-            st.info("No study yet in this workspace." if not busy else
-                    "Starting the study…")
+            st.info("Starting the study…" if busy() else "No study yet in this workspace.")
             return
         names = [s.name for s in summaries]
         before = st.session_state.get("exp_follow")
@@ -295,7 +297,7 @@ def watch_studies(storage: dr.JournalStorage, session: TrainingSession, store,
         labels = {s.name: f"{s.label} ({s.state})" for s in summaries}
         name = st.selectbox("Study", names, key="exp_study", format_func=lambda n: labels[n])
         summary = next(s for s in summaries if s.name == name)
-        if not watch_study(summary, storage, session, store) and was_running and not busy:
-            st.rerun()  # it just ended: a full run shows its runs in the table above
+        if not watch_study(summary, storage, session, store) and was_running and not busy():
+            st.rerun()  # it just ended: a full run shows its runs (and Start) again
 
     st.fragment(draw, run_every=WATCH_SECONDS if was_running else None)()

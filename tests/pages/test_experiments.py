@@ -148,9 +148,9 @@ def test_the_page_watches_a_study_that_another_process_writes(fresh, tmp_path):
     token = at.session_state["workspace"]
     command = section.command_line(
         dr.StudySpec(parse_space(["lr=0.02,0.05,0.1"]), Settings(train_limit=1000), 3, 2,
-                     "grid", "none"), token, str(store.path))
-    assert f"--workspace {token}" in command
-    argv = [*command.split()[4:], "--workers", "1", "--train-limit", "1000", "--quiet"]
+                     "grid", "none"), token)
+    assert f"--workspace {token}" in command and str(store.path) not in command
+    argv = [*command.split()[4:], "--workers", "1", "--quiet", "--db", str(store.path)]
     proc = subprocess.Popen([sys.executable, "-m", "mnist_np", "study", *argv], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
