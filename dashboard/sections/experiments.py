@@ -294,7 +294,9 @@ def watch_studies(storage: dr.JournalStorage, session: TrainingSession, store,
             st.session_state.exp_follow = None
         if st.session_state.get("exp_study") not in names:
             st.session_state.exp_study = names[0]
-        labels = {s.name: f"{s.label} ({s.state})" for s in summaries}
+        # labels without the state: the browser keeps an option's first label while the
+        # value stays the same ("study 1 (running)" stayed after it had finished)
+        labels = {s.name: s.label for s in summaries}
         name = st.selectbox("Study", names, key="exp_study", format_func=lambda n: labels[n])
         summary = next(s for s in summaries if s.name == name)
         if not watch_study(summary, storage, session, store) and was_running and not busy():
