@@ -377,7 +377,7 @@ def train_command(args: argparse.Namespace) -> int:
     summary = {
         "test_accuracy": test_accuracy,
         "test_loss": test_loss,
-        "val_accuracy": trainer.epoch_records[-1].val_accuracy if trainer.epoch_records else None,
+        "val_accuracy": trainer.val_accuracy,  # the best epoch's after an early stop
         "final_loss": trainer.epoch_records[-1].train_loss if trainer.epoch_records else last,
         "train_seconds": round(trainer.train_seconds, 3),
         "samples_per_second": round(trainer.samples_per_second, 1),

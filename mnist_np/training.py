@@ -48,6 +48,7 @@ _FOLD_MIN, _FOLD_MAX = 1e-12, 1e3
 # Epoch records kept at most: past this, every other one is dropped (the last kept), so a
 # run until stopped keeps an evenly spread, bounded record however long it runs.
 MAX_EPOCH_RECORDS = 1000
+STOPPED_EARLY = "Stopped early"  # how Trainer.stop_reason begins when patience ran out
 
 
 @dataclass
@@ -503,6 +504,14 @@ class Trainer:
         return not self.config.until_stopped and self.completed_epochs >= self.config.epochs
 
     @property
+    def val_accuracy(self) -> float | None:
+        """Validation accuracy of the network as it is now: the last epoch's, or the best
+        epoch's when early stopping put its weights back (None before an epoch ends)."""
+        if self.best is not None and self.stop_reason.startswith(STOPPED_EARLY):
+            return self.best.accuracy
+        return self.epoch_records[-1].val_accuracy if self.epoch_records else None
+
+    @property
     def ending(self) -> str:
         """How the run ended, in one line ("" while it can go on): diverged, stopped
         early, reached its target, or done with its epochs or steps."""
@@ -698,7 +707,7 @@ class Trainer:
             elif epoch - self.best.epoch >= c.patience:
                 self._put_back_best()
                 self.stop_reason = (
-                    f"Stopped early at epoch {epoch}: validation accuracy has not improved "
+                    f"{STOPPED_EARLY} at epoch {epoch}: validation accuracy has not improved "
                     f"for {c.patience} epoch{'s' if c.patience != 1 else ''}; the weights "
                     f"of epoch {self.best.epoch} ({self.best.accuracy:.2%}) were put back.")
                 return

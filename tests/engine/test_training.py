@@ -277,6 +277,7 @@ def test_early_stopping_puts_the_best_weights_back_and_says_why(sample):
     for W, kept in zip(t.net.weights, t.best.weights):
         np.testing.assert_array_equal(W, kept)
     assert t.evaluate(t.X_val, t.y_val)[1] == max(accuracies)  # the best epoch's network
+    assert t.val_accuracy == max(accuracies) != accuracies[-1]
     assert t.stop_reason == t.ending
     assert f"weights of epoch {best} ({max(accuracies):.2%}) were put back" in t.ending
     assert t.step() is None
@@ -288,6 +289,7 @@ def test_a_target_accuracy_stops_the_run_once_validation_reaches_it(sample):
     accuracies = [r.val_accuracy for r in t.epoch_records]
     assert accuracies[-1] >= 0.6 and all(a < 0.6 for a in accuracies[:-1])
     assert t.ending.startswith(f"Target reached at epoch {len(accuracies)}: validation")
+    assert t.val_accuracy == accuracies[-1] and _stopper(sample).val_accuracy is None
     done = _trainer(sample, steps=2)
     list(done.run())
     assert done.ending == "Finished: 2 steps done." and _trainer(sample, 2).ending == ""
