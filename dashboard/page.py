@@ -222,6 +222,14 @@ def not_trained_note(session: TrainingSession, text: str) -> None:
 
 
 # -- live redraws -----------------------------------------------------------------------
+def quiet_if_diverged(session: TrainingSession) -> contextlib.AbstractContextManager:
+    """A diverged network's weights are huge: its forward passes overflow to inf/NaN,
+    which the pages show as such, so that is no error there (NumPy's warnings off)."""
+    if session.state == DIVERGED:
+        return np.errstate(all="ignore")
+    return contextlib.nullcontext()
+
+
 def live_fragment(session: TrainingSession, draw: Callable[[TrainingSession], None],
                   every: float = REFRESH_SECONDS):
     """``draw(session)`` as a fragment that reruns every ``every`` seconds while training
@@ -232,10 +240,7 @@ def live_fragment(session: TrainingSession, draw: Callable[[TrainingSession], No
     was_running = session.running
 
     def body() -> None:
-        # A diverged network's weights are huge: its forward passes overflow to inf/NaN,
-        # which the pages show as such, so that is no error there.
-        quiet = session.state == DIVERGED
-        with np.errstate(all="ignore") if quiet else contextlib.nullcontext():
+        with quiet_if_diverged(session):
             draw(session)
         if was_running and not session.running:
             notice().redraw = True  # not the user's doing: keep any notice

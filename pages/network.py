@@ -4,7 +4,13 @@ it off, edit one of its weights, or prune its layer, and see the accuracy per di
 
 import streamlit as st
 
-from dashboard.page import live_fragment, not_trained_note, page_header, page_session
+from dashboard.page import (
+    live_fragment,
+    not_trained_note,
+    page_header,
+    page_session,
+    quiet_if_diverged,
+)
 from dashboard.sections import lab as section
 
 session = page_session()
@@ -30,6 +36,7 @@ def draw(session):
 live_fragment(session, draw)()
 
 st.header("Neuron lab")
-shown = section.unit_card(session)
-if shown is not None:
-    section.changes(session, *shown)
+with quiet_if_diverged(session):
+    shown = section.unit_card(session)
+    if shown is not None:
+        section.changes(session, *shown)
