@@ -109,6 +109,13 @@ class TrainConfig:
         return Augmentation(self.aug_shift, self.aug_rotate, self.aug_scale,
                             self.aug_elastic, self.aug_noise)
 
+    @property
+    def augments(self) -> bool:
+        """Whether any ``aug_*`` amount is on (cheaper than building ``augmentation``,
+        which is checked on every training step)."""
+        return bool(self.aug_shift or self.aug_rotate or self.aug_scale or self.aug_elastic
+                    or self.aug_noise)
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -587,9 +594,8 @@ class Trainer:
         buffers = self._buffers(n)
         # gather the batch and its one-hot targets into the buffers: no new arrays
         X = self._X.take(idx, 0, buffers.activations[0], "clip")
-        augmentation = config.augmentation
-        if augmentation.active:  # distorted afresh, in the buffer: the data stay as they are
-            X[...] = augmentation(X, self._aug_rng)
+        if config.augments:  # distorted afresh, in the buffer: the data stay as they are
+            X[...] = config.augmentation(X, self._aug_rng)
         labels = self._y[idx]
         if self._eye.dtype != net.dtype:  # another network was put in
             self._eye = self._eye.astype(net.dtype)

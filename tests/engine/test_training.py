@@ -314,3 +314,11 @@ def test_optimizer_hyperparameters_reach_the_optimizer(sample):
 def test_bad_dropout_stopping_and_optimizer_settings_are_refused(changes, words):
     with pytest.raises(ConfigError, match=words):
         TrainConfig(**changes)
+
+
+@pytest.mark.parametrize("field", ["aug_shift", "aug_rotate", "aug_scale", "aug_elastic",
+                                   "aug_noise", None])
+def test_augments_says_what_the_augmentation_says(field):
+    """The step checks the cheap ``augments`` instead of building ``augmentation``."""
+    config = TrainConfig(**({field: 0.1} if field else {}))
+    assert config.augments == config.augmentation.active == (field is not None)
