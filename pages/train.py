@@ -21,6 +21,7 @@ def curves(session):
         h = t.history
         steps, losses, accs = h.array("step"), h.array("loss"), h.array("accuracy")
         epochs = list(t.epoch_records)
+        val = t.val_accuracy  # after an early stop: the best epoch's, put back
         state = session.state
     # The step, epoch and speed are the sidebar's: shown here too, the two redraws (each
     # about once a second, at different moments) showed different steps while training.
@@ -29,8 +30,9 @@ def curves(session):
     last = epochs[-1] if epochs else None
     row.metric("Train accuracy", f"{last.train_accuracy:.2%}" if last else "–",
                width=METRIC_WIDTH, help="On the training images of the last full epoch.")
-    row.metric("Validation accuracy", f"{last.val_accuracy:.2%}" if last else "–",
-               width=METRIC_WIDTH, help="On the held-out images after the last full epoch.")
+    row.metric("Validation accuracy", f"{val:.2%}" if val is not None else "–",
+               width=METRIC_WIDTH, help="On the held-out images after the last full epoch "
+               "(after an early stop: the best epoch's, whose weights were put back).")
     if state in (FINISHED, STALLED):  # a stalled run's accuracy tells how stuck it is
         _, test_acc = session.test_metrics()
         row.metric("Test accuracy", f"{test_acc:.2%}", width=METRIC_WIDTH)

@@ -84,3 +84,19 @@ def test_the_curves_are_explained(app):
     for words in ("**Batch loss**", "moving average", "**validation loss**",
                   "sits above", "by heart"):
         assert words in said
+
+
+def test_after_an_early_stop_the_validation_accuracy_is_the_put_back_epochs(app):
+    # Before: the page showed the last epoch's validation accuracy (75.50%) beside a
+    # network whose weights were the best epoch's (77.90%).
+    at = app({"hidden": "16", "opt": "sgd", "lr": "1.0", "sched": "constant", "seed": "1",
+              "epochs": "30", "train": "1000", "patience": "1"}).run()
+    session = at.session_state["session"]
+    at.button(key="play").click().run()
+    wait_for(lambda: session.state == FINISHED, timeout=60)
+    at.run()
+    trainer = session.trainer
+    assert trainer.stop_reason.startswith("Stopped early")
+    assert trainer.epoch_records[-1].val_accuracy < trainer.best.accuracy
+    shown = {m.label: m.value for m in at.metric}["Validation accuracy"]
+    assert shown == f"{trainer.best.accuracy:.2%}"
