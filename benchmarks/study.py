@@ -1,8 +1,9 @@
 """Studies on this machine: trials per minute with 1 and 2 Dask workers, and the
 scheduling overhead per trial (a trial's wall time on 1 worker, minus the same training
-done in this process), on the offline sample: 784-128-10, 3 epochs, no pruning.
+done in this process), on the offline sample: the study's default network (784-256-10,
+momentum), 3 epochs, learning rates drawn at random, no pruning.
 
-    python -m benchmarks.study [--trials 8]
+    python -m benchmarks.study [--trials 30] [--full]
 
 Prints the figures and the machine's load (``uptime``) before and after each.
 """
@@ -17,7 +18,7 @@ from dataclasses import replace
 from dashboard.settings import Settings
 from dashboard.store import Store
 from mnist_np import MLP, TrainConfig, Trainer
-from mnist_np.data import load_sample
+from mnist_np.data import load_mnist, load_sample
 from mnist_np.threads import set_threads
 from studies import cluster as dc
 from studies import driver as dr
@@ -32,14 +33,16 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--trials", type=int, default=8)
     p.add_argument("--folder", default="/tmp/mnist_np-study-bench")
+    p.add_argument("--full", action="store_true",
+                   help="the full MNIST (MNIST_DIR or the cache) instead of the sample")
     args = p.parse_args()
-    data = load_sample()
-    lrs = ",".join(f"{0.02 * (k + 1):g}" for k in range(args.trials))
-    base = replace(Settings(hidden=(128,), epochs=3, schedule="constant"))
+    data = load_mnist(allow_download=False) if args.full else load_sample()
+    print(f"data: {data.source}, {len(data.X_train):,} training images")
+    base = Settings(epochs=3)  # what `python -m mnist_np study --epochs 3` trains
     set_threads(1)
     start = time.perf_counter()
-    for lr in lrs.split(",")[:3]:
-        s = replace(base, lr=float(lr))
+    for lr in (0.05, 0.1, 0.2):
+        s = replace(base, lr=lr)
         trainer = Trainer(MLP(**s.net_config()), data.X_train, data.y_train,
                           TrainConfig(**s.train_config()), max_snapshots=1)
         for _ in trainer.run():
@@ -52,7 +55,8 @@ def main() -> None:
         store = Store(f"{args.folder}/runs-{workers}-{time.time():.0f}.sqlite3", 2**30, 86400)
         store.touch("b" * 32)
         storage = dr.open_storage(dr.storage_path(store.path))
-        spec = dr.StudySpec(parse_space([f"lr={lrs}"]), base, args.trials, 3, "grid", "none")
+        spec = dr.StudySpec(parse_space(["lr=0.02..0.5"]), base, args.trials, 3, "random",
+                            "none")
         with dc.connect(None, workers) as client:
             run = dr.StudyRun(spec, storage, store, "b" * 32, data)
             outcome = run.run(client)

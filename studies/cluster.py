@@ -77,7 +77,7 @@ def connect(address: str | None, workers: int) -> Iterator[Client]:
         if address is None:
             with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                       processes=True, dashboard_address=None,
+                                       processes=True, dashboard_address=":0",
                                        host="127.0.0.1", silence_logs=logging.CRITICAL)
             client = Client(cluster, set_as_default=False)
         else:

@@ -346,8 +346,10 @@ class StudyRun:
         assert self.study is not None
         run, problem = self._record(r, status)
         trial = r.trial
+        # one journal append each (~6 ms): only what there is to say
         for key, v in (("status", status), ("run", run), ("error", error or problem)):
-            trial.set_user_attr(key, v)
+            if v not in (None, ""):
+                trial.set_user_attr(key, v)
         if status in (FINISHED, DIVERGED):
             self.study.tell(trial, value)
         else:
