@@ -141,6 +141,29 @@ def test_a_study_started_here_trains_on_workers_fills_the_table_and_loads_the_be
     assert any(f"Loaded run {run}" in shown(i) for i in at.info)
 
 
+def test_cancel_stops_the_apps_study_and_keeps_its_ended_trials(fresh):
+    at = fresh().run()
+    at.switch_page(PAGE).run()
+    fill_form(at, {**STUDY, "exp_space": "lr=log:1e-3..1", "exp_sampler": "random",
+                   "exp_trials": 20, "exp_epochs": 5, "exp_train": 10_000})
+    at.button(key="exp_run").click().run()
+    store, _ = page.get_store()
+    storage = section.study_storage(str(dr.storage_path(store.path)))
+    token = at.session_state["workspace"]
+    wait_for(lambda: any(t.state.is_finished() for s in dr.workspace_studies(storage, token)
+                         for t in dr.trials_of(storage, s.name)), timeout=180)
+    at.button(key="exp_cancel").click().run()
+    section.app_studies().join(60)
+    at.run()
+    assert not at.exception and not at.error
+    (summary,) = dr.workspace_studies(storage, token)
+    assert summary.state == "cancelled"
+    trials = dr.trials_of(storage, summary.name)
+    assert len(trials) < 20 and all(t.state.is_finished() for t in trials)
+    assert "exp_run" in {b.key for b in at.button}  # a new study can start
+    assert len(at.dataframe[0].value) >= 1  # the ended trials are runs
+
+
 def test_the_page_watches_a_study_that_another_process_writes(fresh, tmp_path):
     at = fresh().run()
     at.switch_page(PAGE).run()
