@@ -72,9 +72,10 @@ def update_caption(before: np.ndarray, after: np.ndarray, label: int, lr: float,
     return (f"With η = {lr:g}, one step on this {image} alone moved the probability of the "
             f"true {noun} {n[label]} from {before[label]:.1%} to {after[label]:.1%}; the "
             f"prediction went from {n[int(before.argmax())]} to {n[int(after.argmax())]}. Press "
-            "again to take another step. The update changes the live network, but it is "
-            "not a training step: the step counter and the Train page's curves count the "
-            "trainer's mini-batches only.")
+            "again to take another step. The update changes the live network (every page "
+            "shows it; it is listed with the run's changes), but it is not a training step: "
+            "the step counter and the Train page's curves count the trainer's mini-batches "
+            "only.")
 
 
 def saturation_caption(label: str, n_images: int) -> str:

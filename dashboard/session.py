@@ -209,23 +209,12 @@ class TrainingSession:
         if self.next_settings is not None:
             self.reset(self.next_settings)
 
-    def change_network(self, change: Callable[[MLP], T]) -> T:
-        """Pause, then apply ``change(net)`` to the live network by hand (the Backprop
-        page's single update); the network is then no longer the fresh one."""
-        self.pause()
-        with self.reading():
-            result = change(self.net)
-            self.version += 1
-            if self.state == READY:
-                self.state = PAUSED
-        self.save_checkpoint()
-        return result
-
     def change_live(self, change: Callable[[MLP], lab.Change]) -> lab.Change:
-        """Apply ``change(net)`` (a neuron-lab change, ``mnist_np.lab``) to the live
-        network without stopping training: between two steps (under :meth:`reading`),
-        the version bumped so every view redraws, kept for :meth:`undo_live` and in the
-        run's log of changes (:attr:`runs`), then checkpointed so a reload keeps it.
+        """Apply ``change(net)`` (a change by hand, ``mnist_np.lab``: the neuron lab's, the
+        Backprop page's one update) to the live network without stopping training:
+        between two steps (under :meth:`reading`), the version bumped so every view
+        redraws, kept for :meth:`undo_live` and in the run's log of changes (:attr:`runs`),
+        then checkpointed so a reload keeps it.
         ValueError (one line) when the change is not possible; nothing is changed then."""
         with self.reading() as t:
             done = change(self.net)
@@ -250,6 +239,13 @@ class TrainingSession:
             self.version += 1
         self.save_checkpoint()
         return done
+
+    @property
+    def changes_by_hand(self) -> list[str]:
+        """This run's changes by hand so far, one line each ("step 120: switched off
+        ..."): those already added to its record when it had ended, then the rest."""
+        recorded = next((r.changes for r in self.runs if r.number == self._run_number), [])
+        return [*recorded, *self.runs.changes] if self._recorded else self.runs.changes
 
     def _note(self, line: str) -> None:
         """A change goes into the run's log: kept until the run is recorded, or added to

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .metrics import confusion_matrix, per_class_accuracy
+from .stepthrough import sgd_step
 
 # A sigmoid/tanh unit is called saturated when it is saturated for this share of digits
 # (the activation registry's test: its derivative below a tenth of its peak).
@@ -79,6 +80,21 @@ def undo(net, change: Change) -> None:
             raise ValueError("the network's shapes changed since the change was made")
     for p in reversed(change.patches):
         np.put(_array(net, p.param, p.index), p.flat, p.old)
+
+
+def one_update(net, x, label: int, lr: float, what: str
+               ) -> tuple[Change, np.ndarray, np.ndarray]:
+    """One plain gradient-descent step on one digit (``stepthrough.sgd_step``: every
+    weight and bias moves by ``-lr`` times its gradient for ``x: (784,)`` alone) as a
+    change by hand, holding every value it overwrote so :func:`undo` is exact.
+
+    Returns the change and the output ``a_L`` before and after the step, both ``(n_L,)``.
+    """
+    patches = tuple(Patch(param, l, np.arange(arr.size, dtype=np.int64), arr.ravel().copy())
+                    for param, arrays in (("W", net.weights), ("b", net.biases))
+                    for l, arr in enumerate(arrays))
+    before, after = sgd_step(net, x, label, lr)
+    return Change("update", len(net.weights), (), what, patches), before, after
 
 
 def _hidden(net, layer: int) -> int:

@@ -14,7 +14,7 @@ from dashboard.page import (
 )
 from dashboard.sections import backprop as section
 from dashboard.widgets import LR_GRID
-from mnist_np.stepthrough import sgd_step, trace
+from mnist_np.stepthrough import trace
 
 session = page_session()
 page_header("Backprop, step by step", session)
@@ -40,14 +40,6 @@ def _misread_digit() -> None:
     state.backprop_index = section.next_misread(session, int(state.backprop_index))
 
 
-def _apply_update() -> None:
-    """One plain gradient-descent step on the chosen digit, applied to the live network."""
-    i, lr = state.backprop_index, state.backprop_lr
-    before, after = session.change_network(lambda net: sgd_step(net, X_test[i], int(y_test[i]), lr))
-    state.backprop_result = dict(trainer=session.trainer, index=i, lr=lr, before=before,
-                                 after=after)
-
-
 # one row that wraps in a narrow window (columns would cut the labels to "Rando…")
 controls = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
 controls.number_input(f"Test digit (0 to {len(y_test) - 1:,})", 0, len(y_test) - 1, step=1,
@@ -56,9 +48,10 @@ controls.button("Next misread digit", key="backprop_misread", on_click=_misread_
 controls.button("Random digit", key="backprop_random", on_click=_random_digit)
 controls.select_slider("Step size η for the update", STEP_SIZES,
                        key="backprop_lr", format_func=lambda v: f"{v:g}", width=300)
-controls.button("Apply one update", key="backprop_apply", on_click=_apply_update,
-                type="primary", help="Pauses training, then moves every weight by -η times "
-                                     "its gradient for this digit alone")
+controls.button("Apply one update", key="backprop_apply", on_click=lambda: section.apply_update(
+    session, int(state.backprop_index), state.backprop_lr), type="primary",
+    help="Pauses training, then moves every weight by -η times its gradient for this digit "
+         "alone; Undo puts them back")
 
 
 def draw(session):
@@ -74,10 +67,7 @@ def draw(session):
     section.loss(net, t)
     section.backward_pass(net, t)
     section.follow_one_weight(net, t, state.backprop_lr)
-    r = state.get("backprop_result")
-    mine = r is not None and r["trainer"] is session.trainer and r["index"] == i
-    section.one_update(net, t.label, (r["before"], r["after"], r["lr"]) if mine else None,
-                       session.data.classes)
+    section.one_update(session, net, t, i)
     section.gradient_check_section(net, t, seed=i)
 
 

@@ -42,6 +42,10 @@ def curves(session):
                         "training has finished.")
     if state == READY:
         st.info("Press ▶ Play in the sidebar to train, or Step for one mini-batch.")
+    if changes := session.changes_by_hand:
+        st.info(f"Changed by hand {len(changes)} time{'s' if len(changes) > 1 else ''} "
+                f"(last: {changes[-1]}). The train and validation accuracies are from the "
+                "last epoch's end; the test accuracy is of the network as it is now.")
     left, right = st.columns(2)
     left.plotly_chart(loss_figure(steps, losses, epochs), key="train_loss")
     right.plotly_chart(accuracy_figure(steps, accs, epochs), key="train_accuracy")

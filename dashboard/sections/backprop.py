@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import streamlit as st
 
-from mnist_np import MLP
+from mnist_np import MLP, lab
 from mnist_np.gradcheck import gradient_check
 from mnist_np.metrics import next_to_learn_from
 from mnist_np.stepthrough import Trace, follow_weight, largest_gradient, one_hot
@@ -171,20 +171,68 @@ def follow_one_weight(net: MLP, t: Trace, lr: float) -> None:
                "check each line with a calculator (up to that rounding).")
 
 
-def one_update(net: MLP, label: int, update: tuple[np.ndarray, np.ndarray, float] | None,
-               classes: Sequence[str] | None = None) -> None:
-    """4: the update rule, and what the last update on this digit did (``update`` is
-    ``(before, after, lr)``, or None when none was applied to this digit)."""
+def _test_accuracy(session: TrainingSession) -> float:
+    net, _ = session.network_copy()
+    with np.errstate(all="ignore"):  # a diverged network overflows: its answers are NaN
+        return net.accuracy(session.data.X_test, session.data.y_test)
+
+
+def apply_update(session: TrainingSession, index: int, lr: float) -> None:
+    """Pause, then one plain gradient-descent step on test digit ``index`` applied to the
+    live network as a change by hand (``lab.one_update``): listed with the run's changes
+    and undoable. What it did goes to ``st.session_state.backprop_result``."""
+    session.pause()
+    x, label = session.data.X_test[index], int(session.data.y_test[index])
+    accuracy_before = _test_accuracy(session)
+    out: dict = {}
+
+    def update(net: MLP) -> lab.Change:
+        change, out["before"], out["after"] = lab.one_update(
+            net, x, label, lr, f"one update on test digit #{index} at η = {lr:g} (Backprop page)")
+        return change
+
+    change = session.change_live(update)
+    st.session_state.backprop_result = dict(
+        trainer=session.trainer, index=index, lr=lr, change=change,
+        accuracy=(accuracy_before, _test_accuracy(session)), **out)
+
+
+def undo_update(session: TrainingSession) -> None:
+    """Undo the page's last update, when it is still the newest change by hand."""
+    r = st.session_state.get("backprop_result")
+    if r is not None and session.lab_changes and session.lab_changes[-1] is r["change"]:
+        session.undo_live()
+        st.session_state.backprop_result = None
+
+
+def one_update(session: TrainingSession, net: MLP, t: Trace, index: int) -> None:
+    """4: the update rule, and what the page's last update on test digit ``index`` did,
+    with its Undo (the network is the live one: the update changed it for every page)."""
     st.header("4. One update")
     st.latex(equations.general(net)["update"])
-    if update is None:
+    r = st.session_state.get("backprop_result")
+    if r is None or r["trainer"] is not session.trainer or r["index"] != index:
         st.caption("Press **Apply one update** above to move every weight against its "
                    "gradient for this digit and see the prediction change.")
         return
-    before, after, lr = update
-    st.plotly_chart(before_after_figure(before, after, label, classes),
+    classes = session.data.classes
+    st.plotly_chart(before_after_figure(r["before"], r["after"], t.label, classes),
                     key="backprop_before_after")
-    st.caption(explain.update_caption(before, after, label, lr, classes))
+    st.caption(explain.update_caption(r["before"], r["after"], t.label, r["lr"], classes))
+    before, after = r["accuracy"]
+    undoable = bool(session.lab_changes) and session.lab_changes[-1] is r["change"]
+    text = (f"Test accuracy of the whole network: {before:.2%} before this update, "
+            f"{after:.2%} after it.")
+    if after < before - 0.005:
+        text += (" One digit's step at this size pulled the network towards this digit at "
+                 "the others' expense: training averages the gradient over a mini-batch "
+                 "instead, and takes small steps.")
+    row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
+    (row.warning if after < before - 0.005 else row.info)(text)
+    row.button("Undo this update", key="backprop_undo", on_click=undo_update,
+               args=(session,), disabled=not undoable,
+               help="Puts every weight back exactly as it was before the update" if undoable
+               else "Another change by hand came after it (Network page): undo that first")
 
 
 def gradient_check_section(net: MLP, t: Trace, seed: int) -> None:

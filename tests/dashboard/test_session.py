@@ -113,15 +113,6 @@ def test_play_from_start_resets_only_a_network_that_has_trained(sample):
     assert session.trainer.step_count == 3 and len(session.runs) == 2
 
 
-def test_change_network_counts_as_a_change_and_ends_the_fresh_state(sample):
-    session = TrainingSession(sample, Settings(hidden=(16,)))
-    before = session.net.weights[0].copy()
-    result = session.change_network(lambda net: net.weights[0].__iadd__(1.0).sum())
-    assert session.version == 1 and session.state == PAUSED and not session.untrained
-    assert result == (before + 1.0).sum()
-    assert (session.net.weights[0] == before + 1.0).all()
-
-
 def test_progress_is_one_consistent_reading(sample):
     session = TrainingSession(sample, Settings(hidden=(16,), epochs=2, train_limit=1000,
                                                batch_size=100))

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from mnist_np import ACTIVATIONS, MLP, lab
+from mnist_np.stepthrough import sgd_step
 
 
 def _net(activation="relu", hidden=(12, 8), seed=3):
@@ -68,6 +69,7 @@ def test_zeroing_the_incoming_column_would_not_silence_a_sigmoid_unit():
     lambda net: lab.set_weight(net, 3, 0, 9, 1e-7),
     lambda net: lab.set_bias(net, 1, 2, 0.1),
     lambda net: lab.prune(net, 2, 5, np.arange(8.0)[::-1]),
+    lambda net: lab.one_update(net, np.linspace(0, 1, 16), 3, 0.5, "one update")[0],
 ])
 def test_a_change_is_undone_exactly(make):
     net = _net("tanh")
@@ -225,3 +227,15 @@ def test_the_diagram_shows_the_most_active_units_and_their_strongest_edges():
     view = lab.diagram_view(net, x, max_units=8, keep=(1, keep))
     assert keep in view.layers[0].units and len(view.layers[0].units) == 8
     assert view.layers[0].off.tolist() == [u == keep for u in view.layers[0].units]
+
+
+def test_one_update_is_the_backprop_pages_step_and_says_so():
+    net = _net()
+    expected = net.copy()
+    x = np.linspace(0, 1, 16, dtype=np.float32)
+    before_expected, after_expected = sgd_step(expected, x, 3, 0.5)
+    change, before, after = lab.one_update(net, x, 3, 0.5, "one update on digit #7")
+    assert change.kind == "update" and change.what == "one update on digit #7"
+    for a, b in zip(net.weights + net.biases, expected.weights + expected.biases):
+        assert a.tobytes() == b.tobytes()
+    assert np.array_equal(before, before_expected) and np.array_equal(after, after_expected)
