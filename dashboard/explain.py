@@ -37,14 +37,17 @@ def gradient_check_verdict(checks: Sequence[Check]) -> tuple[str, str, str | Non
         return ("success", f"Backpropagation agrees with finite differences ({where}): "
                            f"largest relative error {worst:.1e}.", None)
     if all(c.agrees for c in checks):  # some only up to rounding: quote those
-        largest = max(abs(c.backprop - c.numeric) for c in checks if c.rel_error > RTOL)
+        tiny = [c for c in checks if c.rel_error > RTOL]
+        largest = max(abs(c.backprop - c.numeric) for c in tiny)
+        gradient = max(abs(c.backprop) for c in tiny)
+        which = "one weight" if len(tiny) == 1 else f"{len(tiny)} of the {len(checks)} weights"
         return ("success",
                 f"Backpropagation agrees with finite differences up to rounding ({where}): "
-                f"the largest difference, {largest:.1e}, is within the ±{rounding:.0e} that "
-                "rounding allows.",
-                f"The gradients here are tiny (the network is sure of this digit), so "
-                f"rounding in 𝓛(w ± ε) limits the difference quotient to about "
-                f"±{rounding:.0e}, and relative errors (up to {worst:.0e}) say nothing.")
+                f"for {which} with a large relative error, the difference (at most "
+                f"{largest:.1e}) is within the ±{rounding:.0e} that rounding allows.",
+                f"Those gradients are tiny (at most {gradient:.1e}), so rounding in "
+                f"𝓛(w ± ε) limits the difference quotient to about ±{rounding:.0e}, and "
+                f"their relative errors (up to {worst:.0e}) say nothing.")
     return ("warning", f"Some gradients disagree (largest relative error {worst:.1e}). With "
                        "ReLU this can happen when ±ε moves a unit across 0, where the slope "
                        "jumps; try another digit.", None)
