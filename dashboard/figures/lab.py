@@ -65,13 +65,16 @@ def per_digit_change_figure(before: Series, after: Series, title: str,
     diff = (after - before) * 100
     top = np.fmax(before, after)
     fig.add_scatter(x=digits, y=top, mode="text", showlegend=False, hoverinfo="skip",
+                    cliponaxis=False,  # a label above a 100% bar, over the axis's top
                     text=[f"{d:+.1f}" if np.isfinite(d) else "" for d in diff],
                     textposition="top center")
     fig = layout(fig, title, "true digit", "accuracy", height=320)
     fig.update_layout(barmode="group", title=dict(subtitle=dict(text=change)),
                       margin=dict(t=60 if change else 40))
     fig.update_xaxes(tickmode="linear", dtick=1)
-    return accuracy_axis(fig, np.concatenate([before, after]), room=0.04)
+    fig = accuracy_axis(fig, np.concatenate([before, after]), room=0.04)
+    low, high = fig.layout.yaxis.range
+    return fig.update_yaxes(range=[low, min(high, 1.0)])  # no accuracy above 100%
 
 
 def pruning_figure(ks: Sequence[int], accuracy: Series, n_units: int, layer: int,

@@ -124,8 +124,11 @@ def unit_card(session: TrainingSession) -> tuple[MLP, int, int] | None:
         part = ("under 1%" if 0 < state.share < 0.01 else
                 "over 99%" if 0.99 < state.share < 1 else f"{state.share:.0%}")
         share = f"{'active' if state.kind == 'active' else 'saturated'} for {part} of the digits"
-        off = " — switched off" if lab.silent(net, layer)[j] else ""
-        st.subheader(f"{name}: {state.label} ({share}){off}")
+        if lab.silent(net, layer)[j]:
+            st.subheader(f"{name}: switched off ({share}, but the next layer no longer "
+                         "hears it)")
+        else:
+            st.subheader(f"{name}: {state.label} ({share})")
     left, middle, right = st.columns(3)
     with left:
         if layer == 1:
@@ -141,7 +144,11 @@ def unit_card(session: TrainingSession) -> tuple[MLP, int, int] | None:
                                        cols=4, tile_px=70), key="network_top",
                         width="content")
     with right:
-        if card["votes"] is not None:
+        if card["votes"] is not None and lab.silent(net, layer)[j]:
+            st.markdown("**The digits it votes for**")
+            st.info("None: switched off, its outgoing weights are 0, so it changes no "
+                    "digit's score. Undo (below) to see its votes again.")
+        elif card["votes"] is not None:
             st.plotly_chart(votes_figure(card["votes"], "The digits it votes for"),
                             key="network_votes")
             st.caption("How much each digit's score (logit) goes up with this unit, on "

@@ -49,8 +49,12 @@ def test_switch_off_then_undo_on_the_live_network(app):
     assert session.state == PAUSED and len(session.lab_changes) == 1
     assert "Done: switched off unit 7 of hidden layer 1." in _infos(at)
     assert "network_change" in chart_keys(at)  # accuracy per digit, before and after
-    assert "switched off" in " ".join(h.value for h in at.subheader)
+    heads = " ".join(h.value for h in at.subheader)
+    assert ": switched off (" in heads and "alive" not in heads and "dead" not in heads
+    assert "network_votes" not in chart_keys(at)  # no empty chart: it votes for nothing
+    assert any(i.startswith("None: switched off") for i in _infos(at))
     at.button(key="network_undo").click().run()
+    assert "network_votes" in chart_keys(at)
     assert _params(session.net) == before and session.lab_changes == []
     assert "Undone: switched off unit 7 of hidden layer 1." in _infos(at)
     log = " ".join(c.value for c in at.caption).replace("\\", "")

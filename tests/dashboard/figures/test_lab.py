@@ -53,6 +53,14 @@ def test_per_digit_change_shows_both_and_the_difference_in_points():
     assert list(fig.data[2].text) == ["+0.0", "-20.0", "+5.0"]
 
 
+def test_per_digit_change_axis_stops_at_100_percent():
+    for before in (np.array([0.99, 0.996, 0.97]), np.array([0.3, 1.0, 0.5])):
+        fig = per_digit_change_figure(before, before, "accuracy")
+        low, high = fig.layout.yaxis.range
+        assert high == 1.0 and low < before.min()
+        assert fig.data[2].cliponaxis is False  # the labels above a 100% bar still show
+
+
 def test_pruning_figure_plots_accuracy_against_k():
     fig = pruning_figure([0, 4, 8], [0.9, 0.85, 0.1], 8, 1, chosen=4)
     assert list(fig.data[0].x) == [0, 4, 8] and list(fig.data[0].y) == [0.9, 0.85, 0.1]
