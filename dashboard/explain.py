@@ -43,9 +43,10 @@ def gradient_check_verdict(checks: Sequence[Check]) -> tuple[str, str, str | Non
         which = "one weight" if len(tiny) == 1 else f"{len(tiny)} of the {len(checks)} weights"
         return ("success",
                 f"Backpropagation agrees with finite differences up to rounding ({where}): "
-                f"for {which} with a large relative error, the difference (at most "
+                f"for {which}, whose {'gradient is' if len(tiny) == 1 else 'gradients are'} "
+                f"tiny, the difference (at most "
                 f"{largest:.1e}) is within the ±{rounding:.0e} that rounding allows.",
-                f"Those gradients are tiny (at most {gradient:.1e}), so rounding in "
+                f"Those gradients are at most {gradient:.1e}, so rounding in "
                 f"𝓛(w ± ε) limits the difference quotient to about ±{rounding:.0e}, and "
                 f"their relative errors (up to {worst:.0e}) say nothing.")
     return ("warning", f"Some gradients disagree (largest relative error {worst:.1e}). With "

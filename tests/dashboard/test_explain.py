@@ -67,10 +67,10 @@ def test_tiny_gradients_agree_up_to_rounding():
     level, message, note = gradient_check_verdict(rows)
     assert level == "success"
     assert "up to rounding" in message
-    assert ("for one weight with a large relative error, the difference (at most 2.0e-12) is "
+    assert ("for one weight, whose gradient is tiny, the difference (at most 2.0e-12) is "
             "within the ±1e-10 that rounding allows") in message
     assert note is not None and "±1e-10" in note and "up to 7e-01" in note
-    assert "at most 1.0e-12" in note  # the size of those gradients, not a guess about why
+    assert "gradients are at most 1.0e-12" in note  # their size, not a guess about why
 
 
 def test_rounding_verdict_quotes_only_the_rows_that_need_rounding():
@@ -80,7 +80,7 @@ def test_rounding_verdict_quotes_only_the_rows_that_need_rounding():
     rows = [check(1e-12, 3e-12), check(0.5, 0.5 + 1e-9)]
     assert all(c.agrees for c in rows) and rows[1].rel_error <= RTOL
     _, message, _ = gradient_check_verdict(rows)
-    assert "for one weight with a large relative error, the difference (at most 2.0e-12)" in (
+    assert "for one weight, whose gradient is tiny, the difference (at most 2.0e-12)" in (
         message)
     assert "largest difference" not in message
 
