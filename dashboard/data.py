@@ -132,9 +132,19 @@ def get_dataset(key: str) -> tuple[MNIST | None, str | None]:
     try:
         return _load_other(key, progress, status), None
     except DataError as e:
-        return None, without_paths(str(e))
+        return None, without_paths(_without_each_mirror(str(e)))
     finally:
         slot.empty()
+
+
+def _without_each_mirror(problem: str) -> str:
+    """A download failure said in one short line: "... could be reached (2 mirrors
+    tried)" instead of every mirror's host name and reason (QA: two lines of S3 names)."""
+    head, sep, detail = problem.partition(" (")
+    if not sep or "could be reached" not in head or not detail.endswith(")"):
+        return problem
+    n = detail.count("; ") + 1
+    return f"{head} ({n} mirror{'s' if n > 1 else ''} tried)"
 
 
 def badge(data: MNIST) -> tuple[str, str | None]:

@@ -51,6 +51,8 @@ def test_a_set_that_cannot_be_had_is_one_line_and_mnist_stays(app, fashion_env):
     warned = [w.value for w in at.warning if w.value.startswith("URL: data=kmnist")]
     assert len(warned) == 1 and "Kuzushiji" in warned[0] and "no mirror" in warned[0]
     assert "\n" not in warned[0] and "Traceback" not in warned[0]
+    # each mirror's host and reason stay out of it (QA: two lines of S3 host names)
+    assert "1 mirror tried" in warned[0] and "127.0.0.1" not in warned[0]
 
 
 def test_the_sidebar_switches_the_data_set_or_says_why_not(app, fashion_env):
