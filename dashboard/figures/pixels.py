@@ -62,18 +62,18 @@ def _signed(z: np.ndarray, limit: float, name: str, what: str, scale: bool) -> d
 
 def saliency_figure(x: np.ndarray, gradient: np.ndarray, target: str,
                     height: int = 330) -> go.Figure:
-    """The digit ``x: (784,)`` and its saliency map ``gradient: (784,)`` for class
-    ``target`` (its name): red where more ink would make the network more sure of ``target``, blue
-    where less, on a scale symmetric about 0; the digit's outline (ink at 0.5) drawn
-    over the map so the pixels can be found."""
+    """The digit ``x: (784,)`` and its saliency map ``gradient: (784,)``, minus the loss's
+    gradient ``-∂L/∂x`` for class ``target`` (its name): red where more ink would make the
+    network more sure of ``target``, blue where less, on a scale symmetric about 0; the
+    digit's outline (ink at 0.5) drawn over the map so the pixels can be found."""
     g = np.asarray(gradient, float)
     limit = float(np.nanmax(np.abs(g))) if np.isfinite(g).any() else 0.0
     outline = dict(type="contour", z=_square(x), showscale=False, hoverinfo="skip",
                    contours=dict(start=0.5, end=0.5, size=1, coloring="none"),
                    line=dict(color="black", width=1), name="outline")
-    return _panels([[_digit(x, "digit")], [_signed(g, limit, "saliency", "gradient", True),
+    return _panels([[_digit(x, "digit")], [_signed(g, limit, "saliency", "−∂L/∂x =", True),
                                             outline]],
-                   ["the digit", f"saliency for {target}"], height)
+                   ["the digit", f"saliency for {target}: −∂L/∂x"], height)
 
 
 def attack_figure(x: np.ndarray, x_adv: np.ndarray, epsilon: float,
@@ -94,28 +94,35 @@ def attack_figure(x: np.ndarray, x_adv: np.ndarray, epsilon: float,
 def epsilon_figure(epsilons: np.ndarray, flipped: np.ndarray, found: float | None,
                    height: int = 150) -> go.Figure:
     """Each size ``ε`` tried as a tick, orange where the answer changed and grey where it
-    did not, with the smallest that worked (``found``) marked."""
+    did not (a legend says which), with the smallest that worked (``found``) marked."""
     eps = np.asarray(epsilons, float)
     hit = np.asarray(flipped, bool)
-    bars = dict(type="bar", x=eps, y=np.ones(len(eps)),
-                marker_color=np.where(hit, "#ff7f0e", "#d0d0d0").tolist(),
-                customdata=np.where(hit, "changes the answer", "does not").tolist(),
-                hovertemplate="ε = %{x:g}: %{customdata}<extra></extra>")
+    # one bar width for both traces (each alone would guess its own from its few bars)
+    width = 0.9 * float(np.min(np.diff(eps))) if len(eps) > 1 else None
+    bars = [dict(type="bar", x=eps[hit == changed], y=np.ones(int(np.sum(hit == changed))),
+                 marker_color=colour, name=name, width=width,
+                 hovertemplate=f"ε = %{{x:g}}: {name}<extra></extra>")
+            for changed, colour, name in ((False, "#d0d0d0", "answer unchanged"),
+                                          (True, "#ff7f0e", "answer changed"))]
     marks: dict = dict(shapes=[], annotations=[])
     if found is not None:
         marks = dict(shapes=[dict(type="line", x0=found, x1=found, y0=0, y1=1, yref="paper",
                                   line=dict(color="#d62728", width=2))],
                      annotations=[dict(x=found, y=1.05, text=f"ε = {found:g}", showarrow=False,
                                        yanchor="bottom", font=dict(color="#d62728"))])
-    return go.Figure(data=[bars], layout=dict(
+    return go.Figure(data=bars, layout=dict(
         height=height, margin={**MARGIN, "t": 10}, bargap=0.1, plot_bgcolor="white",
-        showlegend=False, yaxis=dict(visible=False, range=[0, 1.4]),
+        showlegend=True, legend=dict(orientation="h", x=0, y=1.02, xanchor="left",
+                                     yanchor="bottom"),
+        yaxis=dict(visible=False, range=[0, 1.4]),
         xaxis=dict(title=dict(text="ε tried (largest change of any pixel)")), **marks))
 
 
 def dreams_figure(X: np.ndarray, classes: Sequence[str], confidence: Sequence[float],
-                  cols: int = 5, tile_px: int = 110) -> go.Figure:
+                  cols: int = 5, tile_px: int = 165) -> go.Figure:
     """The input each class likes best, ``X: (k, 784)``, each captioned with its class's
-    name and the network's output for it, ``cols`` to a row."""
+    name and the network's output for it, ``cols`` to a row; big enough to read on a
+    projector (``tile_px`` screen pixels an image, captions in 16 px)."""
     captions = [f"{c} ({p:.0%})" for c, p in zip(classes, confidence)]
-    return gallery_figure(np.asarray(X), captions, cols=cols, tile_px=tile_px)
+    fig = gallery_figure(np.asarray(X), captions, cols=cols, tile_px=tile_px)
+    return fig.update_annotations(font_size=16)

@@ -114,9 +114,10 @@ def saliency_view(net: MLP, digit: Digit, target: int | None, names: Sequence[st
     named = "its answer, " if target is None else ""
     chosen = plain(names[s.target])
     st.caption(
-        f"The gradient of the loss with respect to each pixel of {digit.name}, with the "
-        f"label set to {named}{chosen}: backpropagation carried one layer past W₁ "
-        "(∂L/∂a₀ = δ₁W₁ᵀ). Red pixels: more ink there would make the network more sure of "
+        f"Minus the gradient of the loss with respect to each pixel of {digit.name} "
+        f"(−∂L/∂x, the way down the loss), with the label set to {named}{chosen}: "
+        "backpropagation carried one layer past W₁ (∂L/∂a₀ = δ₁W₁ᵀ). Red pixels: more "
+        "ink there would make the network more sure of "
         f"{chosen}; blue: less sure; white pixels barely matter. The colour bar "
         "gives the size: tiny numbers when the network is already sure, as there is "
         "little loss left to lose.")
@@ -160,7 +161,8 @@ def attack_view(session: TrainingSession, net: MLP, version: int, digit: Digit,
         result = (f"No ε up to {largest:g} makes it read {goal}; shown is the attempt at "
                   f"ε = {largest:g}.")
     st.caption(f"{how}. Tried: ε from {float(a.epsilons[0]):g} to {largest:g} in steps of "
-               f"{float(a.epsilons[1] - a.epsilons[0]):g} (each bar above), aiming at "
+               f"{float(a.epsilons[1] - a.epsilons[0]):g} (each bar above: orange where the "
+               f"answer changed, grey where it did not), aiming at "
                f"{goal}. {result}")
     freshness_caption(session, at, HEAVY_REFRESH_SECONDS)
 
@@ -175,7 +177,7 @@ def dreams_view(session: TrainingSession, net: MLP, version: int,
     d, at = view
     _, noun = class_names(len(names), names)
     st.plotly_chart(dreams_figure(d.X, [names[c] for c in d.classes], d.confidence),
-                    key="pixels_dreams", width="content")
+                    key="pixels_dreams", width="stretch")
     st.caption(
         f"Each image starts as a faint grey ({d.start:g} in every pixel); {d.steps} steps of "
         "gradient ascent then add ink where "

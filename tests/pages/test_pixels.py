@@ -50,7 +50,8 @@ def test_saliency_before_and_after_training(app):
     net, _ = session.network_copy()
     expected = saliency(net, session.data.X_test[3], 5)
     title = _spec(at, "pixels_saliency")["layout"]["annotations"][1]["text"]
-    assert title.startswith("saliency for 5")
+    assert title == "saliency for 5: −∂L/∂x"
+    assert "Minus the gradient of the loss" in _captions(at)  # it says what is drawn
     assert "label set to 5" in _captions(at) and "test digit 3" in _captions(at)
     assert "more sure of 5" in _captions(at)
     shown = _spec(at, "pixels_saliency")["data"][1]
@@ -82,7 +83,8 @@ def test_the_adversarial_digit_is_the_engines_smallest_flip(app):
         titles = [a["text"] for a in _spec(at, "pixels_attack")["layout"]["annotations"]]
         assert titles[1] == f"change<br>at most ε = {expected.epsilon:g}"
         assert titles[2].startswith(f"result<br>reads {expected.answer_after} ")
-    assert "20 such steps" in _captions(at) and "(each bar above)" in _captions(at)
+    assert "20 such steps" in _captions(at)
+    assert "(each bar above: orange where the answer changed" in _captions(at)
     at.selectbox(key="pixels_goal").set_value(2).run()
     assert not at.exception and "aiming at 2." in _captions(at)
 
@@ -157,7 +159,8 @@ def test_another_data_set_names_its_classes(app):
     assert at.radio(key="pixels_view").options == ["Saliency map", "Adversarial image",
                                                    "What it thinks each class looks like"]
     title = _spec(at, "pixels_saliency")["layout"]["annotations"][1]["text"]
-    assert title.removeprefix("saliency for ") in names and "test image 0" in _captions(at)
+    assert title.removeprefix("saliency for ").removesuffix(": −∂L/∂x") in names
+    assert "test image 0" in _captions(at)
     at.radio(key="pixels_view").set_value(DREAMS).run()
     captions = [a["text"] for a in _spec(at, "pixels_dreams")["layout"]["annotations"]]
     assert [c.rsplit(" (", 1)[0] for c in captions] == names

@@ -31,7 +31,8 @@ def test_saliency_figure_is_the_digit_and_a_symmetric_signed_map_with_its_outlin
     assert list(saliency.colorbar.ticktext) == ["-2", "-1", "0", "1", "2"]
     assert outline.type == "contour" and outline.contours.start == 0.5
     assert (saliency.xaxis, outline.xaxis) == ("x2", "x2")
-    assert "saliency for 7" in fig.layout.annotations[1].text
+    assert fig.layout.annotations[1].text == "saliency for 7: −∂L/∂x"  # what is drawn
+    assert "−∂L/∂x = %{z" in saliency.hovertemplate
     assert fig.layout.yaxis2.scaleanchor == "x2" and fig.layout.yaxis.autorange == "reversed"
 
 
@@ -60,9 +61,12 @@ def test_attack_figure_shows_original_change_and_result_with_the_answers():
 def test_epsilon_figure_colours_what_flips_and_marks_the_smallest():
     eps = np.array([0.05, 0.1, 0.15, 0.2])
     fig = epsilon_figure(eps, np.array([False, False, True, True]), 0.15)
-    bars = fig.data[0]
-    assert list(bars.x) == pytest.approx(eps.tolist())
-    assert list(bars.marker.color) == ["#d0d0d0", "#d0d0d0", "#ff7f0e", "#ff7f0e"]
+    kept, changed = fig.data
+    assert list(kept.x) == pytest.approx([0.05, 0.1]) and kept.marker.color == "#d0d0d0"
+    assert list(changed.x) == pytest.approx([0.15, 0.2]) and changed.marker.color == "#ff7f0e"
+    assert fig.layout.showlegend and (kept.name, changed.name) == ("answer unchanged",
+                                                                   "answer changed")
+    assert kept.width == changed.width == pytest.approx(0.045)
     assert [s.x0 for s in fig.layout.shapes] == [0.15]
     assert fig.layout.annotations[0].text == "ε = 0.15"
     none = epsilon_figure(eps, np.zeros(4, bool), None)
@@ -78,3 +82,4 @@ def test_dreams_figure_captions_each_class_with_its_output():
     one_row = dreams_figure(X, list("abcdefghij"), np.ones(10), cols=10)
     assert np.asarray(one_row.data[0].z).shape[1] == 10 * 28 + 9 * 3
     assert one_row.layout.annotations[9].text == "j (100%)"
+    assert fig.layout.width > 800 and fig.layout.annotations[0].font.size >= 16  # projector
