@@ -72,14 +72,15 @@ def photo_steps_figure(steps: PhotoSteps) -> go.Figure:
     if steps.cropped is not None and steps.boxed is not None and steps.field is not None:
         h, w = steps.boxed.shape
         panels += [("4. cropped", steps.cropped, INK),
-                   (f"5. {h}×{w} box", steps.boxed, INK),
+                   (f"5. fit in 20×20<br>(here {w} wide, {h} high)", steps.boxed, INK),
                    ("6. 28×28", steps.field, INK)]
     fig = make_subplots(rows=1, cols=len(panels), horizontal_spacing=0.02,
                         subplot_titles=[title for title, _, _ in panels])
     for i, (title, image, colours) in enumerate(panels):
         shown = _shown(image)
         fig.add_heatmap(z=shown, colorscale=colours, zmin=0, zmax=1, showscale=False,
-                        hovertemplate=f"{title}: %{{z:.2f}}<extra></extra>", row=1, col=i + 1)
+                        hovertemplate=f"{title.replace('<br>', ' ')}: %{{z:.2f}}<extra></extra>",
+                        row=1, col=i + 1)
         axis = f"x{i + 1 if i else ''}"
         fig.update_yaxes(autorange="reversed", scaleanchor=axis, visible=False,
                          row=1, col=i + 1)
