@@ -31,7 +31,7 @@ from .data import get_data, get_dataset
 from .live import LiveCache
 from .markdown import plain
 from .runs import RunLog
-from .session import DIVERGED, STALLED, TrainingSession
+from .session import DIVERGED, RUNNING, STALLED, TrainingSession
 from .store import Store, StoreError
 from .widgets import settings_to_widgets
 
@@ -124,6 +124,9 @@ def _go_on(session: TrainingSession, settings: cfg.Settings, state: str, raw: by
         say(f"Your last network could not be restored: {found.note}")
         return
     session.restore(found.trainer, settings, state, data)
+    if state == RUNNING:  # a reload or a restart stops the training thread: say so
+        say(f"Training was running when this page was last open; it is paused at step "
+            f"{found.trainer.step_count:,}. Press ▶ Play to go on.")
 
 
 def keep_workspace(session: TrainingSession) -> None:

@@ -172,7 +172,7 @@ class TrainingSession:
             return
         with self.reading():
             raw = self._training_file()
-            settings, state = self.settings, PAUSED if self.state == RUNNING else self.state
+            settings, state = self.settings, self.state  # "running": a reload says so
         self._last_checkpoint = time.monotonic()
         try:
             self._sink(settings, state, raw)

@@ -154,3 +154,20 @@ def test_a_network_that_cannot_be_saved_is_said_and_training_goes_on(app, browse
     assert at.session_state["session"].trainer.step_count == 1
     assert any("could not be saved" in c.value and "No space left" in c.value
                for c in at.sidebar.caption)
+
+
+def test_a_reload_while_training_says_that_training_paused(app, browser_cookie):
+    # Before: F5 during training came back "paused" without a word (QA, a teacher's view).
+    browser_cookie(None)
+    at = app({**SMALL, "epochs": "0", "sched": "constant"}).run()
+    session = at.session_state["session"]
+    at.button(key="play").click().run()
+    wait_for(lambda: session.trainer.step_count >= 3)
+    session.save_checkpoint()  # as the session does every 5 s while training runs
+    browser_cookie(at.session_state["workspace"])
+    again = app({**SMALL, "epochs": "0", "sched": "constant"}).run()
+    back = again.session_state["session"]
+    assert back.state == PAUSED and back.trainer.step_count >= 3
+    said = [i.value for i in again.info if "Training was running" in i.value]
+    assert len(said) == 1 and f"paused at step {back.trainer.step_count:,}" in said[0]
+    session.pause()
