@@ -7,6 +7,7 @@ Curves take the trainer's history columns: ``steps: (points,)`` and ``values:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -81,7 +82,17 @@ def layer_bars_figure(names: Sequence[str], values: Series, title: str, y: str,
                 hoverinfo="text")
     if percent:
         fig.update_yaxes(range=[0, 1.1], tickformat=".0%")
-    return log_y_axis(fig, shown, fine=False) if log_y else fig
+    if not log_y:
+        return fig
+    # Bars on a log axis start at its bottom: from a labelled power of ten, with labelled
+    # ticks between, a bar's height reads in decades. (Auto-ranged, 0.33 beside 0.15 drew
+    # about 9:1 with no tick at all.)
+    positive = shown[shown > 0]
+    if positive.size:
+        low = math.floor(math.log10(positive.min()))
+        high = max(math.ceil(math.log10(positive.max())), low + 1)
+        fig.update_yaxes(range=[low, high + 0.15 * (high - low)])  # room for the labels
+    return log_y_axis(fig, shown, fine=True)
 
 
 def _top(finite: np.ndarray, log_y: bool, percent: bool) -> float:

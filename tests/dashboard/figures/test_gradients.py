@@ -66,3 +66,13 @@ def test_bars_for_inf_and_nan_are_drawn_at_the_top_and_labelled():
     assert float(linear.data[0].y[1]) >= 2.0 and list(linear.data[0].text) == ["2", "-inf"]
     nothing = layer_bars_figure(["W1"], [np.nan], "g", "norm", log_y=True)
     assert np.isfinite(float(nothing.data[0].y[0])) and list(nothing.data[0].text) == ["NaN"]
+
+
+def test_log_bars_start_at_a_labelled_power_of_ten_with_ticks_between():
+    # Before: 0.33 and 0.15 on an auto-ranged log axis drew about 9:1 with no tick label
+    fig = layer_bars_figure(["W1", "W2"], [0.33, 0.15], "Gradient magnitude now", "norm",
+                            log_y=True)
+    low, high = fig.layout.yaxis.range
+    assert low == -1 and 0 < high - 0 < 0.5  # from 0.1, past 1 with room for the labels
+    ticks = [t for t in fig.layout.yaxis.tickvals if 10 ** low <= t <= 10 ** high]
+    assert {0.1, 0.2, 0.5, 1.0} <= {round(t, 6) for t in ticks}
