@@ -98,14 +98,16 @@ class Comparison:
         return self._worker.error
 
     def progress(self) -> tuple[float, str]:
-        """The fraction done and a line saying which twin trains, at which step."""
-        done = sum(min(t.steps, BUDGET_STEPS) + (BUDGET_STEPS if t.problem else 0)
+        """The fraction done over both twins (a twin that diverged counts as done) and a
+        line saying which twin trains, at which step: "twin 1 of 2, ...", as the fraction
+        covers both."""
+        done = sum(BUDGET_STEPS if t.problem else min(t.steps, BUDGET_STEPS)
                    for t in self.twins)
-        current = next((t for t in self.twins if not t.done), None)
-        where = ("sweeping" if current is None else
-                 f"training the network {current.label}: step {current.steps:,} of "
-                 f"{BUDGET_STEPS:,}")
-        return min(1.0, done / (2 * BUDGET_STEPS)), where
+        k = next((k for k, t in enumerate(self.twins) if not t.done), None)
+        where = ("measuring both" if k is None else
+                 f"twin {k + 1} of {len(self.twins)}, the network {self.twins[k].label}: "
+                 f"step {self.twins[k].steps:,} of {BUDGET_STEPS:,}")
+        return min(1.0, done / (len(self.twins) * BUDGET_STEPS)), where
 
     def _step(self) -> bool:
         twin = next((t for t in self.twins if not t.done), None)

@@ -49,19 +49,19 @@ def draw(session):
     st.subheader("One digit, perturbed")
     controls, images, answer = st.columns([1, 1, 1.3])
     n = len(X)
-    number = controls.number_input(f"Test digit (1 to {n:,})", 1, n, 1, key="robustness_digit")
+    i = controls.number_input(f"Digit of the {n:,} (0 to {n - 1:,})", 0, n - 1, 0,
+                              key="robustness_digit")
     sigma = controls.slider("Noise (standard deviation)", 0.0, 1.0, 0.0, 0.05,
                             key="robustness_sigma")
     dx = controls.slider("Shift right (pixels)", -6, 6, 0, key="robustness_dx")
     dy = controls.slider("Shift down (pixels)", -6, 6, 0, key="robustness_dy")
     degrees = controls.slider("Rotate counterclockwise (degrees)", -90, 90, 0, 5,
                               key="robustness_degrees")
-    i = number - 1
     changed = perturb(X[i:i + 1], degrees=degrees, dx=dx, dy=dy, sigma=sigma, seed=i)
     images.plotly_chart(gallery_figure([X[i], changed[0]], ["original", "perturbed"],
                                        tile_px=150), key="robustness_images", width="content")
-    images.caption("Rotated first, then shifted, then noise added (its pattern is fixed "
-                   "per digit).")
+    images.caption(f"Test digit #{idx[i]:,}. Rotated first, then shifted, then noise added "
+                   "(its pattern is fixed per digit).")
     with np.errstate(all="ignore"):  # a diverged network overflows; the page says so
         proba = net.predict_proba(changed)[0]
     answer.plotly_chart(answer_figure(proba, int(y[i]), classes=data.classes),

@@ -49,6 +49,17 @@ def test_a_comparison_trains_both_twins_off_the_script_thread_and_sweeps_them(
     assert comparison.progress()[0] == 1.0
 
 
+def test_the_progress_line_names_the_twin_as_the_bar_covers_both(sample, small_budget):
+    comparison = Comparison(SMALL, sample.X_train, sample.y_train, sample.X_test[:50],
+                            sample.y_test[:50])  # not started
+    assert comparison.progress() == (
+        0.0, "twin 1 of 2, the network without augmentation: step 0 of 40")
+    comparison.twins[0].problem = "diverged"  # done, whatever its steps: half the bar
+    fraction, where = comparison.progress()
+    assert fraction == 0.5 and where.startswith("twin 2 of 2, the network with augmentation")
+    assert where.endswith(": step 0 of 40")
+
+
 def test_a_cancelled_comparison_stops_within_a_slice(sample, monkeypatch):
     monkeypatch.setattr(twins, "BUDGET_STEPS", 100_000)
     comparison = Comparison(SMALL, sample.X_train, sample.y_train, sample.X_test[:50],

@@ -7,7 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from dashboard.live import digit_subset
 from dashboard.session import DIVERGED
+
+DIGITS = 1000  # pages/robustness.py's sweep
 
 PAGE = "pages/robustness.py"
 
@@ -55,8 +58,12 @@ def test_robustness_before_and_after_training(app):
 
     at.slider(key="robustness_dx").set_value(6).run()
     at.slider(key="robustness_degrees").set_value(45).run()
-    at.number_input(key="robustness_digit").set_value(7).run()
+    digit = at.number_input(key="robustness_digit")
+    assert digit.min == 0 and digit.value == 0 and "(0 to " in digit.label  # 0-based
+    digit.set_value(7).run()
     assert not at.exception
+    idx = digit_subset(len(session.data.X_test), DIGITS)
+    assert f"Test digit #{idx[7]:,}." in " ".join(c.value for c in at.caption)
     shapes = _chart(at, "Gaussian noise")["layout"]["shapes"]
     marks = {(s["xref"], s["x0"]) for s in shapes if s["x0"] == s["x1"]}
     assert ("x2", 6) in marks and ("x3", 45) in marks
