@@ -106,6 +106,28 @@ def update_ratio_caption(schedule: str) -> str:
             "training, or compare layers with each other rather than with 1e-3.")
 
 
+def mistakes_title(cell: tuple[int, int] | None, confusion: np.ndarray,
+                   classes: Sequence[str]) -> str:
+    """The Mistakes gallery's title for the confusion-matrix cell ``(true, predicted)``
+    clicked (None: every mistake); ``confusion: (k, k)`` counts."""
+    if cell is None:
+        return "The most confident mistakes"
+    true, predicted = cell
+    n = int(confusion[true, predicted])
+    pair = f"True {classes[true]}, predicted {classes[predicted]}"
+    if true == predicted:
+        return f"{pair}: read right ({n:,}), no mistakes here"
+    if n == 0:
+        return f"{pair}: no such mistakes"
+    return f"{pair}: the most confident of {n:,}"
+
+
+def _loss_words(loss: float) -> str:
+    """A small loss written so it never reads "0" while it is not."""
+    return f"{loss:.2g}" if loss >= 1e-3 else f"{loss:.1e}" if loss > 0 else (
+        "0 to float precision")
+
+
 def digit_worth(output: np.ndarray, label: int, loss: float,
                 classes: Sequence[str] | None = None) -> tuple[bool, str]:
     """Whether this digit has something to teach the network now, and why: ``output`` is
@@ -122,8 +144,8 @@ def digit_worth(output: np.ndarray, label: int, loss: float,
         return True, (f"The network reads it right, but unsure ({output[label]:.0%} for "
                       f"{n[label]}): there is something to learn.")
     return False, (f"Nothing to learn here: the network is sure ({output[label]:.2%} for "
-                   f"{n[label]}) and the loss is only {loss:.2g}, so every gradient is tiny. "
-                   "Try the next misread digit.")
+                   f"{n[label]}) and the loss is only {_loss_words(loss)}, so every gradient "
+                   "is tiny. Try the next misread digit.")
 
 
 def visible_step_size(net: MLP, x: np.ndarray, label: int, sizes: Sequence[float],

@@ -3,6 +3,7 @@ and the misclassified digits the network was most sure about."""
 
 import streamlit as st
 
+from dashboard.explain import mistakes_title
 from dashboard.figures.mistakes import (
     cell_from_selection,
     confusion_figure,
@@ -68,10 +69,7 @@ def draw(session):
     idx = confident_mistakes(proba, y, true=true, predicted=pred, limit=GALLERY)
     # the same elements whether filtered or not, so live redraws replace them in place
     title, reset = st.columns([4, 1], vertical_alignment="bottom")
-    title.subheader("The most confident mistakes" if cell is None else
-                    f"True {data.classes[true]}, predicted {data.classes[pred]}: the most "
-                    "confident of "
-                    f"{int(cm[true, pred]):,}")
+    title.subheader(mistakes_title(cell, cm, data.classes))
     reset.button("Show all mistakes", key="mistakes_show_all", on_click=_show_all,
                  disabled=cell is None)
     st.plotly_chart(mistakes_figure(data.X_test[idx], y[idx], predicted[idx],

@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from dashboard.explain import (
+    digit_worth,
     gradient_check_table,
     gradient_check_verdict,
+    mistakes_title,
     saturation_caption,
     update_caption,
     update_ratio_caption,
@@ -126,3 +128,19 @@ def test_update_ratio_caption_says_what_a_decaying_schedule_does():
         text = update_ratio_caption(schedule)
         assert text.startswith(constant) and f"the {schedule} schedule" in text
         assert "falls to 0" in text
+
+
+def test_the_mistakes_title_never_says_the_most_confident_of_0():
+    cm = np.array([[5, 0], [3, 7]])
+    names = ["0", "1"]
+    assert mistakes_title(None, cm, names) == "The most confident mistakes"
+    assert mistakes_title((1, 0), cm, names) == "True 1, predicted 0: the most confident of 3"
+    assert mistakes_title((0, 1), cm, names) == "True 0, predicted 1: no such mistakes"
+    assert mistakes_title((1, 1), cm, names) == (
+        "True 1, predicted 1: read right (7), no mistakes here")
+
+
+@pytest.mark.parametrize("loss, words", [(0.25, "0.25"), (1e-4, "1.0e-04"), (0.0, "0 to float")])
+def test_a_sure_digits_loss_never_reads_0_when_it_is_not(loss, words):
+    _, text = digit_worth(np.array([0.0, 1.0]), 1, loss)
+    assert f"the loss is only {words}" in text
