@@ -69,8 +69,11 @@ def per_digit_change_figure(before: Series, after: Series, title: str,
                     text=[f"{d:+.1f}" if np.isfinite(d) else "" for d in diff],
                     textposition="top center")
     fig = layout(fig, title, "true digit", "accuracy", height=320)
-    fig.update_layout(barmode="group", title=dict(subtitle=dict(text=change)),
-                      margin=dict(t=60 if change else 40))
+    # the title at the very top, so the labels above 100% bars (over the axis's top)
+    # stay clear of it and of the subtitle
+    fig.update_layout(barmode="group", title=dict(subtitle=dict(text=change), yref="container",
+                                                  y=1, yanchor="top", pad=dict(t=8)),
+                      margin=dict(t=85 if change else 60))
     fig.update_xaxes(tickmode="linear", dtick=1)
     fig = accuracy_axis(fig, np.concatenate([before, after]), room=0.04)
     low, high = fig.layout.yaxis.range

@@ -125,8 +125,7 @@ def unit_card(session: TrainingSession) -> tuple[MLP, int, int] | None:
                 "over 99%" if 0.99 < state.share < 1 else f"{state.share:.0%}")
         share = f"{'active' if state.kind == 'active' else 'saturated'} for {part} of the digits"
         if lab.silent(net, layer)[j]:
-            st.subheader(f"{name}: switched off ({share}, but the next layer no longer "
-                         "hears it)")
+            st.subheader(f"{name}: switched off (still {share})")
         else:
             st.subheader(f"{name}: {state.label} ({share})")
     left, middle, right = st.columns(3)
