@@ -48,8 +48,8 @@ def draw(session):
 
     st.subheader("One digit, perturbed")
     controls, images, answer = st.columns([1, 1, 1.3])
-    n = len(X)
-    i = controls.number_input(f"Digit of the {n:,} (0 to {n - 1:,})", 0, n - 1, 0,
+    n = len(data.y_test)  # any test digit, numbered as on every other page
+    i = controls.number_input(f"Test digit (0 to {n - 1:,})", 0, n - 1, 0,
                               key="robustness_digit")
     sigma = controls.slider("Noise (standard deviation)", 0.0, 1.0, 0.0, 0.05,
                             key="robustness_sigma")
@@ -57,14 +57,15 @@ def draw(session):
     dy = controls.slider("Shift down (pixels)", -6, 6, 0, key="robustness_dy")
     degrees = controls.slider("Rotate counterclockwise (degrees)", -90, 90, 0, 5,
                               key="robustness_degrees")
-    changed = perturb(X[i:i + 1], degrees=degrees, dx=dx, dy=dy, sigma=sigma, seed=i)
-    images.plotly_chart(gallery_figure([X[i], changed[0]], ["original", "perturbed"],
+    x = data.X_test[i:i + 1]
+    changed = perturb(x, degrees=degrees, dx=dx, dy=dy, sigma=sigma, seed=i)
+    images.plotly_chart(gallery_figure([x[0], changed[0]], ["original", "perturbed"],
                                        tile_px=150), key="robustness_images", width="content")
-    images.caption(f"Test digit #{idx[i]:,}. Rotated first, then shifted, then noise added "
-                   "(its pattern is fixed per digit).")
+    images.caption("Rotated first, then shifted, then noise added (its pattern is fixed "
+                   "per digit).")
     with np.errstate(all="ignore"):  # a diverged network overflows; the page says so
         proba = net.predict_proba(changed)[0]
-    answer.plotly_chart(answer_figure(proba, int(y[i]), classes=data.classes),
+    answer.plotly_chart(answer_figure(proba, int(data.y_test[i]), classes=data.classes),
                         key="robustness_answer")
 
     with curves:
