@@ -1,6 +1,7 @@
-"""Running a study: Optuna asks for trials, Dask trains them one epoch per task, and the
-driver (the CLI process, or the app's study thread) reports each epoch's validation
-accuracy to Optuna, prunes, and writes every ended trial as a run of the workspace.
+"""Running a study: Optuna asks for trials, Dask trains each in one task, and the driver
+(the CLI process, or the app's study thread) reports each epoch's validation accuracy,
+which the task sends through the scheduler (:mod:`studies.channel`), to Optuna, answers
+whether to prune, and writes every ended trial as a run of the workspace.
 
 The driver is the only writer: of Optuna's storage and of the run database. Workers only
 compute (:mod:`studies.work`), so a real cluster never needs the driver's files.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -27,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import optuna
-from distributed import Client, Future
+from distributed import Client, Event, Future, Queue
 from distributed.client import FutureCancelledError
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
@@ -40,12 +42,13 @@ from mnist_np.checkpoint import load_training
 from mnist_np.data import MNIST
 
 from . import space as sp
-from .work import EpochResult, TrialTask, train_epoch
+from .channel import Channel, answers_name, reports_name, stop_name
+from .work import GO, PRUNE, STOP, TrialResult, TrialTask, train_trial
 
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median", "halving", "none")
 POLL_SECONDS = 0.25
-PER_THREAD = 2  # trials in flight per worker thread
+PER_THREAD = 2  # trials in flight per worker thread: the next one waits on the worker
 HEARTBEAT_SECONDS = 5.0
 LOST_SECONDS = 30.0  # a running study not heard from for this long has lost its driver
 SCHEDULER_GRACE_SECONDS = 10.0  # the client reconnecting for longer: the scheduler is gone
@@ -174,6 +177,8 @@ class _Running:
     task: TrialTask
     epoch: int = 0
     state: bytes | None = None
+    reported: int = 0            # the last epoch reported to Optuna
+    answers: Queue | None = None  # the trial's answer queue, once it has reported
 
 
 class StudyRun:
@@ -194,7 +199,10 @@ class StudyRun:
         self.ended: list[TrialEnd] = []
         self._beat = 0.0
         self._cut_off: float | None = None  # when the client lost its scheduler
-        self._ready = threading.Event()  # a task has ended
+        self._ready = threading.Event()  # a task has ended, or a report came
+        self._inbox: queue.Queue = queue.Queue()  # reports: [trial, epoch, val_accuracy]
+        self._by_number: dict[int, _Running] = {}
+        self._counted = (-1e9, 1)  # when the workers were counted, and the trials at once
         self._grid: list[dict] = []  # the grid's points still to try, the next one last
         if spec.sampler == "grid":  # every point once, in an order the seed shuffles
             grid = sp.grid(spec.space)
@@ -256,9 +264,14 @@ class StudyRun:
         start = time.perf_counter()
         running: dict[Future, _Running] = {}
         state, message = "finished", ""
+        quit_listening = threading.Event()
+        reports = stopped = None
         try:
             data = client.scatter((self.data.X_train, self.data.y_train), broadcast=True,
                                   hash=False)
+            reports = Queue(reports_name(self.name), client)
+            stopped = Event(stop_name(self.name), client)
+            self._listen(reports, quit_listening)
             asked = 0
             while True:
                 while (not self.cancelled and asked < self.spec.planned
@@ -269,20 +282,26 @@ class StudyRun:
                     break
                 self._ready.wait(POLL_SECONDS)
                 self._ready.clear()
-                done = [f for f in running if f.done()]
                 self._heartbeat()
                 self._check_scheduler(client)
-                for future in done:
-                    self._handle(client, data, future, running.pop(future), running)
+                self._answer(client)
+                for future in [f for f in running if f.done()]:
+                    self._handle(client, future, running.pop(future))
         except KeyboardInterrupt:
             self._stop.set()
         except (SchedulerGone, OSError) as e:
             state, message = "failed", _scheduler_message(client, e)
         if self.cancelled and state == "finished":
             state, message = "cancelled", "cancelled: the running trials were stopped"
+        if running and state == "cancelled":  # the tasks stop at their next epoch's end
+            _quietly(lambda: stopped.set() if stopped is not None else None)
+            for answers in [r.answers for r in running.values() if r.answers is not None]:
+                _quietly(lambda: answers.put([0, STOP]))  # noqa: B023 (called at once)
         for future, r in running.items():
             future.cancel()
             self._end(r, CANCELLED if state == "cancelled" else FAILED, error=message)
+        quit_listening.set()
+        _quietly(lambda: reports.put(None) if reports is not None else None)
         seconds = time.perf_counter() - start
         self._set(study, state=state, message=message, seconds=seconds,
                   heartbeat=time.time())
@@ -290,9 +309,14 @@ class StudyRun:
 
     def _slots(self, client: Client) -> int:
         """Trials at once: two per worker thread, so that while the driver handles one
-        trial's epoch (reports, prunes, records) the worker trains another's."""
-        workers = client.scheduler_info().get("workers", {})
-        return max(1, PER_THREAD * sum(int(w.get("nthreads", 1)) for w in workers.values()))
+        trial (records it, asks for the next) the worker trains another. The workers are
+        counted once a second (asking the scheduler took 4 ms, once per loop)."""
+        now = time.monotonic()
+        if now - self._counted[0] >= 1.0:
+            workers = client.scheduler_info().get("workers", {})
+            threads = sum(int(w.get("nthreads", 1)) for w in workers.values())
+            self._counted = (now, max(1, PER_THREAD * threads))
+        return self._counted[1]
 
     def _launch(self, client: Client, data: Future, running: dict) -> None:
         assert self.study is not None
@@ -306,27 +330,67 @@ class StudyRun:
         self._submit(client, data, r, running)
 
     def _submit(self, client: Client, data: Future, r: _Running, running: dict) -> None:
-        trial = f"{self.name}-trial{r.trial.number}"
-        future = client.submit(train_epoch, data, r.task, r.state, trial, r.epoch,
-                               pure=False, key=f"{trial}-epoch{r.epoch + 1}")
-        running[future] = r
+        number = r.trial.number
+        channel = Channel(self.name, number, wait=self.spec.pruner != "none")
+        future = client.submit(train_trial, data, r.task, channel, pure=False,
+                               key=f"{self.name}-trial{number}")
+        running[future] = self._by_number[number] = r
         future.add_done_callback(lambda _: self._ready.set())
 
-    def _handle(self, client: Client, data: Future, future: Future, r: _Running,
-                running: dict) -> None:
+    def _listen(self, reports: Queue, quit: threading.Event) -> None:
+        """A thread that moves the tasks' reports from ``reports`` to the inbox."""
+        def listen() -> None:
+            while not quit.is_set():
+                try:
+                    item = reports.get(timeout=1)
+                except TimeoutError:
+                    continue
+                except Exception:  # the client closed, or lost its scheduler
+                    return
+                if item is None:
+                    return
+                self._inbox.put(item)
+                self._ready.set()
+
+        threading.Thread(target=listen, name=f"{self.name}-reports", daemon=True).start()
+
+    def _answer(self, client: Client) -> None:
+        """Report each epoch that came to Optuna and, when the study prunes, answer the
+        task whether to go on."""
+        while True:
+            try:
+                number, epoch, val_accuracy = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            r = self._by_number.get(number)
+            if r is None:  # ended meanwhile
+                continue
+            self._report(r, epoch, val_accuracy)
+            if self.spec.pruner != "none":
+                if r.answers is None:
+                    r.answers = Queue(answers_name(self.name, number), client)
+                r.answers.put([epoch, PRUNE if r.trial.should_prune() else GO])
+
+    @staticmethod
+    def _report(r: _Running, epoch: int, val_accuracy: float) -> None:
+        """Epoch ``epoch``'s accuracy to Optuna, once (a task run again reports again)."""
+        if epoch > r.reported:
+            r.trial.report(val_accuracy, epoch)
+            r.reported = r.epoch = epoch
+
+    def _handle(self, client: Client, future: Future, r: _Running) -> None:
         if future.status != "finished":
             self._check_scheduler(client, now=True)
             self._end(r, FAILED, error=_task_error(future))
             return
-        result: EpochResult = future.result()
+        result: TrialResult = future.result()
+        for epoch, val_accuracy in result.curve:  # those the queue has not brought yet
+            self._report(r, epoch, val_accuracy)
         r.state, r.epoch = result.state, result.epoch
-        r.trial.report(result.val_accuracy, result.epoch)
         if result.finished:
             self._end(r, DIVERGED if result.diverged else FINISHED, result.val_accuracy)
-        elif r.trial.should_prune():
-            self._end(r, PRUNED)
         else:
-            self._submit(client, data, r, running)
+            self._end(r, PRUNED if result.verdict == PRUNE else CANCELLED)
 
     def _check_scheduler(self, client: Client, now: bool = False) -> None:
         """SchedulerGone once the client has been cut off from its scheduler for
@@ -344,6 +408,9 @@ class StudyRun:
              error: str = "") -> None:
         """Record the trial's run, then tell Optuna how it ended."""
         assert self.study is not None
+        self._by_number.pop(r.trial.number, None)
+        if r.answers is not None:
+            _quietly(r.answers.close)
         run, problem = self._record(r, status)
         trial = r.trial
         # one journal append each (~6 ms): only what there is to say
@@ -387,6 +454,14 @@ class StudyRun:
     def _set(study: optuna.Study, **attrs) -> None:
         for k, v in attrs.items():
             study.set_user_attr(k, v)
+
+
+def _quietly(call: Callable[[], object]) -> None:
+    """``call()``, whose failure (a scheduler gone) changes nothing."""
+    try:
+        call()
+    except Exception:
+        pass
 
 
 def _task_error(future: Future) -> str:

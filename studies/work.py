@@ -1,29 +1,33 @@
-"""What a Dask worker runs: one epoch of one trial.
+"""What a Dask worker runs: one whole trial.
 
-A trial is trained one epoch per task. The task takes the trainer's checkpoint bytes
-(``mnist_np.checkpoint``, no pickles) and gives them back one epoch later with that
-epoch's numbers, so the driver decides between two epochs whether to prune, a task lost
-with its worker is simply run again from the same bytes (training goes on bitwise where it
-stopped), and the driver, not the worker, writes every database. The training images come
-as a Dask future scattered once to every worker: a task finds them in its worker's memory.
+A trial is one task. After each epoch but the last, the task hands that epoch's validation
+accuracy to ``report`` (:class:`studies.channel.Channel` on a cluster: it reaches the
+driver, which tells Optuna and answers whether to go on, prune, or stop), so the driver
+prunes between two epochs while the trainer stays in the worker's memory. The trainer's
+checkpoint bytes (``mnist_np.checkpoint``, no pickles) cross the network once, when the
+trial ends: the driver, not the worker, writes every database. A task lost with its worker
+is run again by Dask from the trial's first step (the same numbers: training is seeded).
+The training images come as a Dask future scattered once to every worker: a task finds
+them in its worker's memory.
 
-This module imports NumPy and the engine only: it is all a worker needs of the project.
+This module imports NumPy and the engine only: it is all a worker needs of the project
+besides the channel.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from mnist_np import MLP, TrainConfig, Trainer
-from mnist_np.checkpoint import load_training, save_training
+from mnist_np.checkpoint import save_training
 from mnist_np.threads import set_threads
 
+GO, PRUNE, STOP = "go", "prune", "stop"  # what ``report`` answers
 _threads_set = False
-KEEP_TRAINERS = 4  # trainers a worker keeps between two epochs of their trials
-_kept: dict[str, Trainer] = {}
 _source: np.ndarray | None = None  # the scattered images last seen, and their copy
 _copy: tuple[np.ndarray, np.ndarray] = (np.empty((0, 0), np.float32), np.empty(0))
 
@@ -39,16 +43,20 @@ class TrialTask:
 
 
 @dataclass(frozen=True)
-class EpochResult:
-    """What one task sends back: the trainer's bytes and the epoch it ended."""
+class TrialResult:
+    """What one task sends back when its trial ends."""
 
-    state: bytes
+    state: bytes             # the trainer's checkpoint
     epoch: int               # epochs completed
-    val_accuracy: float      # of the network now (a diverged one is evaluated too)
-    val_loss: float
+    curve: tuple[tuple[int, float], ...]  # (epoch, validation accuracy) after each epoch
     finished: bool           # the run reached its last epoch, or diverged
     diverged: bool
+    verdict: str             # GO (it ran to its end), PRUNE or STOP
     seconds: float           # this task's wall time on the worker
+
+    @property
+    def val_accuracy(self) -> float:
+        return self.curve[-1][1]
 
 
 def _aligned(data: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -65,42 +73,46 @@ def _aligned(data: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarra
     return _copy
 
 
-def train_epoch(data: tuple[np.ndarray, np.ndarray], task: TrialTask,
-                state: bytes | None, key: str = "", after: int = 0) -> EpochResult:
-    """Train ``task``'s trial one more epoch on ``data`` (``X: (n, 784) float32``,
-    ``y: (n,)``), from ``state`` (None: from its first step), which it wrote after epoch
-    ``after``. A worker keeps the trainer of trial ``key`` it trained last: when the next
-    epoch lands on the same worker (the usual case), it goes on from it instead of
-    reading the bytes back (the same numbers: the bytes restore it bitwise)."""
+def train_trial(data: tuple[np.ndarray, np.ndarray], task: TrialTask,
+                report: Callable[[int, float], str] | None = None) -> TrialResult:
+    """Train ``task``'s trial on ``data`` (``X: (n, 784) float32``, ``y: (n,)``) to its
+    end, or until ``report(epoch, val_accuracy)``, called after every epoch but the last,
+    answers PRUNE or STOP (None: never asked)."""
     global _threads_set
     start = time.perf_counter()
     if not _threads_set:  # one BLAS thread per worker process (BENCHMARKS.md)
         set_threads(1)
         _threads_set = True
     X, y = _aligned(data)
-    trainer = _kept.pop(key, None) if key else None
-    if trainer is not None and trainer.completed_epochs != after:
-        trainer = None  # not the trainer that wrote ``state``: start from the bytes
-    if trainer is None and state is None:
-        trainer = Trainer(MLP(**task.net), X, y, TrainConfig(**task.train), max_snapshots=1)
-    elif trainer is None:
-        assert state is not None
-        found = load_training(state, X, y, task.source)
-        if found.trainer is None:
-            raise ValueError(found.note or "the trial's state cannot be restored")
-        trainer = found.trainer
-    target = trainer.completed_epochs + 1
-    while not trainer.finished and trainer.completed_epochs < target:
-        trainer.step()
-    if trainer.epoch_records and trainer.epoch_records[-1].epoch == target:
-        last = trainer.epoch_records[-1]
-        val_loss, val_accuracy = last.val_loss, last.val_accuracy
-    else:  # diverged within the epoch: how the network does now
-        val_loss, val_accuracy = trainer.evaluate(trainer.X_val, trainer.y_val)
-    if key and not trainer.finished:
-        _kept[key] = trainer
-        while len(_kept) > KEEP_TRAINERS:  # a pruned trial's trainer is never asked again
-            _kept.pop(next(iter(_kept)))
-    return EpochResult(save_training(trainer, task.source, max_snapshot_bytes=0),
-                       trainer.completed_epochs, float(val_accuracy), float(val_loss),
-                       trainer.finished, trainer.diverged, time.perf_counter() - start)
+    trainer = Trainer(MLP(**task.net), X, y, TrainConfig(**task.train), max_snapshots=1)
+    curve: list[tuple[int, float]] = []
+    try:
+        verdict = _train(trainer, curve, report)
+    finally:
+        close = getattr(report, "close", None)
+        if close is not None:
+            close()
+    return TrialResult(save_training(trainer, task.source, max_snapshot_bytes=0),
+                       trainer.completed_epochs, tuple(curve), trainer.finished,
+                       trainer.diverged, verdict, time.perf_counter() - start)
+
+
+def _train(trainer: Trainer, curve: list[tuple[int, float]],
+           report: Callable[[int, float], str] | None) -> str:
+    """Epoch after epoch, each one's ``(epoch, val_accuracy)`` appended to ``curve``,
+    until the trainer finishes (GO) or ``report`` says PRUNE or STOP."""
+    while True:
+        target = trainer.completed_epochs + 1
+        while not trainer.finished and trainer.completed_epochs < target:
+            trainer.step()
+        if trainer.epoch_records and trainer.epoch_records[-1].epoch == target:
+            val_accuracy = trainer.epoch_records[-1].val_accuracy
+        else:  # diverged within the epoch: how the network does now
+            val_accuracy = trainer.evaluate(trainer.X_val, trainer.y_val)[1]
+        curve.append((trainer.completed_epochs, float(val_accuracy)))
+        if trainer.finished:
+            return GO
+        if report is not None:
+            verdict = report(trainer.completed_epochs, float(val_accuracy))
+            if verdict != GO:
+                return verdict

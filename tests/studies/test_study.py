@@ -60,7 +60,7 @@ def test_the_median_pruner_stops_a_learning_rate_that_cannot_learn(client, store
     assert record.status == "pruned" and record.val_accuracy < 0.5
 
 
-def test_a_worker_killed_mid_trial_costs_that_epoch_only_and_the_study_goes_on(
+def test_a_worker_killed_mid_trial_has_its_trial_run_again_and_the_study_goes_on(
         client, store, storage, sample):
     # every training image and 256 hidden units: an epoch lasts long enough to be caught
     run = dr.StudyRun(spec(["lr=0.05,0.1,0.2"], 3, epochs=2, hidden=(256,), train_limit=None),
@@ -77,7 +77,7 @@ def test_a_worker_killed_mid_trial_costs_that_epoch_only_and_the_study_goes_on(
         thread.join(120)
     outcome = result["o"]
     assert outcome.state == "finished"
-    # the killed task ran again elsewhere, from the same checkpoint: no trial was lost
+    # the killed trial's task ran again elsewhere, from its first step: no trial was lost
     assert sorted(t.status for t in outcome.ended) == ["finished"] * 3, outcome.ended
     assert len(store.runs(WORKSPACE)) == 3
     wait_for(lambda: len(client.scheduler_info()["workers"]) == 2, timeout=60)  # restarted
