@@ -72,7 +72,7 @@ def photo_steps_figure(steps: PhotoSteps) -> go.Figure:
     if steps.cropped is not None and steps.boxed is not None and steps.field is not None:
         h, w = steps.boxed.shape
         panels += [("4. cropped", steps.cropped, INK),
-                   (f"5. fit in 20×20<br>(here {w} wide, {h} high)", steps.boxed, INK),
+                   (f"5. fit 20×20<br>(w {w}, h {h})", steps.boxed, INK),
                    ("6. 28×28", steps.field, INK)]
     fig = make_subplots(rows=1, cols=len(panels), horizontal_spacing=0.02,
                         subplot_titles=[title for title, _, _ in panels])

@@ -34,7 +34,7 @@ def test_the_photo_steps_are_six_images_the_last_what_the_network_reads(sample):
     titles = [a.text for a in fig.layout.annotations]
     assert titles[:2] == ["1. photo (grey)", "2. inverted"] and titles[5] == "6. 28×28"
     h, w = steps.boxed.shape
-    assert titles[4] == f"5. fit in 20×20<br>(here {w} wide, {h} high)"  # any aspect ratio
+    assert titles[4] == f"5. fit 20×20<br>(w {w}, h {h})"  # any aspect ratio
     np.testing.assert_array_equal(np.asarray(fig.data[-1].z), steps.field)
     assert fig.data[1].colorscale != fig.data[2].colorscale  # the photo as it looks, then ink
     # a large photo is thinned for the screen, never sent whole
