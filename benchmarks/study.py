@@ -18,6 +18,8 @@ import os
 import time
 from dataclasses import replace
 
+import numpy as np
+
 from dashboard.settings import Settings
 from dashboard.store import Store
 from mnist_np import MLP, TrainConfig, Trainer
@@ -73,15 +75,18 @@ def main() -> None:
     print(f"data: {data.source}, {len(data.X_train):,} training images")
     base = Settings(epochs=3)  # what `python -m mnist_np study --epochs 3` trains
     set_threads(1)
-    start = time.perf_counter()
-    for lr in (0.05, 0.1, 0.2):
+    seconds = []
+    for lr in (0.05, 0.05, 0.1, 0.15, 0.2, 0.3):  # the first one warms up, untimed
         s = replace(base, lr=lr)
+        start = time.perf_counter()
         trainer = Trainer(MLP(**s.net_config()), data.X_train, data.y_train,
                           TrainConfig(**s.train_config()), max_snapshots=1)
         for _ in trainer.run():
             pass
-    direct = (time.perf_counter() - start) / 3
-    print(f"one 3-epoch trial trained in this process: {direct:.3f} s ({load()})")
+        seconds.append(time.perf_counter() - start)
+    direct = float(np.median(seconds[1:]))
+    print(f"one 3-epoch trial trained in this process: {direct:.3f} s, the median of 5 "
+          f"({min(seconds[1:]):.3f}-{max(seconds[1:]):.3f}; {load()})")
     rates, steady = {}, {}
     for workers in (1, 2):
         os.makedirs(args.folder, exist_ok=True)
@@ -97,7 +102,9 @@ def main() -> None:
 
         with dc.connect(None, workers) as client:
             run = dr.StudyRun(spec, storage, store, "b" * 32, data, on_trial=ended)
+            cpu = time.process_time()
             outcome = run.run(client)
+            cpu = time.process_time() - cpu
         per_trial = outcome.seconds / args.trials
         # between the first trial's end and the last's: without the study's start (data
         # sent to the workers, their first imports), which the whole-study figure spreads
@@ -109,6 +116,8 @@ def main() -> None:
               f"first trial {60 / steady[workers]:.1f} trials/minute, {steady[workers]:.3f} "
               f"s a trial ({outcome.count('finished')} finished, "
               f"{outcome.count('pruned')} pruned; {load()})")
+        print(f"  CPU of this process (the driver and the local cluster's scheduler): "
+              f"{cpu / args.trials * 1000:.0f} ms a trial")
         if workers == 1:
             for what, t in (("whole study", per_trial), ("after the first trial", steady[1])):
                 print(f"scheduling overhead per trial on 1 worker ({what}): "

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -199,8 +198,8 @@ class StudyRun:
         self.ended: list[TrialEnd] = []
         self._beat = 0.0
         self._cut_off: float | None = None  # when the client lost its scheduler
-        self._ready = threading.Event()  # a task has ended, or a report came
-        self._inbox: queue.Queue = queue.Queue()  # reports: [trial, epoch, val_accuracy]
+        self._ready = threading.Event()  # a task has ended
+        self._lock = threading.Lock()  # the running trials' reports: one thread at a time
         self._by_number: dict[int, _Running] = {}
         self._counted = (-1e9, 1)  # when the workers were counted, and the trials at once
         self._grid: list[dict] = []  # the grid's points still to try, the next one last
@@ -271,7 +270,7 @@ class StudyRun:
                                   hash=False)
             reports = Queue(reports_name(self.name), client)
             stopped = Event(stop_name(self.name), client)
-            self._listen(reports, quit_listening)
+            self._listen(client, reports, quit_listening)
             asked = 0
             while True:
                 while (not self.cancelled and asked < self.spec.planned
@@ -284,7 +283,6 @@ class StudyRun:
                 self._ready.clear()
                 self._heartbeat()
                 self._check_scheduler(client)
-                self._answer(client)
                 for future in [f for f in running if f.done()]:
                     self._handle(client, future, running.pop(future))
         except KeyboardInterrupt:
@@ -337,8 +335,10 @@ class StudyRun:
         running[future] = self._by_number[number] = r
         future.add_done_callback(lambda _: self._ready.set())
 
-    def _listen(self, reports: Queue, quit: threading.Event) -> None:
-        """A thread that moves the tasks' reports from ``reports`` to the inbox."""
+    def _listen(self, client: Client, reports: Queue, quit: threading.Event) -> None:
+        """A thread that reports the tasks' epochs to Optuna as they come and, when the
+        study prunes, answers each task at once, even while the run loop records an
+        ended trial (~50 ms: a waiting worker would sit idle)."""
         def listen() -> None:
             while not quit.is_set():
                 try:
@@ -349,27 +349,28 @@ class StudyRun:
                     return
                 if item is None:
                     return
-                self._inbox.put(item)
-                self._ready.set()
+                self._answer(client, *item)
 
         threading.Thread(target=listen, name=f"{self.name}-reports", daemon=True).start()
 
-    def _answer(self, client: Client) -> None:
-        """Report each epoch that came to Optuna and, when the study prunes, answer the
-        task whether to go on."""
-        while True:
-            try:
-                number, epoch, val_accuracy = self._inbox.get_nowait()
-            except queue.Empty:
-                return
+    def _answer(self, client: Client, number: int, epoch: int, val_accuracy: float) -> None:
+        """Report trial ``number``'s epoch to Optuna and, when the study prunes, answer
+        its task whether to go on (go on, when Optuna's storage fails)."""
+        with self._lock:
             r = self._by_number.get(number)
             if r is None:  # ended meanwhile
-                continue
-            self._report(r, epoch, val_accuracy)
+                return
+            verdict = GO
+            try:
+                self._report(r, epoch, val_accuracy)
+                if self.spec.pruner != "none" and r.trial.should_prune():
+                    verdict = PRUNE
+            except Exception:  # a full disk: the trial's end says it
+                pass
             if self.spec.pruner != "none":
                 if r.answers is None:
                     r.answers = Queue(answers_name(self.name, number), client)
-                r.answers.put([epoch, PRUNE if r.trial.should_prune() else GO])
+                _quietly(lambda: r.answers.put([epoch, verdict]) if r.answers else None)
 
     @staticmethod
     def _report(r: _Running, epoch: int, val_accuracy: float) -> None:
@@ -384,8 +385,10 @@ class StudyRun:
             self._end(r, FAILED, error=_task_error(future))
             return
         result: TrialResult = future.result()
-        for epoch, val_accuracy in result.curve:  # those the queue has not brought yet
-            self._report(r, epoch, val_accuracy)
+        with self._lock:
+            self._by_number.pop(r.trial.number, None)
+            for epoch, val_accuracy in result.curve:  # those the queue has not brought
+                self._report(r, epoch, val_accuracy)
         r.state, r.epoch = result.state, result.epoch
         if result.finished:
             self._end(r, DIVERGED if result.diverged else FINISHED, result.val_accuracy)
@@ -408,7 +411,8 @@ class StudyRun:
              error: str = "") -> None:
         """Record the trial's run, then tell Optuna how it ended."""
         assert self.study is not None
-        self._by_number.pop(r.trial.number, None)
+        with self._lock:
+            self._by_number.pop(r.trial.number, None)
         if r.answers is not None:
             _quietly(r.answers.close)
         run, problem = self._record(r, status)
