@@ -20,7 +20,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -237,16 +237,22 @@ class Store:
             (workspace, number)).fetchone()
         return None if row is None else row[0]
 
-    def rename_run(self, workspace: str, number: int, name: str) -> None:
+    def _update_record(self, workspace: str, number: int,
+                       change: Callable[[RunRecord], None]) -> None:
+        """``change(record)`` for run ``number``, written back in one transaction (nothing
+        when there is no such run)."""
         with self._write() as w:
             row = w.execute("SELECT record FROM runs WHERE workspace = ? AND number = ?",
                             (workspace, number)).fetchone()
             if row is None:
                 return
             record = _record_from_json(row[0])
-            record.name = name
+            change(record)
             w.execute("UPDATE runs SET record = ? WHERE workspace = ? AND number = ?",
                       (_record_json(record), workspace, number))
+
+    def rename_run(self, workspace: str, number: int, name: str) -> None:
+        self._update_record(workspace, number, lambda record: setattr(record, "name", name))
 
     def delete_run(self, workspace: str, number: int) -> None:
         with self._write() as w:
@@ -255,15 +261,8 @@ class Store:
 
     def add_run_changes(self, workspace: str, number: int, lines: list[str]) -> None:
         """Add neuron-lab changes made after run ``number`` ended to its record."""
-        with self._write() as w:
-            row = w.execute("SELECT record FROM runs WHERE workspace = ? AND number = ?",
-                            (workspace, number)).fetchone()
-            if row is None:
-                return
-            record = _record_from_json(row[0])
-            record.changes = [*record.changes, *lines]
-            w.execute("UPDATE runs SET record = ? WHERE workspace = ? AND number = ?",
-                      (_record_json(record), workspace, number))
+        self._update_record(workspace, number, lambda record: setattr(
+            record, "changes", [*record.changes, *lines]))
 
     def save_changes(self, workspace: str, lines: list[str]) -> None:
         """The current run's neuron-lab changes, kept until the run is recorded."""
