@@ -92,9 +92,12 @@ def test_cancel_stops_the_running_trials_and_keeps_the_ended_ones(client, store,
     outcome = run.run(client)
     assert outcome.state == "cancelled" and time.perf_counter() - start < 60
     statuses = [t.status for t in outcome.ended]
-    assert statuses[0] == dr.FINISHED and set(statuses[1:]) <= {dr.CANCELLED}
+    # the other worker's trial may end in the same moment as the first: then it is kept
+    # too (CI saw that once); whatever still ran is cancelled, and no new trial starts
+    assert statuses[0] == dr.FINISHED and set(statuses) <= {dr.FINISHED, dr.CANCELLED}
     assert len(statuses) < 6  # the trials never started were not asked for
     trials = {t.number: t for t in dr.trials_of(storage, outcome.name)}
     assert all(t.state != TrialState.RUNNING for t in trials.values())
     assert dr.workspace_studies(storage, WORKSPACE)[0].state == "cancelled"
-    assert next(r.status for r in store.runs(WORKSPACE)) == "finished"
+    assert [r.status for r in store.runs(WORKSPACE)] == ["finished"] * statuses.count(
+        dr.FINISHED)  # an ended trial is a run; a cancelled one's network stayed on its worker
