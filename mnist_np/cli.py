@@ -144,7 +144,10 @@ def _positive_ints(text: str) -> list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="python -m mnist_np", description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(
+        prog="python -m mnist_np", description=__doc__.split("\n\n")[0],
+        epilog="python -m mnist_np study --help: hyperparameter studies (Optuna searches, Dask "
+               "workers train; the studies package, beside the engine)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     train = sub.add_parser("train", help="train a network on MNIST and report test accuracy")

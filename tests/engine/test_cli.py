@@ -229,3 +229,10 @@ def test_augmented_training_saves_its_settings_and_resumes_exactly(tmp_path, off
         assert (x == y).all()
     refused = run("train", "--resume", str(half), "--aug-noise", "0.2", env=offline_env)
     assert refused.returncode == 2 and "drop --aug-noise" in refused.stderr
+
+
+def test_help_names_every_command_study_included():
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("train", "bench", "data", "python -m mnist_np study --help"):
+        assert command in result.stdout
