@@ -267,12 +267,14 @@ def next_misread(session: TrainingSession, after: int = -1) -> int:
 
 def open_on_a_digit_worth_learning_from(session: TrainingSession,
                                         step_sizes: list[float]) -> None:
-    """On the page's first visit, pick a digit the network misreads and a step size
-    whose update on it visibly changes its answer."""
+    """On the page's first visit, pick a digit the network misreads and the smallest
+    step size whose update on it visibly changes its answer."""
     state = st.session_state
     if "backprop_index" in state:
         return
     i = state.backprop_index = next_misread(session)
     X, y = session.data.X_test, session.data.y_test
+    # the gentlest visible step: at the training rate (0.2) one digit's step took a
+    # trained network from 97.6% to 58.9% test accuracy
     state.backprop_lr = visible_step_size(session.network_copy()[0], X[i], int(y[i]),
-                                          step_sizes, session.settings.lr)
+                                          step_sizes, min(step_sizes))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from dashboard.session import PAUSED
+from mnist_np.stepthrough import sgd_step
 
 from .conftest import (
     chart_keys,
@@ -75,6 +76,16 @@ def test_the_page_opens_on_a_digit_worth_learning_from_with_a_visible_step(app):
     predicted = session.net.predict(X)
     assert predicted[i] != y[i] and not (predicted[:i] != y[:i]).any()  # the first misread
     assert any("a mistake worth learning from" in c.value for c in at.caption)
+    # the step size it opens with is the gentlest of the slider's that visibly moves the
+    # digit's answer (at the training rate, 0.2, one step wrecked a trained network)
+    lr, sizes = at.session_state["backprop_lr"], at.select_slider(key="backprop_lr").options
+
+    def moved(size):
+        before, after = sgd_step(session.net.copy(), X[i], int(y[i]), float(size))
+        return abs(after[y[i]] - before[y[i]])
+
+    assert moved(lr) >= 0.02
+    assert all(moved(size) < 0.02 for size in sizes if float(size) < lr)
     at.button(key="backprop_misread").click().run()
     j = at.session_state["backprop_index"]
     assert j > i and predicted[j] != y[j] and not (predicted[i + 1:j] != y[i + 1:j]).any()
