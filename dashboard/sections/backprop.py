@@ -268,9 +268,16 @@ def next_misread(session: TrainingSession, after: int = -1) -> int:
 def open_on_a_digit_worth_learning_from(session: TrainingSession,
                                         step_sizes: list[float]) -> None:
     """On the page's first visit, pick a digit the network misreads and the smallest
-    step size whose update on it visibly changes its answer."""
+    step size whose update on it visibly changes its answer; on a later visit, the digit
+    and step size it was left on (Streamlit forgets a widget's value, and with it the
+    page's Undo, once a run of another page does not draw it)."""
     state = st.session_state
     if "backprop_index" in state:
+        state.backprop_kept = (int(state.backprop_index), state.backprop_lr)
+        return
+    kept = state.get("backprop_kept")
+    if kept is not None and kept[0] < len(session.data.y_test) and kept[1] in step_sizes:
+        state.backprop_index, state.backprop_lr = kept
         return
     i = state.backprop_index = next_misread(session)
     X, y = session.data.X_test, session.data.y_test

@@ -112,6 +112,10 @@ def test_an_update_is_a_change_by_hand_with_its_test_accuracy_and_an_exact_undo(
     (note,) = [n for n in [*at.info, *at.warning] if "Test accuracy of the whole" in n.value]
     assert f"{accuracy:.2%} before this update, {now:.2%} after it" in note.value
     assert not at.button(key="backprop_undo").disabled
+    at.switch_page("pages/train.py").run()  # away and back: the digit, its step and Undo
+    at.switch_page("pages/backprop.py").run()
+    assert at.session_state["backprop_index"] == i and at.session_state["backprop_lr"] == 2.0
+    assert not at.button(key="backprop_undo").disabled
     at.button(key="backprop_undo").click().run()
     for a, b in zip(session.net.weights + session.net.biases, before.weights + before.biases):
         assert a.tobytes() == b.tobytes()
