@@ -169,9 +169,11 @@ def test_the_page_watches_a_study_that_another_process_writes(fresh, tmp_path):
     at.switch_page(PAGE).run()
     store, _ = page.get_store()
     token = at.session_state["workspace"]
+    # long enough to be caught running after its first trial (3 trials of 2 epochs on
+    # 1,000 digits once ended before the page's next run in CI)
     command = section.command_line(
-        dr.StudySpec(parse_space(["lr=0.02,0.05,0.1"]), Settings(train_limit=1000), 3, 2,
-                     "grid", "none"), token)
+        dr.StudySpec(parse_space(["lr=0.01,0.02,0.05,0.1,0.2,0.3"]),
+                     Settings(train_limit=5000), 6, 4, "grid", "none"), token)
     assert f"--workspace {token}" in command and str(store.path) not in command
     argv = [*command.split()[4:], "--workers", "1", "--quiet", "--db", str(store.path)]
     proc = subprocess.Popen([sys.executable, "-m", "mnist_np", "study", *argv], cwd=REPO,
@@ -186,13 +188,15 @@ def test_the_page_watches_a_study_that_another_process_writes(fresh, tmp_path):
         assert at.selectbox(key="exp_study").value == dr.workspace_studies(storage, token)[0].name
         assert any("study 1 (command line)" in p.proto.text.replace("\\", "")
                    for p in at.get("progress"))
-        _, err = proc.communicate(timeout=120)
-    finally:
+    except BaseException:
         proc.kill()
+        proc.communicate()  # its pipes closed: no ResourceWarning in a later test
+        raise
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     at.run()
-    assert any("study 1 (command line): 3 of 3 trials ended" in shown(s) for s in at.success)
-    assert sorted(at.dataframe[0].value["from"]) == [f"study 1, trial {k}" for k in range(3)]
+    assert any("study 1 (command line): 6 of 6 trials ended" in shown(s) for s in at.success)
+    assert sorted(at.dataframe[0].value["from"]) == [f"study 1, trial {k}" for k in range(6)]
 
 
 @pytest.mark.parametrize("space, message", [
