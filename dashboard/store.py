@@ -69,6 +69,13 @@ CREATE TABLE IF NOT EXISTS blobs (  -- a page's own small state, e.g. the by-han
 """
 
 
+
+def _touch(w: sqlite3.Connection, workspace: str, now: float) -> None:
+    """Create ``workspace`` if new and mark it as used at ``now``, inside the write
+    transaction ``w``."""
+    w.execute("INSERT INTO workspaces (id, created, seen) VALUES (?, ?, ?) "
+              "ON CONFLICT (id) DO UPDATE SET seen = excluded.seen", (workspace, now, now))
+
 class StoreError(Exception):
     """A one-line reason the run database cannot be used."""
 
@@ -203,9 +210,7 @@ class Store:
         """Create ``workspace`` if new, and mark it as used now."""
         now = self.clock()
         with self._write() as w:
-            w.execute("INSERT INTO workspaces (id, created, seen) VALUES (?, ?, ?) "
-                      "ON CONFLICT (id) DO UPDATE SET seen = excluded.seen",
-                      (workspace, now, now))
+            _touch(w, workspace, now)
 
     # -- runs ------------------------------------------------------------------------------
     def add_run(self, workspace: str, record: RunRecord, weights: bytes | None = None
@@ -268,9 +273,7 @@ class Store:
         """The current run's neuron-lab changes, kept until the run is recorded."""
         now = self.clock()
         with self._write() as w:
-            w.execute("INSERT INTO workspaces (id, created, seen) VALUES (?, ?, ?) "
-                      "ON CONFLICT (id) DO UPDATE SET seen = excluded.seen",
-                      (workspace, now, now))
+            _touch(w, workspace, now)
             w.execute("INSERT OR REPLACE INTO changes VALUES (?, ?)",
                       (workspace, json.dumps(list(lines))))
 
@@ -292,9 +295,7 @@ class Store:
         """The workspace's network and its trainer as they are now (a checkpoint)."""
         now = self.clock()
         with self._write() as w:
-            w.execute("INSERT INTO workspaces (id, created, seen) VALUES (?, ?, ?) "
-                      "ON CONFLICT (id) DO UPDATE SET seen = excluded.seen",
-                      (workspace, now, now))
+            _touch(w, workspace, now)
             w.execute("INSERT OR REPLACE INTO current VALUES (?, ?, ?, ?, ?)",
                       (workspace, now, json.dumps(cfg.as_dict(settings)), state, training))
         self.enforce_size()
@@ -317,9 +318,7 @@ class Store:
         """Keep ``value`` as the workspace's ``key`` (replacing the one kept before)."""
         now = self.clock()
         with self._write() as w:
-            w.execute("INSERT INTO workspaces (id, created, seen) VALUES (?, ?, ?) "
-                      "ON CONFLICT (id) DO UPDATE SET seen = excluded.seen",
-                      (workspace, now, now))
+            _touch(w, workspace, now)
             w.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?, ?, ?)",
                       (workspace, key, now, bytes(value)))
         self.enforce_size()
