@@ -170,40 +170,46 @@ def _settings() -> None:
                      "weights and biases; **normal**: N(0, 1) weights and biases, as in "
                      "Nielsen's book (chapter 1), whatever the layer's width. Biases are 0 "
                      "for he and xavier.")
-        st.select_slider("L2 weight decay", w.with_value(w.L2_GRID, state.cfg_l2),
-                         key="cfg_l2", format_func=lambda v: f"{v:g}")
+        _grid_slider("L2 weight decay", w.L2_GRID, "cfg_l2")
         st.number_input("Random seed", 0, cfg.MAX_SEED, step=1, key="cfg_seed")
     with st.expander("Training", expanded=True):
         st.selectbox("Optimizer", list(OPTIMIZERS), key="cfg_optimizer")
-        st.select_slider("Learning rate (log scale)", w.with_value(w.LR_GRID, state.cfg_lr),
-                         key="cfg_lr", format_func=lambda v: f"{v:g}",
-                         help="Applies to the running network.")
+        _grid_slider("Learning rate (log scale)", w.LR_GRID, "cfg_lr",
+                     help="Applies to the running network.")
         st.selectbox("Learning-rate schedule", list(SCHEDULES), key="cfg_schedule")
-        st.select_slider("Batch size", w.with_value(w.BATCH_GRID, state.cfg_batch_size),
-                         key="cfg_batch_size", help="Applies to the running network.")
+        _grid_slider("Batch size", w.BATCH_GRID, "cfg_batch_size",
+                     help="Applies to the running network.")
         st.number_input(f"Epochs (0: until you pause; at most {cfg.MAX_EPOCHS})", 0,
                         cfg.MAX_EPOCHS, step=1, key="cfg_epochs")
         st.number_input(f"Stop after steps (0: use epochs; at most {cfg.MAX_STEPS:,})", 0,
                         cfg.MAX_STEPS, step=100, key="cfg_steps")
-        st.select_slider("Training images", w.with_value(w.TRAIN_GRID, state.cfg_train_limit),
-                         key="cfg_train_limit",
-                         format_func=lambda v: "all" if v is None else f"{v:,}")
+        _grid_slider("Training images", w.TRAIN_GRID, "cfg_train_limit",
+                     format_func=lambda v: "all" if v is None else f"{v:,}")
     _augmentation()
     _dropout_and_stopping()
     _optimizer_details()
 
 
+def _g(v: float) -> str:
+    return f"{v:g}"
+
+
+def _grid_slider(label: str, grid, key: str, format_func=_g, **kwargs) -> None:
+    """A select slider over ``grid``, with the value already in ``st.session_state[key]``
+    added (a URL or preset may hold a value off the grid)."""
+    st.select_slider(label, w.with_value(grid, st.session_state[key]), key=key,
+                     format_func=format_func, **kwargs)
+
+
 def _dropout_and_stopping() -> None:
     """Dropout, early stopping, a target accuracy and the validation split, folded away."""
-    state = st.session_state
     with st.expander("Dropout and early stopping"):
-        st.select_slider("Dropout (each hidden unit, per step)",
-                         w.with_value(w.DROPOUT_GRID, state.cfg_dropout), key="cfg_dropout",
-                         format_func=lambda v: "off" if v == 0 else f"{v:g}",
-                         help="Inverted dropout: at every training step each hidden unit is "
-                         "switched off with this probability and the others are scaled by "
-                         "1/(1 - p), so validation, test and every page use all units as "
-                         "they are. Changing it resets the network.")
+        _grid_slider("Dropout (each hidden unit, per step)", w.DROPOUT_GRID, "cfg_dropout",
+                     format_func=lambda v: "off" if v == 0 else f"{v:g}",
+                     help="Inverted dropout: at every training step each hidden unit is "
+                     "switched off with this probability and the others are scaled by "
+                     "1/(1 - p), so validation, test and every page use all units as "
+                     "they are. Changing it resets the network.")
         st.number_input(f"Early stopping: patience in epochs (0: off; at most "
                         f"{cfg.MAX_PATIENCE})", 0, cfg.MAX_PATIENCE, step=1,
                         key="cfg_patience",
@@ -212,35 +218,28 @@ def _dropout_and_stopping() -> None:
         st.number_input("Stop at validation accuracy (%; 0: off)", 0.0, 100.0, step=0.1,
                         key="cfg_target", format="%.2f",
                         help="Stop after the first epoch whose validation accuracy reaches it.")
-        st.select_slider("Validation images (held out of training)",
-                         w.with_value(w.VAL_GRID, state.cfg_val_size), key="cfg_val_size",
-                         format_func=lambda v: f"{v:,}",
-                         help="Taken from the training set before training; at most a fifth "
-                         "of it. Early stopping and the target need some.")
+        _grid_slider("Validation images (held out of training)", w.VAL_GRID, "cfg_val_size",
+                     format_func=lambda v: f"{v:,}",
+                     help="Taken from the training set before training; at most a fifth "
+                     "of it. Early stopping and the target need some.")
 
 
 def _optimizer_details() -> None:
     """Momentum's μ and Adam's β₁, β₂, ε: for reproducing published set-ups."""
-    state = st.session_state
     with st.expander("Optimizer details (μ, β₁, β₂, ε)"):
-        st.select_slider("Momentum μ (momentum only)",
-                         w.with_value(w.MOMENTUM_GRID, state.cfg_momentum), key="cfg_momentum",
-                         format_func=lambda v: f"{v:g}",
-                         help="The classic form: v ← μv − η·g, then w ← w + v, with η the "
-                         "learning rate of this step. PyTorch's SGD keeps v ← μv + g and "
-                         "steps w ← w − η·v: the same while η is constant, but with a "
-                         "decaying schedule a change of η rescales its whole velocity, here "
-                         "only the new gradients.")
-        st.select_slider("Adam β₁ (adam only)", w.with_value(w.BETA1_GRID, state.cfg_beta1),
-                         key="cfg_beta1", format_func=lambda v: f"{v:g}",
-                         help="How long Adam remembers the gradient (its running mean).")
-        st.select_slider("Adam β₂ (adam only)", w.with_value(w.BETA2_GRID, state.cfg_beta2),
-                         key="cfg_beta2", format_func=lambda v: f"{v:g}",
-                         help="How long Adam remembers the squared gradient (its scale).")
-        st.select_slider("Adam ε (adam only)", w.with_value(w.EPS_GRID, state.cfg_eps),
-                         key="cfg_eps", format_func=lambda v: f"{v:g}",
-                         help="Added to the root of the squared-gradient average: larger "
-                         "values damp the steps of weights with tiny gradients.")
+        _grid_slider("Momentum μ (momentum only)", w.MOMENTUM_GRID, "cfg_momentum",
+                     help="The classic form: v ← μv − η·g, then w ← w + v, with η the "
+                     "learning rate of this step. PyTorch's SGD keeps v ← μv + g and "
+                     "steps w ← w − η·v: the same while η is constant, but with a "
+                     "decaying schedule a change of η rescales its whole velocity, here "
+                     "only the new gradients.")
+        _grid_slider("Adam β₁ (adam only)", w.BETA1_GRID, "cfg_beta1",
+                     help="How long Adam remembers the gradient (its running mean).")
+        _grid_slider("Adam β₂ (adam only)", w.BETA2_GRID, "cfg_beta2",
+                     help="How long Adam remembers the squared gradient (its scale).")
+        _grid_slider("Adam ε (adam only)", w.EPS_GRID, "cfg_eps",
+                     help="Added to the root of the squared-gradient average: larger "
+                     "values damp the steps of weights with tiny gradients.")
 
 
 def _augmentation() -> None:
