@@ -1,5 +1,6 @@
 """One user's network and its training: a state machine, and a background worker that
-trains mini-batch after mini-batch while the user switches pages.
+trains mini-batch after mini-batch while the user switches pages (in turns with the other
+sessions, on the server's trainer pool: :mod:`.pool`).
 
 Pages never write the session's fields: they call its methods (play, pause, step,
 reset, load a network, change the network by hand) and read under :meth:`reading`,
@@ -21,6 +22,7 @@ from mnist_np.checkpoint import save_training
 from mnist_np.data import MNIST
 from mnist_np.training import Snapshot
 
+from .pool import TrainerPool
 from .runs import RunLog
 from .settings import Settings
 from .worker import Worker
@@ -53,8 +55,10 @@ class Progress:
     planned_epochs: int
     planned_steps: int | None   # the stopping rule when set, instead of epochs
     fraction: float             # of the planned training, in [0, 1]
-    samples_per_second: float
+    samples_per_second: float   # this network's speed while it trains (its turns)
     ending: str = ""            # how the run ended (Trainer.ending), "" while it can go on
+    sharing: int = 0            # other networks training on the server's pool now
+    cores: int = 1              # the pool's threads: one per usable core
 
 
 def return_freed_memory() -> bool:
@@ -84,12 +88,14 @@ class TrainingSession:
 
     def __init__(self, data: MNIST, settings: Settings,
                  is_alive: Callable[[], bool] = lambda: True, runs: RunLog | None = None,
-                 checkpoint: Callable[[Settings, str, bytes], None] | None = None):
+                 checkpoint: Callable[[Settings, str, bytes], None] | None = None,
+                 pool: TrainerPool | None = None):
         self.data = data
         self.is_alive = is_alive
         self.lock = threading.RLock()
         self._reader_waiting = threading.Event()
-        self._worker = Worker(self._train_one, "mnist_np-trainer", is_alive, self._stopped)
+        self._worker = Worker(self._train_one, "mnist_np-trainer", is_alive, self._stopped,
+                              pool)  # None: the server's pool
         self.runs = runs if runs is not None else RunLog()
         self._sink = checkpoint
         self._last_checkpoint = 0.0
@@ -266,7 +272,8 @@ class TrainingSession:
 
     @property
     def training(self) -> bool:
-        """True while the training thread runs (a pause may still be ending it)."""
+        """True while the worker trains or waits for its turn (a pause may still be
+        ending it)."""
         return self._worker.alive
 
     @property
@@ -369,10 +376,10 @@ class TrainingSession:
             self.state = STALLED
             self._record_run()
             return True
-        if self.trainer.finished:
-            self.state = FINISHED
+        if self.trainer.finished:  # its test result first: FINISHED is read unlocked
             self.test_result = self.trainer.evaluate(self.data.X_test, self.data.y_test)
             self._test_version = self.version
+            self.state = FINISHED
             self._record_run()
             return True
         return False
@@ -391,11 +398,13 @@ class TrainingSession:
 
     def progress(self) -> Progress:
         """Where training is, in one consistent reading (the sidebar's status)."""
+        pool = self._worker.pool
+        others = max(0, pool.jobs() - 1) if self.running else 0
         with self.reading() as t:
             return Progress(self.state, t.step_count, t.epochs_done, t.completed_epochs,
                             t.config.epochs, t.config.steps,
                             1.0 if t.stop_reason else t.progress,  # stopped early: done
-                            t.samples_per_second, t.ending)
+                            t.samples_per_second, t.ending, others, pool.size)
 
     def training_file(self) -> bytes:
         """The network and how it was trained, as a file (``mnist_np.checkpoint``), its
