@@ -1,13 +1,25 @@
 """Studies on this machine: trials per minute with 1 and 2 Dask workers, and the
-scheduling overhead per trial (a trial's wall time on 1 worker, minus the same training
-done in this process), on the offline sample: the study's default network (784-256-10,
-momentum), 3 epochs, learning rates drawn at random, no pruning.
+scheduling overhead per trial, on the offline sample: the study's default network
+(784-256-10, momentum), 3 epochs, the command line's default sampler (TPE) and pruner
+(median, which asks the driver after every epoch but the last; its start-up is every
+trial, so none is pruned and every trial is the same work), learning rates from 0.02..0.5.
 
-    python -m benchmarks.study [--trials 30] [--full] [--pruner median]
+    python -m benchmarks.study [--trials 60] [--rounds 2] [--full] [--sampler random]
+                               [--pruner none]
 
-Prints the figures and the machine's load (``uptime``) before and after each, and what
-the machine itself allows: the same trials trained by one plain process, then by two side
-by side (``multiprocessing``, no Dask), trials per minute each way.
+Overhead, as BENCHMARKS.md defines it: on 1 worker, after the first trial (the study's
+start: data sent, first imports), the wall time per trial (between two trials' ends as the
+driver records them) minus the trial's own training and validation on the worker (from
+building its trainer to its last epoch's validation, timed inside the task), as a fraction
+of that training time. It is split into the rest of the task (the test set's accuracy,
+the network's bytes) and what lies between two tasks' training (the result's way back,
+the next task's start, the reports).
+
+Each round runs, one after another in the same minutes: a study on 1 worker, one on 2
+workers (each on a fresh local cluster: process workers, one thread and one BLAS thread
+each), then the same trials trained by one plain process and by two side by side
+(``multiprocessing``, no Dask): what the machine itself allows. The machine's load
+(``uptime``) is printed with each figure.
 """
 
 from __future__ import annotations
@@ -23,7 +35,7 @@ import numpy as np
 from dashboard.settings import Settings
 from dashboard.store import Store
 from mnist_np import MLP, TrainConfig, Trainer
-from mnist_np.data import load_mnist, load_sample
+from mnist_np.data import MNIST, load_mnist, load_sample
 from mnist_np.threads import set_threads
 from studies import cluster as dc
 from studies import driver as dr
@@ -31,7 +43,7 @@ from studies.space import parse_space
 
 
 def load() -> str:
-    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return "load " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _train(source_full: bool, lrs: list[float], base: Settings) -> None:
@@ -61,19 +73,7 @@ def plain_processes(full: bool, base: Settings, trials: int) -> dict[int, float]
     return rates
 
 
-def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("--trials", type=int, default=8)
-    p.add_argument("--folder", default="/tmp/mnist_np-study-bench")
-    p.add_argument("--full", action="store_true",
-                   help="the full MNIST (MNIST_DIR or the cache) instead of the sample")
-    p.add_argument("--pruner", default="none", choices=dr.PRUNERS,
-                   help="with a pruner, each epoch's answer is awaited (none is pruned: "
-                        "the learning rates all learn)")
-    args = p.parse_args()
-    data = load_mnist(allow_download=False) if args.full else load_sample()
-    print(f"data: {data.source}, {len(data.X_train):,} training images")
-    base = Settings(epochs=3)  # what `python -m mnist_np study --epochs 3` trains
+def in_process(data: MNIST, base: Settings) -> None:
     set_threads(1)
     seconds = []
     for lr in (0.05, 0.05, 0.1, 0.15, 0.2, 0.3):  # the first one warms up, untimed
@@ -84,49 +84,81 @@ def main() -> None:
         for _ in trainer.run():
             pass
         seconds.append(time.perf_counter() - start)
-    direct = float(np.median(seconds[1:]))
-    print(f"one 3-epoch trial trained in this process: {direct:.3f} s, the median of 5 "
-          f"({min(seconds[1:]):.3f}-{max(seconds[1:]):.3f}; {load()})")
-    rates, steady = {}, {}
-    for workers in (1, 2):
-        os.makedirs(args.folder, exist_ok=True)
-        store = Store(f"{args.folder}/runs-{workers}-{time.time():.0f}.sqlite3", 2**30, 86400)
-        store.touch("b" * 32)
-        storage = dr.open_storage(dr.storage_path(store.path))
-        spec = dr.StudySpec(parse_space(["lr=0.02..0.5"]), base, args.trials, 3, "random",
-                            args.pruner, prune_after=args.trials)
-        ends: list[float] = []  # when each trial ended
+    print(f"one 3-epoch trial trained in this process: {np.median(seconds[1:]):.3f} s, the "
+          f"median of 5 ({min(seconds[1:]):.3f}-{max(seconds[1:]):.3f}; {load()})")
 
-        def ended(end: dr.TrialEnd, ends: list[float] = ends) -> None:
-            ends.append(time.perf_counter())
 
-        with dc.connect(None, workers) as client:
-            run = dr.StudyRun(spec, storage, store, "b" * 32, data, on_trial=ended)
-            cpu = time.process_time()
-            outcome = run.run(client)
-            cpu = time.process_time() - cpu
-        per_trial = outcome.seconds / args.trials
-        # between the first trial's end and the last's: without the study's start (data
-        # sent to the workers, their first imports), which the whole-study figure spreads
-        # over the trials
-        steady[workers] = (ends[-1] - ends[0]) / max(1, len(ends) - 1)
-        rates[workers] = 60 * args.trials / outcome.seconds
-        print(f"{workers} worker(s): {args.trials} trials in {outcome.seconds:.1f} s, "
-              f"{rates[workers]:.1f} trials/minute, {per_trial:.3f} s a trial; after the "
-              f"first trial {60 / steady[workers]:.1f} trials/minute, {steady[workers]:.3f} "
-              f"s a trial ({outcome.count('finished')} finished, "
-              f"{outcome.count('pruned')} pruned; {load()})")
-        print(f"  CPU of this process (the driver and the local cluster's scheduler): "
-              f"{cpu / args.trials * 1000:.0f} ms a trial")
-        if workers == 1:
-            for what, t in (("whole study", per_trial), ("after the first trial", steady[1])):
-                print(f"scheduling overhead per trial on 1 worker ({what}): "
-                      f"{t - direct:.3f} s = {(t - direct) / t:.1%} of the trial")
-    print(f"2 workers / 1 worker: {rates[2] / rates[1]:.2f}x (whole study), "
-          f"{steady[1] / steady[2]:.2f}x (after the first trial)")
-    plain = plain_processes(args.full, base, args.trials)
-    print(f"plain processes, no Dask: 1: {plain[1]:.1f} trials/minute, 2 side by side: "
-          f"{plain[2]:.1f} trials/minute, {plain[2] / plain[1]:.2f}x ({load()})")
+def study(args, data: MNIST, base: Settings, workers: int) -> float:
+    """One study on a fresh local cluster of ``workers``; print its figures and return
+    its trials per minute after the first trial."""
+    os.makedirs(args.folder, exist_ok=True)
+    store = Store(f"{args.folder}/runs-{workers}-{time.time():.0f}.sqlite3", 2**30, 86400)
+    store.touch("b" * 32)
+    storage = dr.open_storage(dr.storage_path(store.path))
+    spec = dr.StudySpec(parse_space(["lr=0.02..0.5"]), base, args.trials, 3, args.sampler,
+                        args.pruner, prune_after=args.trials)
+    ends: list[tuple[float, dr.TrialEnd]] = []  # when each trial ended, and how
+
+    def ended(end: dr.TrialEnd) -> None:
+        ends.append((time.perf_counter(), end))
+
+    before = load()
+    with dc.connect(None, workers) as client:
+        run = dr.StudyRun(spec, storage, store, "b" * 32, data, on_trial=ended)
+        cpu = time.process_time()
+        outcome = run.run(client)
+        cpu = time.process_time() - cpu
+    # after the first trial: without the study's start (data sent to the workers, their
+    # first imports), which the whole-study figure spreads over the trials
+    steady = (ends[-1][0] - ends[0][0]) / max(1, len(ends) - 1)
+    rate = 60 / steady
+    print(f"{workers} worker(s): {args.trials} trials in {outcome.seconds:.1f} s, "
+          f"{60 * args.trials / outcome.seconds:.1f} trials/minute; after the first trial "
+          f"{rate:.1f} trials/minute, {steady * 1000:.1f} ms a trial "
+          f"({outcome.count('finished')} finished, {outcome.count('pruned')} pruned; "
+          f"{before} -> {load()})")
+    print(f"  CPU of this process (the driver and the local cluster's scheduler): "
+          f"{cpu / args.trials * 1000:.1f} ms a trial")
+    if workers == 1:
+        later = [e for _, e in ends[1:]]
+        train = float(np.mean([e.times["train_seconds"] for e in later]))
+        task = float(np.mean([e.times["seconds"] for e in later]))
+        over = steady - train
+        print(f"  overhead per trial on 1 worker: {over * 1000:.1f} ms = {over / train:.1%} "
+              f"of the trial's training and validation on the worker ({train * 1000:.1f} ms)"
+              f"; of which the rest of its task (test set, network's bytes) "
+              f"{(task - train) * 1000:.1f} ms = {(task - train) / train:.1%}, between tasks "
+              f"{(steady - task) * 1000:.1f} ms = {(steady - task) / train:.1%}")
+    return rate
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--trials", type=int, default=60)
+    p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--folder", default="/tmp/mnist_np-study-bench")
+    p.add_argument("--full", action="store_true",
+                   help="the full MNIST (MNIST_DIR or the cache) instead of the sample")
+    p.add_argument("--sampler", default="tpe", choices=dr.SAMPLERS[:2])
+    p.add_argument("--pruner", default="median", choices=dr.PRUNERS,
+                   help="median (the default): each epoch's answer is asked for, none is "
+                        "pruned (the start-up is every trial); none: nothing is asked")
+    p.add_argument("--plain", action=argparse.BooleanOptionalAction, default=True,
+                   help="the plain-process reference after each round")
+    args = p.parse_args()
+    data = load_mnist(allow_download=False) if args.full else load_sample()
+    print(f"data: {data.source}, {len(data.X_train):,} training images; {args.sampler} "
+          f"sampler, {args.pruner} pruner")
+    base = Settings(epochs=3)  # what `python -m mnist_np study --epochs 3` trains
+    in_process(data, base)
+    for _ in range(args.rounds):
+        rates = {w: study(args, data, base, w) for w in (1, 2)}
+        print(f"2 workers / 1 worker after the first trial: {rates[2] / rates[1]:.2f}x "
+              f"({load()})")
+        if args.plain:
+            plain = plain_processes(args.full, base, args.trials)
+            print(f"plain processes, no Dask: 1: {plain[1]:.1f} trials/minute, 2 side by "
+                  f"side: {plain[2]:.1f}, {plain[2] / plain[1]:.2f}x ({load()})")
 
 
 if __name__ == "__main__":

@@ -216,19 +216,26 @@ class Store:
     def add_run(self, workspace: str, record: RunRecord, weights: bytes | None = None
                 ) -> RunRecord:
         """Store ``record`` as the workspace's next run; return it with its number."""
+        return self.add_runs(workspace, [(record, weights)])[0]
+
+    def add_runs(self, workspace: str, runs: list[tuple[RunRecord, bytes | None]]
+                 ) -> list[RunRecord]:
+        """Store each ``(record, weights)`` as the workspace's next run, in order, in one
+        transaction (all or none: one commit for a batch); return the records numbered."""
         now = self.clock()
         with self._write() as w:
-            w.execute("INSERT INTO workspaces (id, created, seen, last_run) VALUES (?, ?, ?, 1) "
-                      "ON CONFLICT (id) DO UPDATE SET last_run = last_run + 1, seen = ?",
-                      (workspace, now, now, now))
-            number = int(w.execute("SELECT last_run FROM workspaces WHERE id = ?",
-                                   (workspace,)).fetchone()[0])
-            record.number = number
-            w.execute("INSERT INTO runs (workspace, number, created, record, weights) "
-                      "VALUES (?, ?, ?, ?, ?)",
-                      (workspace, number, now, _record_json(record), weights))
+            for record, weights in runs:
+                w.execute("INSERT INTO workspaces (id, created, seen, last_run) "
+                          "VALUES (?, ?, ?, 1) ON CONFLICT (id) DO UPDATE SET "
+                          "last_run = last_run + 1, seen = ?", (workspace, now, now, now))
+                number = int(w.execute("SELECT last_run FROM workspaces WHERE id = ?",
+                                       (workspace,)).fetchone()[0])
+                record.number = number
+                w.execute("INSERT INTO runs (workspace, number, created, record, weights) "
+                          "VALUES (?, ?, ?, ?, ?)",
+                          (workspace, number, now, _record_json(record), weights))
         self.enforce_size()
-        return record
+        return [record for record, _ in runs]
 
     def runs(self, workspace: str) -> list[RunRecord]:
         """The workspace's runs, oldest first."""

@@ -1,15 +1,21 @@
 """A running trial's line to its study's driver, through the Dask scheduler.
 
-The task (:func:`studies.work.train_trial`) calls a :class:`Channel` after each epoch:
-it puts ``[trial, epoch, validation accuracy]`` on the study's report queue, which the
-driver reads, and, when the study prunes, waits for the driver's answer for that epoch on
-the trial's own answer queue. A study that does not prune only looks whether the study was
-stopped (its stop event) and goes on. Everything sent is a few numbers: the trainer stays
-in the worker's memory until the trial ends.
+The task (:func:`studies.work.train_trial`) hands a :class:`Channel` each epoch's
+validation accuracy and trains on at once: a thread of the channel puts
+``[trial, epoch, validation accuracy]`` on the study's report queue, which the driver
+reads, and, when the study prunes, waits for the driver's answer for that epoch on the
+trial's own answer queue; a study that does not prune only looks whether the study was
+stopped (its stop event). The answer becomes the channel's ``verdict``, which the training
+loop reads after every mini-batch; at the end of the next epoch the task waits for it if
+it has not come yet (:meth:`Channel.settle`), so a trial is judged at most one epoch late
+and never trains past two epochs unjudged, however short they are. Everything sent is a
+few numbers: the trainer stays in the worker's memory until the trial ends.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,35 +46,74 @@ class Channel:
     study: str
     trial: int
     wait: bool
-    _answers: Any = field(default=None, repr=False)
+    verdict: str = GO
+    _sent: Any = field(default=None, repr=False)  # the epochs for the thread to send
+    _answered: float = 0  # the last epoch answered (every one sent, when not waiting)
+    _change: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
-    def __call__(self, epoch: int, val_accuracy: float) -> str:
-        from distributed import Event, Queue  # on the worker only: see studies.work
+    def send(self, epoch: int, val_accuracy: float) -> None:
+        """Report the epoch (the channel's thread sends it; the caller goes on)."""
+        if self._sent is None:
+            from distributed import Event, Queue  # on the worker only: see studies.work
 
-        try:
+            # made here, in the task's thread, where the worker's client is found
             if self.study not in _reports:
                 _reports[self.study] = Queue(reports_name(self.study))
-            _reports[self.study].put([self.trial, epoch, val_accuracy])
-            if not self.wait:
-                return STOP if Event(stop_name(self.study)).is_set() else GO
-            if self._answers is None:
-                self._answers = Queue(answers_name(self.study, self.trial))
-            while True:  # an answer to an earlier run of this task is passed over
-                answered, verdict = self._answers.get(timeout=ANSWER_SECONDS)
-                if answered == epoch or verdict == STOP:
-                    return str(verdict)
-        except (TimeoutError, OSError):  # the driver or the scheduler is gone
-            return STOP
+            answers = Queue(answers_name(self.study, self.trial)) if self.wait else None
+            stopped = None if self.wait else Event(stop_name(self.study))
+            self._sent = queue.SimpleQueue()
+            threading.Thread(target=self._send, args=(_reports[self.study], answers, stopped),
+                             name=f"trial{self.trial}-channel", daemon=True).start()
+        self._sent.put((epoch, val_accuracy))
+
+    def _send(self, reports: Any, answers: Any, stopped: Any) -> None:
+        """The channel's thread: each epoch to the driver, its answer to ``verdict``."""
+        try:
+            while (item := self._sent.get()) is not None:
+                epoch, val_accuracy = item
+                reports.put([self.trial, epoch, val_accuracy])
+                if answers is None:
+                    self._answer(epoch, STOP if stopped.is_set() else GO)
+                    continue
+                while True:  # an answer to an earlier run of this task is passed over
+                    answered, verdict = answers.get(timeout=ANSWER_SECONDS)
+                    if answered == epoch or verdict == STOP:
+                        break
+                self._answer(epoch, str(verdict))
+        except Exception:  # no answer in time, the scheduler gone, the client closing
+            self._answer(float("inf"), STOP)
+        finally:
+            if answers is not None:  # the scheduler drops it once the driver has let go too
+                try:
+                    answers.close()
+                except Exception:
+                    pass
+
+    def _answer(self, epoch: float, verdict: str) -> None:
+        with self._change:
+            self._answered = epoch
+            if verdict != GO:
+                self.verdict = verdict
+            self._change.notify_all()
+
+    def settle(self, epoch: int) -> None:
+        """Wait, when the study prunes, until the driver has answered ``epoch`` (or said
+        PRUNE or STOP); no answer in :data:`ANSWER_SECONDS`: STOP."""
+        if not self.wait or self._sent is None:
+            return
+        with self._change:
+            if not self._change.wait_for(
+                    lambda: self._answered >= epoch or self.verdict != GO, ANSWER_SECONDS):
+                self.verdict = STOP
 
     def close(self) -> None:
-        """Let go of the trial's answer queue (the scheduler drops it once the driver
-        has let go too)."""
-        if self._answers is not None:
-            try:
-                self._answers.close()
-            except (RuntimeError, OSError):
-                pass
-            self._answers = None
+        """The trial has ended: the thread stops once it has sent what it has."""
+        if self._sent is not None:
+            self._sent.put(None)
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_answers": None}
+        return {**self.__dict__, "_sent": None, "verdict": GO, "_answered": 0,
+                "_change": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _change=threading.Condition())

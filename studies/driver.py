@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import optuna
@@ -37,7 +39,7 @@ from optuna.trial import FrozenTrial, TrialState
 from dashboard.runs import run_record
 from dashboard.settings import Settings
 from dashboard.store import Store
-from mnist_np.checkpoint import load_training
+from mnist_np import Trainer
 from mnist_np.data import MNIST
 
 from . import space as sp
@@ -152,6 +154,7 @@ class TrialEnd:
     epochs: int
     run: int | None           # its run in the workspace, when recorded
     error: str = ""
+    times: dict[str, float] = field(default_factory=dict)  # its task's, on the worker
 
 
 @dataclass
@@ -175,7 +178,7 @@ class _Running:
     settings: Settings
     task: TrialTask
     epoch: int = 0
-    state: bytes | None = None
+    result: TrialResult | None = None  # what its task sent back
     reported: int = 0            # the last epoch reported to Optuna
     answers: Queue | None = None  # the trial's answer queue, once it has reported
 
@@ -201,6 +204,9 @@ class StudyRun:
         self._ready = threading.Event()  # a task has ended
         self._lock = threading.Lock()  # the running trials' reports: one thread at a time
         self._by_number: dict[int, _Running] = {}
+        # ended trials for the writer thread: (trial, future or None, status, error); None
+        self._ended: queue.SimpleQueue[tuple[_Running, Future | None, str, str] | None] = \
+            queue.SimpleQueue()
         self._counted = (-1e9, 1)  # when the workers were counted, and the trials at once
         self._grid: list[dict] = []  # the grid's points still to try, the next one last
         if spec.sampler == "grid":  # every point once, in an order the seed shuffles
@@ -265,8 +271,12 @@ class StudyRun:
         state, message = "finished", ""
         quit_listening = threading.Event()
         reports = stopped = None
+        writer = threading.Thread(target=self._write_ended, name=f"{self.name}-writer",
+                                  daemon=True)
+        writer.start()
         try:
-            data = client.scatter((self.data.X_train, self.data.y_train), broadcast=True,
+            d = self.data
+            data = client.scatter((d.X_train, d.y_train, d.X_test, d.y_test), broadcast=True,
                                   hash=False)
             reports = Queue(reports_name(self.name), client)
             stopped = Event(stop_name(self.name), client)
@@ -284,7 +294,9 @@ class StudyRun:
                 self._heartbeat()
                 self._check_scheduler(client)
                 for future in [f for f in running if f.done()]:
-                    self._handle(client, future, running.pop(future))
+                    if future.status != "finished":  # lost with the scheduler, or failed
+                        self._check_scheduler(client, now=True)
+                    self._ended.put((running.pop(future), future, FAILED, ""))
         except KeyboardInterrupt:
             self._stop.set()
         except (SchedulerGone, OSError) as e:
@@ -297,7 +309,9 @@ class StudyRun:
                 _quietly(lambda: answers.put([0, STOP]))  # noqa: B023 (called at once)
         for future, r in running.items():
             future.cancel()
-            self._end(r, CANCELLED if state == "cancelled" else FAILED, error=message)
+            self._ended.put((r, None, CANCELLED if state == "cancelled" else FAILED, message))
+        self._ended.put(None)
+        writer.join()  # every ended trial written
         quit_listening.set()
         _quietly(lambda: reports.put(None) if reports is not None else None)
         seconds = time.perf_counter() - start
@@ -379,21 +393,50 @@ class StudyRun:
             r.trial.report(val_accuracy, epoch)
             r.reported = r.epoch = epoch
 
-    def _handle(self, client: Client, future: Future, r: _Running) -> None:
+    def _write_ended(self) -> None:
+        """The writer thread: the ended trials the run loop hands over (``(trial, its
+        future or None, status when it has no result, error)``; None: the last), each
+        batch of those waiting written at once: their runs in one transaction of the run
+        database, then, once they are there, Optuna told how each ended. The run loop
+        meanwhile starts the next trials: it never waits for a write. A driver that dies
+        loses only the trials handed over and not yet written: it never tells Optuna of
+        a run the database does not have."""
+        last = False
+        while not last:
+            batch = [self._ended.get()]
+            while not self._ended.empty():
+                batch.append(self._ended.get())
+            last = None in batch
+            ends = [self._outcome(*item) for item in batch if item is not None]
+            runs = self._record(ends)
+            for (r, status, value, error), (run, problem) in zip(ends, runs):
+                try:
+                    self._end(r, status, value, error, run, problem)
+                except Exception as e:  # the journal cannot be written: say it, go on
+                    self.ended.append(TrialEnd(
+                        r.trial.number, dict(r.trial.params), status, value, r.epoch, run,
+                        f"not told to Optuna: {type(e).__name__}: {str(e)[:120]}"))
+
+    def _outcome(self, r: _Running, future: Future | None, status: str, error: str
+                 ) -> tuple[_Running, str, float | None, str]:
+        """How trial ``r`` ended: ``(r, status, value, error)``, its task's result fetched
+        from its worker."""
+        if future is None:
+            return r, status, None, error
         if future.status != "finished":
-            self._check_scheduler(client, now=True)
-            self._end(r, FAILED, error=_task_error(future))
-            return
-        result: TrialResult = future.result()
+            return r, FAILED, None, _task_error(future)
+        try:
+            result: TrialResult = future.result()
+        except Exception as e:  # lost between done and fetched
+            return r, FAILED, None, f"its result was lost ({type(e).__name__})"
         with self._lock:
             self._by_number.pop(r.trial.number, None)
             for epoch, val_accuracy in result.curve:  # those the queue has not brought
                 self._report(r, epoch, val_accuracy)
-        r.state, r.epoch = result.state, result.epoch
+        r.result, r.epoch = result, result.epoch
         if result.finished:
-            self._end(r, DIVERGED if result.diverged else FINISHED, result.val_accuracy)
-        else:
-            self._end(r, PRUNED if result.verdict == PRUNE else CANCELLED)
+            return r, DIVERGED if result.diverged else FINISHED, result.val_accuracy, ""
+        return r, PRUNED if result.verdict == PRUNE else CANCELLED, None, ""
 
     def _check_scheduler(self, client: Client, now: bool = False) -> None:
         """SchedulerGone once the client has been cut off from its scheduler for
@@ -407,15 +450,14 @@ class StudyRun:
                 or client.status in ("closed", "failed"):
             raise SchedulerGone("no answer" if client.status != "closed" else "closed")
 
-    def _end(self, r: _Running, status: str, value: float | None = None,
-             error: str = "") -> None:
-        """Record the trial's run, then tell Optuna how it ended."""
+    def _end(self, r: _Running, status: str, value: float | None, error: str,
+             run: int | None, problem: str) -> None:
+        """Tell Optuna how the trial ended (its run, if any, is in the database)."""
         assert self.study is not None
         with self._lock:
             self._by_number.pop(r.trial.number, None)
         if r.answers is not None:
             _quietly(r.answers.close)
-        run, problem = self._record(r, status)
         trial = r.trial
         # one journal append each (~6 ms): only what there is to say
         for key, v in (("status", status), ("run", run), ("error", error or problem)):
@@ -427,26 +469,33 @@ class StudyRun:
             self.study.tell(trial, state=TrialState.PRUNED if status == PRUNED
                             else TrialState.FAIL)
         end = TrialEnd(trial.number, dict(trial.params), status, value, r.epoch, run,
-                       error or problem)
+                       error or problem, r.result.times if r.result is not None else {})
         self.ended.append(end)
         self.on_trial(end)
 
-    def _record(self, r: _Running, status: str) -> tuple[int | None, str]:
-        """The trial as a run of the workspace: ``(run number, "")``, or ``(None, why
-        not)``. A trial that ended before its first epoch has no network to keep."""
-        if self.store is None or r.state is None:
-            return None, ""
-        data = self.data
+    def _record(self, ends: list[tuple[_Running, str, float | None, str]]
+                ) -> list[tuple[int | None, str]]:
+        """The trials as runs of the workspace, in one transaction: for each, ``(run
+        number, "")`` or ``(None, why not)``. A trial whose task never ended has no network
+        to keep. The numbers come from the worker (:class:`studies.work.TrainedRun`): the
+        driver only writes."""
+        kept = [(i, r) for i, (r, *_) in enumerate(ends) if r.result is not None]
+        runs: list[tuple[int | None, str]] = [(None, "")] * len(ends)
+        if self.store is None or not kept:
+            return runs
         try:
-            trainer = load_training(r.state, data.X_train, data.y_train, data.source).trainer
-            if trainer is None:
-                return None, "its network could not be read back"
-            test_accuracy = trainer.evaluate(data.X_test, data.y_test)[1]
-            record = run_record(0, trainer, r.settings, data.source, status, test_accuracy,
-                                ORIGIN.format(study=self.number, trial=r.trial.number))
-            return self.store.add_run(self.workspace, record, trainer.net.to_bytes()).number, ""
+            records = self.store.add_runs(self.workspace, [
+                # a TrainedRun has every attribute run_record reads of a Trainer
+                (run_record(0, cast(Trainer, r.result.run), r.settings, self.data.source,
+                            ends[i][1], r.result.test_accuracy,
+                            ORIGIN.format(study=self.number, trial=r.trial.number)),
+                 r.result.weights) for i, r in kept if r.result is not None])
         except Exception as e:  # a full disk, a locked file: the study goes on
-            return None, f"not saved as a run: {type(e).__name__}: {str(e)[:120]}"
+            problem = f"not saved as a run: {type(e).__name__}: {str(e)[:120]}"
+            return [(None, problem if r.result is not None else "") for r, *_ in ends]
+        for (i, _), record in zip(kept, records):
+            runs[i] = (record.number, "")
+        return runs
 
     def _heartbeat(self) -> None:
         now = time.time()

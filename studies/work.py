@@ -1,14 +1,18 @@
-"""What a Dask worker runs: one whole trial.
+"""What a Dask worker runs: one whole trial, and its test accuracy.
 
 A trial is one task. After each epoch but the last, the task hands that epoch's validation
 accuracy to ``report`` (:class:`studies.channel.Channel` on a cluster: it reaches the
-driver, which tells Optuna and answers whether to go on, prune, or stop), so the driver
-prunes between two epochs while the trainer stays in the worker's memory. The trainer's
-checkpoint bytes (``mnist_np.checkpoint``, no pickles) cross the network once, when the
-trial ends: the driver, not the worker, writes every database. A task lost with its worker
-is run again by Dask from the trial's first step (the same numbers: training is seeded).
-The training images come as a Dask future scattered once to every worker: a task finds
-them in its worker's memory.
+driver, which tells Optuna and answers whether to go on, prune, or stop) and trains on
+without waiting: the answer comes back on a thread of the channel, and the training loop
+looks at it after every mini-batch, so a pruned trial stops a few mini-batches into its
+next epoch and a trial that goes on never waits for the driver. The trainer stays in the
+worker's memory; when the trial ends the task sends back what the run database keeps of
+it: the network's bytes (``MLP.to_bytes``, no pickles), the numbers of its run record
+(:class:`TrainedRun`) and its test accuracy, computed here, so the driver never reads a
+trainer back nor evaluates a network: it only writes. A task lost with its worker is run
+again by Dask from the trial's first step (the same numbers: training is seeded). The
+training and test images come as one Dask future scattered once to every worker: a task
+finds them in its worker's memory.
 
 This module imports NumPy and the engine only: it is all a worker needs of the project
 besides the channel.
@@ -17,19 +21,33 @@ besides the channel.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
 from mnist_np import MLP, TrainConfig, Trainer
-from mnist_np.checkpoint import save_training
 from mnist_np.threads import set_threads
+from mnist_np.training import EpochRecord
 
-GO, PRUNE, STOP = "go", "prune", "stop"  # what ``report`` answers
+GO, PRUNE, STOP = "go", "prune", "stop"  # a report's answers
 _threads_set = False
 _source: np.ndarray | None = None  # the scattered images last seen, and their copy
-_copy: tuple[np.ndarray, np.ndarray] = (np.empty((0, 0), np.float32), np.empty(0))
+_copy: tuple[np.ndarray, ...] = ()
+
+Data = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # X_train, y_train, X_test, y_test
+
+
+class Report(Protocol):
+    """A trial's line to its driver: ``send`` an epoch's validation accuracy without
+    waiting; ``verdict`` is GO until the driver answers PRUNE or STOP; ``settle(epoch)``
+    waits until the driver has answered that epoch, when it judges each."""
+
+    @property
+    def verdict(self) -> str: ...
+    def send(self, epoch: int, val_accuracy: float) -> None: ...
+    def settle(self, epoch: int) -> None: ...
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -43,68 +61,107 @@ class TrialTask:
 
 
 @dataclass(frozen=True)
+class Losses:
+    """The step-by-step loss curve of a trainer's ``history`` (thinned as it thins it)."""
+
+    columns: dict[str, list]
+
+    def __len__(self) -> int:
+        return len(self.columns["step"])
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    """What ``dashboard.runs.run_record`` reads of a trainer, read on the worker."""
+
+    step_count: int
+    epochs_done: float
+    train_seconds: float
+    samples_per_second: float
+    ending: str
+    epoch_records: list[EpochRecord]
+    history: Losses
+
+    @classmethod
+    def of(cls, t: Trainer) -> TrainedRun:
+        h = t.history.columns
+        return cls(t.step_count, t.epochs_done, t.train_seconds, t.samples_per_second,
+                   t.ending, list(t.epoch_records),
+                   Losses({"step": list(h["step"]), "loss": list(h["loss"])}))
+
+
+@dataclass(frozen=True)
 class TrialResult:
     """What one task sends back when its trial ends."""
 
-    state: bytes             # the trainer's checkpoint
+    weights: bytes           # the network (``MLP.to_bytes``)
+    run: TrainedRun
+    test_accuracy: float
     epoch: int               # epochs completed
     curve: tuple[tuple[int, float], ...]  # (epoch, validation accuracy) after each epoch
     finished: bool           # the run reached its last epoch, or diverged
     diverged: bool
     verdict: str             # GO (it ran to its end), PRUNE or STOP
-    seconds: float           # this task's wall time on the worker
+    # where the task's time went on the worker: building the trainer, training and
+    # validating (``train_seconds``), then all of it (the test set, the network's bytes)
+    times: dict[str, float] = field(default_factory=dict)
 
     @property
     def val_accuracy(self) -> float:
         return self.curve[-1][1]
 
 
-def _aligned(data: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """The images as an aligned array, copied once per worker and study. Dask hands a big
+def _aligned(data: Data) -> Data:
+    """The images as aligned arrays, copied once per worker and study. Dask hands a big
     scattered array over as a view of its receive buffer, which may be misaligned: there
     ``np.take`` (how a batch is gathered) fell to a slow path, 67 ms a batch of 128 for
     the full MNIST against 0.014 ms, and an epoch took 29 s instead of 0.8 s."""
     global _source, _copy
-    X, y = data
-    if X.flags.aligned:
-        return X, y
-    if _source is not X:
-        _source, _copy = X, (np.array(X), np.array(y))
-    return _copy
+    if all(a.flags.aligned for a in data):
+        return data
+    if _source is not data[0]:
+        _source = data[0]
+        _copy = tuple(np.array(a) for a in data)
+    return _copy  # type: ignore[return-value]
 
 
-def train_trial(data: tuple[np.ndarray, np.ndarray], task: TrialTask,
-                report: Callable[[int, float], str] | None = None) -> TrialResult:
-    """Train ``task``'s trial on ``data`` (``X: (n, 784) float32``, ``y: (n,)``) to its
-    end, or until ``report(epoch, val_accuracy)``, called after every epoch but the last,
-    answers PRUNE or STOP (None: never asked)."""
+def train_trial(data: Data, task: TrialTask, report: Report | None = None) -> TrialResult:
+    """Train ``task``'s trial on ``data`` (``X: (n, 784) float32``, ``y: (n,)`` for
+    training, then the test set) to its end, or until ``report`` (told each epoch but the
+    last) answers PRUNE or STOP (None: never asked); then its test accuracy."""
     global _threads_set
     start = time.perf_counter()
     if not _threads_set:  # one BLAS thread per worker process (BENCHMARKS.md)
         set_threads(1)
         _threads_set = True
-    X, y = _aligned(data)
-    trainer = Trainer(MLP(**task.net), X, y, TrainConfig(**task.train), max_snapshots=1)
-    curve: list[tuple[int, float]] = []
+    X, y, X_test, y_test = _aligned(data)
     try:
+        trainer = Trainer(MLP(**task.net), X, y, TrainConfig(**task.train), max_snapshots=1)
+        curve: list[tuple[int, float]] = []
         verdict = _train(trainer, curve, report)
     finally:
-        close = getattr(report, "close", None)
-        if close is not None:
-            close()
-    return TrialResult(save_training(trainer, task.source, max_snapshot_bytes=0),
-                       trainer.completed_epochs, tuple(curve), trainer.finished,
-                       trainer.diverged, verdict, time.perf_counter() - start)
+        if report is not None:
+            report.close()
+    trained = time.perf_counter()
+    test_accuracy = trainer.evaluate(X_test, y_test)[1] if trainer.step_count else \
+        float("nan")
+    result = TrialResult(trainer.net.to_bytes(), TrainedRun.of(trainer), float(test_accuracy),
+                         trainer.completed_epochs, tuple(curve), trainer.finished,
+                         trainer.diverged, verdict)
+    result.times.update(train_seconds=trained - start, seconds=time.perf_counter() - start)
+    return result
 
 
-def _train(trainer: Trainer, curve: list[tuple[int, float]],
-           report: Callable[[int, float], str] | None) -> str:
+def _train(trainer: Trainer, curve: list[tuple[int, float]], report: Report | None) -> str:
     """Epoch after epoch, each one's ``(epoch, val_accuracy)`` appended to ``curve``,
-    until the trainer finishes (GO) or ``report`` says PRUNE or STOP."""
+    until the trainer finishes (GO) or ``report``'s verdict turns to PRUNE or STOP (looked
+    at after every mini-batch, and awaited for the previous epoch at each epoch's end)."""
     while True:
         target = trainer.completed_epochs + 1
         while not trainer.finished and trainer.completed_epochs < target:
             trainer.step()
+            if report is not None and report.verdict != GO:
+                return report.verdict
         if trainer.epoch_records and trainer.epoch_records[-1].epoch == target:
             val_accuracy = trainer.epoch_records[-1].val_accuracy
         else:  # diverged within the epoch: how the network does now
@@ -113,6 +170,7 @@ def _train(trainer: Trainer, curve: list[tuple[int, float]],
         if trainer.finished:
             return GO
         if report is not None:
-            verdict = report(trainer.completed_epochs, float(val_accuracy))
-            if verdict != GO:
-                return verdict
+            report.settle(trainer.completed_epochs - 1)
+            if report.verdict != GO:
+                return report.verdict
+            report.send(trainer.completed_epochs, float(val_accuracy))
