@@ -216,15 +216,21 @@ def _logits_from(net, a: np.ndarray, layer: int, W_next: np.ndarray | None = Non
     return z
 
 
-def votes(net, X, layer: int, j: int) -> np.ndarray:
+def _layer_a(net, X, layer: int, a: np.ndarray | None) -> np.ndarray:
+    """``a_layer`` for ``X``: ``a`` when the caller has it already (one forward pass
+    shared by several views), else computed."""
+    return activations(net, X, layer) if a is None else np.asarray(a)
+
+
+def votes(net, X, layer: int, j: int, a: np.ndarray | None = None) -> np.ndarray:
     """``(n_L,)``: how much hidden unit ``j`` of layer ``layer`` raises each class's
     logit ``z_L``, on average over ``X``: the logits with it minus without it (switched
     off). For the last hidden layer this is ``mean(a_j) · W_L[j, :]``, its outgoing
-    weights scaled by how much it fires."""
+    weights scaled by how much it fires. ``a``: ``a_layer`` for ``X``, if known."""
     n = _hidden(net, layer)
     if not 0 <= j < n:
         raise ValueError(f"unit numbers must be 0 to {n - 1}")
-    a = activations(net, X, layer)
+    a = _layer_a(net, X, layer, a)
     W = net.weights[layer].copy()
     W[j] = 0
     diff = _logits_from(net, a, layer) - _logits_from(net, a, layer, W)
@@ -238,11 +244,12 @@ def accuracy_per_digit(net, X, y) -> np.ndarray:
 
 
 # -- pruning ------------------------------------------------------------------------------
-def importance(net, X, layer: int) -> np.ndarray:
+def importance(net, X, layer: int, a: np.ndarray | None = None) -> np.ndarray:
     """``(n_layer,)``: how much each hidden unit can move the next layer on ``X``:
-    ``mean|a_j| · ‖W_{layer+1}[j, :]‖₂``. A dead or switched-off unit scores 0."""
+    ``mean|a_j| · ‖W_{layer+1}[j, :]‖₂``. A dead or switched-off unit scores 0.
+    ``a``: ``a_layer`` for ``X``, if known."""
     _hidden(net, layer)
-    a = activations(net, X, layer)
+    a = _layer_a(net, X, layer, a)
     size = np.abs(a).mean(axis=0, dtype=np.float64)
     return size * np.linalg.norm(net.weights[layer].astype(np.float64), axis=1)
 
@@ -261,15 +268,16 @@ def prune(net, layer: int, k: int, scores: np.ndarray) -> Change:
                   change.patches)
 
 
-def pruning_curve(net, X, y, layer: int, ks: Sequence[int], scores: np.ndarray
-                  ) -> np.ndarray:
+def pruning_curve(net, X, y, layer: int, ks: Sequence[int], scores: np.ndarray,
+                  a: np.ndarray | None = None) -> np.ndarray:
     """``(len(ks),)``: accuracy on ``X, y`` with the ``k`` least important units of
     ``layer`` switched off, for each ``k`` of ``ks`` (each set holds the smaller ones),
-    computed on copies of ``W_{layer+1}``: the network is not changed."""
+    computed on copies of ``W_{layer+1}``: the network is not changed. ``a``:
+    ``a_layer`` for ``X``, if known."""
     n = _hidden(net, layer)
     order = pruning_order(scores)
     y = np.asarray(y)
-    a = activations(net, X, layer)
+    a = _layer_a(net, X, layer, a)
     out = np.empty(len(ks))
     for i, k in enumerate(ks):
         if not 0 <= k <= n:

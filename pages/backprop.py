@@ -14,7 +14,6 @@ from dashboard.page import (
 )
 from dashboard.sections import backprop as section
 from dashboard.widgets import LR_GRID
-from mnist_np.stepthrough import trace
 
 session = page_session()
 page_header("Backprop, step by step", session)
@@ -55,20 +54,22 @@ controls.button("Apply one update", key="backprop_apply", on_click=lambda: secti
 
 
 def draw(session):
-    net, _ = session.network_copy()
-    i = int(state.backprop_index)
-    t = trace(net, X_test[i], int(y_test[i]))
+    found = section.traced_view(session, int(state.backprop_index))
+    if found is None:
+        return
+    v, t = found[0], found[0].t
     not_trained_note(session, "Not trained yet: this is the freshly initialised network, so "
                      "its answer is a guess. Train a little (or apply updates here) and run "
                      "the digit again.")
     worth, why = digit_worth(t.output, t.label, t.loss, session.data.classes)
     (st.caption if worth else st.info)(why)
-    section.forward_pass(net, t, i, session.data.classes)
-    section.loss(net, t)
-    section.backward_pass(net, t)
-    section.follow_one_weight(net, t, state.backprop_lr)
-    section.one_update(session, net, t, i)
-    section.gradient_check_section(net, t, seed=i)
+    section.redrawn_caption(session, v)
+    section.forward_pass(v, session.data.classes)
+    section.loss(v)
+    section.backward_pass(v)
+    section.follow_one_weight(v.net, t, state.backprop_lr)
+    section.one_update(session, v.net, t, v.index)
+    section.gradient_check_section(v)
 
 
 live_fragment(session, draw, every=HEAVY_REFRESH_SECONDS)()

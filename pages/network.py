@@ -5,6 +5,7 @@ it off, edit one of its weights, or prune its layer, and see the accuracy per di
 import streamlit as st
 
 from dashboard.page import (
+    HEAVY_REFRESH_SECONDS,
     live_fragment,
     not_trained_note,
     page_header,
@@ -33,7 +34,7 @@ def draw(session):
     section.diagram(session, index, max_units, top_k)
 
 
-live_fragment(session, draw)()
+live_fragment(session, draw, every=HEAVY_REFRESH_SECONDS)()
 
 st.header("Neuron lab")
 with quiet_if_diverged(session):

@@ -68,7 +68,7 @@ def draw(session):
     if digit is None:
         return
     if view == SALIENCY:
-        section.saliency_view(net, digit, target, names)
+        section.saliency_view(session, net, version, digit, target, names)
     else:
         section.attack_view(session, net, version, digit, method, goal, names)
 

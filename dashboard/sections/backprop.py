@@ -5,14 +5,16 @@ loss, the backward pass, one weight followed through it, one update, the gradien
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from mnist_np import MLP, lab
-from mnist_np.gradcheck import gradient_check
+from mnist_np.gradcheck import Check, gradient_check
 from mnist_np.metrics import next_to_learn_from
-from mnist_np.stepthrough import Trace, follow_weight, largest_gradient, one_hot
+from mnist_np.stepthrough import Trace, follow_weight, largest_gradient, one_hot, trace
 
 from .. import equations, explain
 from ..explain import visible_step_size
@@ -21,22 +23,87 @@ from ..figures.base import layer_name, weight_name
 from ..figures.images import digit_figure
 from ..figures.weights import matrix_figure
 from ..markdown import plain
+from ..page import HEAVY_REFRESH_SECONDS, cached_view
 from ..session import TrainingSession
 
 GRADIENT_CELLS = 20_000  # per gradient heatmap on this page, which has one per layer
+CACHE = "backprop_cache"
 
 
-def forward_pass(net: MLP, t: Trace, index: int, classes: Sequence[str] | None = None) -> None:
+@dataclass
+class Traced:
+    """One test digit (``index``) through one state of the network: the network copy
+    ``net`` (at training step ``step``), its trace ``t``, the page's figures of it by
+    chart key, and the gradient check (None when the loss is not a number)."""
+
+    net: MLP
+    step: int
+    index: int
+    t: Trace
+    figures: dict[str, go.Figure] = field(default_factory=dict)
+    checks: list[Check] | None = None
+
+
+def traced(net: MLP, step: int, x: np.ndarray, label: int, index: int,
+           classes: Sequence[str] | None = None) -> Traced:
+    """Everything the page draws of test digit ``index`` (``x: (784,)``) that depends on
+    the network: computed once per network state, not on every redraw."""
+    t = trace(net, x, label)
+    names, _, image = explain.class_words(len(t.output), classes)
+    L = len(net.weights)
+    figures = {"backprop_input": digit_figure(
+        t.activations[0], f"a₀ = x: test {image} #{index} (a {names[t.label]})")}
+    for l in range(1, L):
+        figures[f"backprop_layer_{l}"] = layer_figure(t.zs[l - 1], t.activations[l],
+                                                      f"Layer {l}: z and a", net.activation)
+    figures["backprop_output"] = output_figure(t.output, t.target, classes)
+    for l in range(L, 0, -1):
+        figures[f"backprop_delta_{l}"] = vector_figure(
+            t.deltas[l - 1], f"δ{l}: the error at layer {l}", "δ")
+        figures[f"backprop_grad_{l}"] = matrix_figure(
+            t.dWs[l - 1], f"∂L/∂W{l} = a{l - 1}ᵀ δ{l}", max_cells=GRADIENT_CELLS,
+            colorbar="gradient")
+    checks = None
+    if np.isfinite(t.loss):
+        x1, y1 = t.activations[0][None, :], one_hot(t.label, net.layer_sizes[-1])[None, :]
+        checks = gradient_check(net, x1, y1, seed=index)
+    return Traced(net, step, index, t, figures, checks)
+
+
+def traced_view(session: TrainingSession, index: int) -> tuple[Traced, int] | None:
+    """Test digit ``index`` through the live network, cached per network state (while
+    training runs, recomputed at most every few seconds: see ``cached_view``)."""
+    with session.reading() as trainer:  # the copy and its step in one consistent reading
+        net, version, step = session.net.copy(), session.version, trainer.step_count
+    X, y = session.data.X_test, session.data.y_test
+    return cached_view(session, CACHE, index, version,
+                       lambda: traced(net, step, X[index], int(y[index]), index,
+                                      session.data.classes),
+                       every=HEAVY_REFRESH_SECONDS, what="trace of this digit", max_entries=2)
+
+
+def redrawn_caption(session: TrainingSession, v: Traced) -> None:
+    """While training runs, which network the numbers below are of."""
+    if session.running:
+        st.caption(f"While training runs, this page is redrawn every few seconds (at most "
+                   f"every {HEAVY_REFRESH_SECONDS:.0f} s); the numbers below are the "
+                   f"network's at step {v.step:,}.")
+
+
+def _chart(where, v: Traced, key: str) -> None:
+    where.plotly_chart(v.figures[key], key=key)
+
+
+def forward_pass(v: Traced, classes: Sequence[str] | None = None) -> None:
     """1: the input, then each layer's equation beside its z and a (the classes named by
     ``classes``, default the digits)."""
-    names, noun, image = explain.class_words(len(t.output), classes)
+    net, t = v.net, v.t
+    names, noun, _ = explain.class_words(len(t.output), classes)
     general, L = equations.general(net), len(net.weights)
     st.header("1. Forward pass")
     st.latex(general.get("forward", general["output"]))
     left, right = st.columns([1, 2])
-    left.plotly_chart(digit_figure(t.activations[0], f"a₀ = x: test {image} #{index} "
-                                                     f"(a {names[t.label]})"),
-                      key="backprop_input")
+    _chart(left, v, "backprop_input")
     right.markdown(f"The image's 784 pixels, read row by row, are the input row vector "
                    f"$a_0$. Each layer multiplies it by its weights, adds its biases and "
                    f"applies the activation. Prediction: **{plain(names[t.prediction])}** "
@@ -46,26 +113,25 @@ def forward_pass(net: MLP, t: Trace, index: int, classes: Sequence[str] | None =
         eq.latex(equations.forward_layer(net, l))
         if l < L:
             eq.caption(f"Layer {l} ({layer_name(l, L)}): {net.layer_sizes[l]} units.")
-            fig.plotly_chart(layer_figure(t.zs[l - 1], t.activations[l], f"Layer {l}: z and a",
-                                          net.activation), key=f"backprop_layer_{l}")
+            _chart(fig, v, f"backprop_layer_{l}")
         else:
             eq.caption("The output layer: one value per digit.")
-            fig.plotly_chart(output_figure(t.output, t.target, classes),
-                             key="backprop_output")
+            _chart(fig, v, "backprop_output")
 
 
-def loss(net: MLP, t: Trace) -> None:
+def loss(v: Traced) -> None:
     """2: the loss's equation and its value for this digit."""
     st.header("2. Loss")
     eq, value = st.columns([2, 3])
-    eq.latex(equations.general(net)["loss"])
-    value.latex(rf"\mathcal{{L}} = {t.loss:.4f}")
+    eq.latex(equations.general(v.net)["loss"])
+    value.latex(rf"\mathcal{{L}} = {v.t.loss:.4f}")
     value.caption("One digit, so the mean over the batch is this digit's loss. It is small "
                   "when the output is close to the one-hot target.")
 
 
-def backward_pass(net: MLP, t: Trace) -> None:
+def backward_pass(v: Traced) -> None:
     """3: from the output back, each layer's δ and its weights' gradient."""
+    net, t = v.net, v.t
     general = equations.general(net)
     st.header("3. Backward pass")
     st.latex(general["delta_output"])
@@ -76,11 +142,8 @@ def backward_pass(net: MLP, t: Trace) -> None:
         eq.latex(equations.delta_layer(net, l))
         eq.latex(equations.gradient_layer(net, l))
         eq.metric(f"‖∂L/∂W{l}‖", f"{t.grad_norms[l - 1]:.3g}")
-        delta.plotly_chart(vector_figure(t.deltas[l - 1], f"δ{l}: the error at layer {l}", "δ"),
-                           key=f"backprop_delta_{l}")
-        grad.plotly_chart(matrix_figure(t.dWs[l - 1], f"∂L/∂W{l} = a{l - 1}ᵀ δ{l}",
-                                        max_cells=GRADIENT_CELLS, colorbar="gradient"),
-                          key=f"backprop_grad_{l}")
+        _chart(delta, v, f"backprop_delta_{l}")
+        _chart(grad, v, f"backprop_grad_{l}")
     st.caption("Read it from the bottom of the network up: δ is the loss's sensitivity to "
                "each unit's z. Each column of ∂L/∂W is the previous layer's activations "
                "scaled by one unit's δ, so inputs that were 0 (the black background) get "
@@ -235,17 +298,16 @@ def one_update(session: TrainingSession, net: MLP, t: Trace, index: int) -> None
                else "Another change by hand came after it (Network page): undo that first")
 
 
-def gradient_check_section(net: MLP, t: Trace, seed: int) -> None:
+def gradient_check_section(v: Traced) -> None:
     """5: backprop's gradients against finite differences, for a few weights."""
     st.header("5. Gradient check")
     st.latex(r"\frac{\partial \mathcal{L}}{\partial w} \approx \frac{\mathcal{L}(w + "
              r"\varepsilon) - \mathcal{L}(w - \varepsilon)}{2\varepsilon}, \qquad "
              r"\varepsilon = 10^{-6}")
-    if not np.isfinite(t.loss):
+    checks = v.checks
+    if checks is None:
         st.caption("No gradient check for a network whose loss is not a number.")
         return
-    x, y = t.activations[0][None, :], one_hot(t.label, net.layer_sizes[-1])[None, :]
-    checks = gradient_check(net, x, y, seed=seed)
     st.dataframe(explain.gradient_check_table(checks), hide_index=True, width="stretch",
                  column_config={name: st.column_config.NumberColumn(format="%.3e") for name in
                                 ("backprop", "finite difference", "difference",

@@ -64,15 +64,21 @@ def _picked_by_widget() -> None:
 
 def diagram(session: TrainingSession, index: int, max_units: int, top_k: int) -> None:
     """The network reading test digit ``index``, live; a click picks a unit."""
-    net, _ = session.network_copy()
+    net, version = session.network_copy()
     x = session.data.X_test[index]
     if LAYER not in st.session_state:  # open on the first layer's most active unit
         first = lab.diagram_view(net, x, 1, 1).layers[0]
         _pick(1, int(first.units[0]))
     layer, unit = chosen_unit(net)
-    view = lab.diagram_view(net, x, max_units, top_k, keep=(layer, unit))
-    st.plotly_chart(diagram_figure(view, (layer, unit)), key="network_diagram",
-                    on_select=_on_click, selection_mode="points")
+    found = cached_view(
+        session, "network_diagram_cache", (index, max_units, top_k, layer, unit), version,
+        lambda: diagram_figure(lab.diagram_view(net, x, max_units, top_k, keep=(layer, unit)),
+                               (layer, unit)),
+        every=HEAVY_REFRESH_SECONDS, what="diagram", max_entries=2)
+    if found is None:
+        return
+    st.plotly_chart(found[0], key="network_diagram", on_select=_on_click,
+                    selection_mode="points")
     st.caption(
         f"Test digit #{index} (a {session.data.y_test[index]}) going through the network. "
         "First-layer units are drawn as their receptive fields (their 784 weights: red "
@@ -85,12 +91,17 @@ def diagram(session: TrainingSession, index: int, max_units: int, top_k: int) ->
         st.rerun()  # a click in this live part: the whole page, for the card of that unit
 
 
-def _card(net: MLP, X: np.ndarray, layer: int, j: int) -> dict:
-    a = lab.activations(net, X, layer)[:, j]
+def _card(net: MLP, X: np.ndarray, y: np.ndarray, layer: int, j: int) -> dict:
+    """What the card and the pruning curve show of unit ``j`` of ``layer``, from one
+    forward pass of ``X`` (its first :data:`CURVE_DIGITS` rows for the curve)."""
+    a_layer = lab.activations(net, X, layer)
+    a = a_layer[:, j]
     hidden = layer < len(net.weights)
     return {"a": a, "top": lab.top_activating(a, TOP_DIGITS),
             "state": lab.unit_state(net, a) if hidden else None,
-            "votes": lab.votes(net, X, layer, j) if hidden else None}
+            "votes": lab.votes(net, X, layer, j, a=a_layer) if hidden else None,
+            "curve": _curve(net, X[:CURVE_DIGITS], y[:CURVE_DIGITS], layer,
+                            a_layer[:CURVE_DIGITS]) if hidden else None}
 
 
 def _subset(session: TrainingSession) -> tuple[np.ndarray, np.ndarray]:
@@ -98,8 +109,9 @@ def _subset(session: TrainingSession) -> tuple[np.ndarray, np.ndarray]:
     return session.data.X_test[idx], session.data.y_test[idx]
 
 
-def unit_card(session: TrainingSession) -> tuple[MLP, int, int] | None:
-    """The chosen unit's card: what excites it, what it votes for, how it fires."""
+def unit_card(session: TrainingSession) -> tuple[MLP, int, int, dict] | None:
+    """The chosen unit's card: what excites it, what it votes for, how it fires. Returns
+    the network, the unit and what was computed for it (its pruning curve too)."""
     net, version = session.network_copy()
     L = len(net.weights)
     layer, j = chosen_unit(net)
@@ -109,9 +121,9 @@ def unit_card(session: TrainingSession) -> tuple[MLP, int, int] | None:
                     format_func=lambda l: f"{layer_name(l, L)} ({net.layer_sizes[l]:,} units)")
     b_col.number_input("Unit", 0, net.layer_sizes[layer] - 1, key=UNIT,
                        on_change=_picked_by_widget, help="Or click a unit in the diagram.")
-    X, _ = _subset(session)
+    X, y = _subset(session)
     found = cached_view(session, "network_card_cache", (layer, j), version,
-                        lambda: _card(net, X, layer, j), every=HEAVY_REFRESH_SECONDS,
+                        lambda: _card(net, X, y, layer, j), every=HEAVY_REFRESH_SECONDS,
                         what="card for this unit")
     if found is None:
         return None
@@ -153,7 +165,7 @@ def unit_card(session: TrainingSession) -> tuple[MLP, int, int] | None:
             st.caption("How much each digit's score (logit) goes up with this unit, on "
                        "average over the test digits: its score with the unit minus its "
                        "score with the unit switched off.")
-    return net, layer, j
+    return net, layer, j, card
 
 
 # -- changes -----------------------------------------------------------------------------
@@ -179,7 +191,7 @@ def _edit(session: TrainingSession, layer: int, j: int) -> None:
         _apply(session, lambda net: lab.set_weight(net, layer, i, j, value))
 
 
-def changes(session: TrainingSession, net: MLP, layer: int, j: int) -> None:
+def changes(session: TrainingSession, net: MLP, layer: int, j: int, card: dict) -> None:
     """Switch the unit off, edit one of its numbers, prune its layer, undo; and what a
     change did to the accuracy per digit."""
     L = len(net.weights)
@@ -227,7 +239,7 @@ def changes(session: TrainingSession, net: MLP, layer: int, j: int) -> None:
         st.info(plain(st.session_state.pop(MESSAGE)))
     _before_and_after(session)
     if hidden:
-        _pruning(session, net, layer)
+        _pruning(session, net, layer, card["curve"])
 
 
 def _accuracies(net: MLP, change: lab.Change, X, y) -> tuple[np.ndarray, ...]:
@@ -253,26 +265,20 @@ def _before_and_after(session: TrainingSession) -> None:
             f"→ {overall[1]:.1%} in all)", last.what), key="network_change")
 
 
-def _curve(net: MLP, X, y, layer: int):
-    scores = lab.importance(net, X, layer)
+def _curve(net: MLP, X, y, layer: int, a: np.ndarray):
+    """``a``: the layer's activations for ``X``."""
+    scores = lab.importance(net, X, layer, a=a)
     ks = lab.curve_points(net.layer_sizes[layer])
-    return ks, lab.pruning_curve(net, X, y, layer, ks, scores), scores
+    return ks, lab.pruning_curve(net, X, y, layer, ks, scores, a=a), scores, len(X)
 
 
-def _pruning(session: TrainingSession, net: MLP, layer: int) -> None:
+def _pruning(session: TrainingSession, net: MLP, layer: int, curve) -> None:
     n = net.layer_sizes[layer]
     st.subheader(f"Prune hidden layer {layer}")
-    X, y = (part[:CURVE_DIGITS] for part in _subset(session))
-    _, version = session.network_copy()
-    found = cached_view(session, "network_prune_cache", layer, version,
-                        lambda: _curve(net, X, y, layer), every=HEAVY_REFRESH_SECONDS,
-                        what="pruning curve")
-    if found is None:
-        return
-    ks, accuracy, scores = found[0]
+    ks, accuracy, scores, n_digits = curve
     k = st.slider("k least important units", 0, n, min(n // 4, n), key="network_k")
     st.plotly_chart(pruning_figure(ks, accuracy, n, layer, k), key="network_pruning")
-    st.caption(f"Accuracy on {len(X):,} test digits. A unit's importance: how far it can "
+    st.caption(f"Accuracy on {n_digits:,} test digits. A unit's importance: how far it can "
                "move the next layer (its mean |activation| times the length of its outgoing "
                "weights). "
                "The curve switches off the k least important on a copy; the button does "

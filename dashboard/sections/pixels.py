@@ -98,19 +98,25 @@ def _row():
     return st.container(horizontal=True, gap="medium", vertical_alignment="top")
 
 
-def saliency_view(net: MLP, digit: Digit, target: int | None, names: Sequence[str]) -> None:
+def _saliency(net: MLP, digit: Digit, target: int | None, names: Sequence[str]):
+    s = px.saliency(net, digit.x, target)
+    return s, saliency_figure(s.x, s.gradient, names[s.target]), answer_figure(
+        s.proba, digit.label, classes=names)
+
+
+def saliency_view(session: TrainingSession, net: MLP, version: int, digit: Digit,
+                  target: int | None, names: Sequence[str]) -> None:
     """The digit's saliency map for ``target`` (None: the network's answer), and its
-    answer."""
-    try:
-        s = px.saliency(net, digit.x, target)
-    except ValueError as e:  # a network that overflows: said as cached_view says it
-        st.warning(f"No saliency map: {e}. Reset the network (sidebar) to start again.")
+    answer (computed once per network state: see ``cached_view``)."""
+    view = cached_view(session, CACHE, ("saliency", digit.key, target), version,
+                       lambda: _saliency(net, digit, target, names),
+                       every=HEAVY_REFRESH_SECONDS, what="saliency map")
+    if view is None:  # a network that overflows: cached_view said why
         return
+    s, figure, answer = view[0]
     row = _row()
-    row.plotly_chart(saliency_figure(s.x, s.gradient, names[s.target]), key="pixels_saliency",
-                     width=FIGURE_WIDTH)
-    row.plotly_chart(answer_figure(s.proba, digit.label, classes=names),
-                     key="pixels_saliency_answer", width=ANSWER_WIDTH)
+    row.plotly_chart(figure, key="pixels_saliency", width=FIGURE_WIDTH)
+    row.plotly_chart(answer, key="pixels_saliency_answer", width=ANSWER_WIDTH)
     named = "its answer, " if target is None else ""
     chosen = plain(names[s.target])
     st.caption(
