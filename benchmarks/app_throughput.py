@@ -40,13 +40,21 @@ def free_port() -> int:
 
 
 def start_app(port: int, app_dir: Path = REPO,
-              env: dict[str, str] | None = None) -> subprocess.Popen:
+              env: dict[str, str] | None = None, log: Path | None = None) -> subprocess.Popen:
     """`streamlit run` of the app in ``app_dir`` on ``port`` (with ``env`` added to this
-    process's environment), once it answers its health check."""
+    process's environment), once it answers its health check; its output goes to ``log``
+    (appended) when given."""
     cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-           "--server.headless", "true", "--server.port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=app_dir, env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+           "--server.headless", "true", "--server.port", str(port),
+           "--browser.gatherUsageStats", "false"]
+    env = {**os.environ, **(env or {})}
+    if log is None:
+        proc = subprocess.Popen(cmd, cwd=app_dir, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    else:
+        with log.open("ab") as out:
+            proc = subprocess.Popen(cmd, cwd=app_dir, env=env, stdout=out,
+                                    stderr=subprocess.STDOUT)
     import urllib.request
 
     for _ in range(120):
@@ -57,6 +65,16 @@ def start_app(port: int, app_dir: Path = REPO,
             time.sleep(0.5)
     proc.kill()
     raise SystemExit("the app did not start within 60 s")
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    """Stop a server from :func:`start_app`: asked to end, killed after 15 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 # -- watching the controls from inside the page ------------------------------------------
