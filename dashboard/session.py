@@ -292,6 +292,8 @@ class TrainingSession:
         """Start (or resume) training in the background; after a run ended with new
         settings chosen, start the next run with them."""
         self._start_next()
+        if not self.running:  # a worker still ending (its checkpoint) ends first, unlocked
+            self._worker.join()
         with self.lock:
             if self.running or self.trainer.finished:
                 return

@@ -139,10 +139,10 @@ def _status(session: TrainingSession) -> None:
     if p.state == FINISHED and p.ending:
         st.caption(p.ending)  # how it ended: its epochs, early stopping or the target
     if p.samples_per_second:
-        st.caption(f"{p.samples_per_second:,.0f} samples/s" + (
-            f" in its turns · sharing {p.cores} core{'s' * (p.cores > 1)} with "
-            f"{p.sharing} other network{'s' * (p.sharing > 1)} in training"
-            if p.sharing else ""))
+        st.caption(f"{p.samples_per_second:,.0f} samples/s")
+    if p.sharing:  # the speed above is this network's own, in its turns
+        st.caption(f"Taking turns: sharing {p.cores} core{'s' * (p.cores > 1)} with "
+                   f"{p.sharing} other network{'s' * (p.sharing > 1)} in training")
 
 
 # -- settings ---------------------------------------------------------------------------

@@ -1,0 +1,265 @@
+"""Many browser sessions training at once on one server: does every page keep drawing,
+how soon does Pause take effect, and how much training does the server do in total?
+
+For each count of sessions (1, 4, 8, 16 by default) starts `streamlit run` on its own
+run database (a temporary MNIST_NP_DB), opens that many sessions in ONE Chromium (each
+a new browser context, so a new workspace cookie) at ``/?epochs=100`` (the default
+preset, which then cannot finish meanwhile), presses Play in each, and over
+``--seconds`` measures, per session, from inside the page (its own clock):
+
+- its step counter (the sidebar's status, itself a live fragment): how far it moved and
+  the longest time between two changes;
+- its page: how often the main area changed (the Train page's live fragment redraws the
+  curves every second) and the longest time without a change;
+
+then the total throughput (the sum over sessions of steps x batch / time), and Pause in
+every session in turn while the others go on training: the click to the Play button being
+back, and the counter holding for ``--hold`` s; then Play again. Also the server's RSS,
+and the CPU the clients themselves used (this script, Playwright's driver and Chromium:
+the processes under this one, the server excepted). After each count, one CLI process
+(``python -m mnist_np train``, same preset, one BLAS thread) trains alone for the
+reference throughput.
+
+    MNIST_DIR=/work/shared/data/mnist python benchmarks/sessions.py [--counts 1,4,8,16]
+        [--app-dir /tmp/old-copy] [--port 8661]
+
+Prints a table and writes JSON to benchmarks/results/. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.app_throughput import (  # noqa: E402
+    CONTROLS_WATCH,
+    cpu_seconds,
+    measure_cli,
+    page_clock,
+    rss_mb,
+    start_app,
+)
+from mnist_np.presets import PRESETS  # noqa: E402
+
+# Changes of the page's main area (not the sidebar), at most one noted per 100 ms.
+MAIN_WATCH = """
+window.__main = [];
+new MutationObserver(records => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    if (!main || !records.some(r => main.contains(r.target))) return;
+    const now = performance.now(), m = window.__main;
+    if (!m.length || now - m[m.length - 1] > 100) m.push(now);
+    if (m.length > 5000) m.splice(0, 1000);
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
+
+def client_cpu_seconds(server_pid: int) -> float:
+    """CPU time so far of this process and everything under it but the server (Playwright's
+    driver, Chromium and its helpers)."""
+    import psutil
+
+    me = psutil.Process()
+    total = sum(me.cpu_times()[:2])
+    skip = {server_pid}
+    for child in me.children(recursive=True):
+        try:
+            if child.pid in skip or child.ppid() in skip:
+                continue
+            total += sum(child.cpu_times()[:2])
+        except psutil.Error:
+            pass  # gone meanwhile
+    return total
+
+
+def gaps(times: list[float], start: float, end: float) -> float:
+    """The longest stretch in [start, end] (ms) without an event from ``times``."""
+    inside = [start, *[t for t in times if start <= t <= end], end]
+    return max(b - a for a, b in itertools.pairwise(inside))
+
+
+def open_sessions(browser, port: int, n: int, viewport: dict) -> list:
+    pages = []
+    for _ in range(n):
+        context = browser.new_context(viewport=viewport)
+        context.set_default_timeout(600_000)  # a busy machine: 16 pages load slowly
+        page = context.new_page()
+        page.add_init_script(CONTROLS_WATCH + MAIN_WATCH)
+        page.goto(f"http://127.0.0.1:{port}/?epochs=100", wait_until="commit")
+        pages.append(page)
+    for page in pages:
+        page.get_by_role("button", name="Play").wait_for(timeout=600_000)
+    for page in pages:
+        page.get_by_role("button", name="Play").click(no_wait_after=True)
+    for page in pages:
+        page.get_by_role("button", name="Pause").wait_for(timeout=600_000)
+    return pages
+
+
+def watch(pages: list, seconds: float, batch_size: int) -> list[dict]:
+    """Per page: steps and redraws over the next ``seconds``, each on the page's clock."""
+    starts = [page_clock(p) for p in pages]
+    time.sleep(seconds)
+    out = []
+    for page, start in zip(pages, starts):
+        end = page_clock(page)
+        steps = [s for s in page.evaluate("window.__steps") if start <= s[0] <= end]
+        main = [t for t in page.evaluate("window.__main") if start <= t <= end]
+        rate = 0.0
+        if len(steps) >= 2:
+            (t0, s0), (t1, s1) = steps[0], steps[-1]
+            rate = (s1 - s0) * batch_size / ((t1 - t0) / 1000) if t1 > t0 else 0.0
+        out.append({"window_s": (end - start) / 1000,
+                    "step_changes": len(steps),
+                    "steps_moved": (steps[-1][1] - steps[0][1]) if steps else 0,
+                    "samples_per_second": rate,
+                    "longest_without_step_s": gaps([t for t, _ in steps], start, end) / 1000,
+                    "main_redraws": len(main),
+                    "longest_without_redraw_s": gaps(main, start, end) / 1000})
+    return out
+
+
+def pause_each(pages: list, hold: float) -> list[dict]:
+    """Pause every session in turn (the others training), then Play it again."""
+    results = []
+    for page in pages:
+        since = page_clock(page)
+        page.get_by_role("button", name="Pause").click(no_wait_after=True)
+        page.wait_for_function(
+            "since => window.__appeared.some(([t, l]) => l === 'Play' && t > since)",
+            arg=since, timeout=120_000)
+        clicked = next(t for t, text in page.evaluate("window.__clicks")
+                       if t > since and "Pause" in text)
+        back = next(t for t, label in page.evaluate("window.__appeared")
+                    if label == "Play" and t > since)
+        page.wait_for_function(
+            """() => { const app = document.querySelector('[data-testid="stApp"]');
+                       return app && app.dataset.testScriptState === "notRunning"; }""",
+            timeout=120_000)
+        at_back = page.evaluate("window.__steps.length && window.__steps.at(-1)[1]")
+        time.sleep(hold)
+        after = page.evaluate("window.__steps.length && window.__steps.at(-1)[1]")
+        results.append({"play_back_s": (back - clicked) / 1000, "step_at_back": at_back,
+                        "step_after_hold": after, "held": at_back == after})
+        page.get_by_role("button", name="Play").click(no_wait_after=True)
+        page.get_by_role("button", name="Pause").wait_for(timeout=600_000)
+    return results
+
+
+def measure(n: int, port: int, app_dir: Path, seconds: float, hold: float,
+            batch_size: int, shots: Path | None) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="mnist_np-sessions-") as tmp:
+        log = Path(tmp) / "server.log"
+        app = start_app(port, app_dir, {"MNIST_NP_DB": str(Path(tmp) / "runs.sqlite3")},
+                        log=log)
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                            args=["--no-sandbox", "--disable-gpu",
+                                                  "--disable-background-networking"])
+                pages = open_sessions(browser, port, n, {"width": 1400, "height": 1000})
+                time.sleep(3)  # first redraws; every worker up to speed
+                t0, server0, client0 = (time.perf_counter(), cpu_seconds(app.pid),
+                                        client_cpu_seconds(app.pid))
+                per_page = watch(pages, seconds, batch_size)
+                wall = time.perf_counter() - t0
+                server_cpu = (cpu_seconds(app.pid) - server0) / wall
+                client_cpu = (client_cpu_seconds(app.pid) - client0) / wall
+                rss = rss_mb(app.pid)
+                if shots is not None:
+                    pages[-1].screenshot(path=str(shots / f"sessions-{n}-1400x1000.png"))
+                    pages[-1].set_viewport_size({"width": 800, "height": 900})
+                    time.sleep(2)
+                    pages[-1].screenshot(path=str(shots / f"sessions-{n}-800x900.png"))
+                    pages[-1].set_viewport_size({"width": 1400, "height": 1000})
+                pauses = pause_each(pages, hold)
+                browser.close()
+        finally:
+            app.kill()
+            app.wait()
+        problems = [line for line in log.read_text(errors="replace").splitlines()
+                    if "Traceback" in line or "Error" in line]
+    load = os.getloadavg()[0]
+    cli = measure_cli(4000)
+    total = sum(p["samples_per_second"] for p in per_page)
+    back = [p["play_back_s"] for p in pauses]
+    return {"sessions": n, "per_session": per_page, "pauses": pauses,
+            "total_samples_per_second": total,
+            "cli_samples_per_second": cli["samples_per_second"],
+            "ratio_to_cli": total / cli["samples_per_second"],
+            "all_steps_moved": all(p["steps_moved"] > 0 for p in per_page),
+            "all_pages_redrew": all(p["main_redraws"] >= 2 for p in per_page),
+            "longest_without_step_s": max(p["longest_without_step_s"] for p in per_page),
+            "longest_without_redraw_s": max(p["longest_without_redraw_s"] for p in per_page),
+            "pause_median_s": statistics.median(back), "pause_worst_s": max(back),
+            "all_held": all(p["held"] for p in pauses),
+            "server_rss_mb": rss, "server_cpu_cores": server_cpu,
+            "client_cpu_cores": client_cpu, "load_1min_after": load,
+            "server_log_problems": problems[:5]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--counts", default="1,4,8,16", help="session counts to measure")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--hold", type=float, default=1.5,
+                        help="seconds the counter must hold after a pause")
+    parser.add_argument("--port", type=int, default=8661)
+    parser.add_argument("--app-dir", type=Path, default=REPO,
+                        help="the app to serve (e.g. an old copy, for before/after)")
+    parser.add_argument("--label", default="", help="a name for this run in the JSON file")
+    parser.add_argument("--screenshots", type=Path, default=None,
+                        help="a folder for screenshots of the last session's page")
+    args = parser.parse_args()
+    batch_size = PRESETS["default"].train["batch_size"]
+    if args.screenshots:
+        args.screenshots.mkdir(parents=True, exist_ok=True)
+    rows = []
+    started = datetime.now(timezone.utc)
+    print(f"load before: {os.getloadavg()}; app {args.app_dir}")
+    for n in (int(c) for c in args.counts.split(",")):
+        r = measure(n, args.port, args.app_dir, args.seconds, args.hold, batch_size,
+                    args.screenshots)
+        rows.append(r)
+        print(f"{n:>3} sessions: steps moved in all {r['all_steps_moved']}, pages redrew in "
+              f"all {r['all_pages_redrew']} (longest without a step change "
+              f"{r['longest_without_step_s']:.1f} s, without a redraw "
+              f"{r['longest_without_redraw_s']:.1f} s); total {r['total_samples_per_second']:,.0f}"
+              f" samples/s = {r['ratio_to_cli']:.2f}x the CLI's "
+              f"{r['cli_samples_per_second']:,.0f}; Pause median {r['pause_median_s']:.2f} s, "
+              f"worst {r['pause_worst_s']:.2f} s, held in all {r['all_held']}; server "
+              f"{r['server_rss_mb']:,.0f} MB, {r['server_cpu_cores']:.2f} cores; clients "
+              f"{r['client_cpu_cores']:.2f} cores; load {r['load_1min_after']:.1f}; server log "
+              f"problems: {len(r['server_log_problems'])}", flush=True)
+    print("\n| sessions | steps move in all | pages redraw in all (longest gap) | total samples/s "
+          "(x CLI) | Pause median / worst | server RSS | clients' CPU |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['sessions']} | {'yes' if r['all_steps_moved'] else 'no'} | "
+              f"{'yes' if r['all_pages_redrew'] else 'no'} ({r['longest_without_redraw_s']:.1f} s)"
+              f" | {r['total_samples_per_second']:,.0f} ({r['ratio_to_cli']:.2f}x) | "
+              f"{r['pause_median_s']:.2f} / {r['pause_worst_s']:.2f} s | "
+              f"{r['server_rss_mb']:,.0f} MB | {r['client_cpu_cores']:.2f} cores |")
+    out = REPO / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    name = f"sessions-{started:%Y%m%dT%H%M%S}{'-' + args.label if args.label else ''}.json"
+    (out / name).write_text(json.dumps({"started": started.isoformat(), "label": args.label,
+                                        "app_dir": str(args.app_dir), "rows": rows}, indent=1))
+    print(f"written: benchmarks/results/{name}")
+
+
+if __name__ == "__main__":
+    main()
