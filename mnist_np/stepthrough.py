@@ -204,6 +204,27 @@ def follow_weight(net: MLP, t: Trace, layer: int, i: int, j: int, lr: float,
         lr=float(lr), step=-float(lr) * grad, weight_before=before, weight_after=float(after))
 
 
+def next_misread(net: MLP, X, y, after: int = -1, chunk: int = 500) -> int:
+    """The first row after ``after`` (wrapping around) of ``X: (n, n_0)`` whose answer is
+    not its label ``y: (n,)``, or, when the network reads every row right, the row with
+    the lowest probability for its label: :func:`mnist_np.metrics.next_to_learn_from`'s
+    answer, found ``chunk`` rows at a time from ``after`` on, so a network that misreads
+    one of the next few hundred rows is not run on all of them."""
+    y = np.asarray(y)
+    n = len(y)
+    start = min(max(int(after) + 1, 0), n)
+    order = np.r_[np.arange(start, n), np.arange(0, start)]  # rows in the order looked at
+    proba = np.empty((n, net.layer_sizes[-1]), net.dtype)
+    for s in range(0, n, chunk):
+        rows = order[s:s + chunk]
+        with np.errstate(all="ignore"):  # a diverged network overflows: NaN, misread
+            proba[rows] = net.predict_proba(X[rows])
+        wrong = rows[proba[rows].argmax(axis=1) != y[rows]]
+        if len(wrong):
+            return int(wrong[0])
+    return int(np.argmin(proba[np.arange(n), y]))
+
+
 def largest_gradient(t: Trace, layer: int) -> tuple[int, int]:
     """``(i, j)`` of the entry of ``∂L/∂W_l`` (``l`` = ``layer``, 1-based) largest in
     absolute value among the finite ones; ``(0, 0)`` when none is finite."""

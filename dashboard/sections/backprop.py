@@ -11,9 +11,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from mnist_np import MLP, lab
+from mnist_np import MLP, lab, stepthrough
 from mnist_np.gradcheck import Check, gradient_check
-from mnist_np.metrics import next_to_learn_from
 from mnist_np.stepthrough import Trace, follow_weight, largest_gradient, one_hot, trace
 
 from .. import equations, explain
@@ -322,9 +321,7 @@ def next_misread(session: TrainingSession, after: int = -1) -> int:
     """The next test digit after ``after`` that the network misreads (or the one it is
     least sure of)."""
     net, _ = session.network_copy()
-    with np.errstate(all="ignore"):  # a diverged network overflows: its answers are NaN
-        return next_to_learn_from(net.predict_proba(session.data.X_test),
-                                  session.data.y_test, after)
+    return stepthrough.next_misread(net, session.data.X_test, session.data.y_test, after)
 
 
 def open_on_a_digit_worth_learning_from(session: TrainingSession,

@@ -16,11 +16,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_np import MLP, ModelFileError, Trainer
+from mnist_np import MLP, ModelFileError, Trainer, stepthrough
 from mnist_np.by_hand import HandTrace, hand_trace, pool, tiny_network, tiny_training
 from mnist_np.checkpoint import load_training, save_training
 from mnist_np.data import MNIST
-from mnist_np.metrics import next_to_learn_from
 from mnist_np.stepthrough import follow_weight, largest_gradient, sgd_step
 
 from .. import equations
@@ -170,9 +169,7 @@ def update_on_digit(run: TinyRun, index: int, lr: float) -> None:
 
 def next_misread(run: TinyRun, after: int = -1) -> int:
     """The next training digit after ``after`` that the tiny network misreads."""
-    with np.errstate(all="ignore"):
-        proba = run.net.predict_proba(run.data.X_train)
-    return next_to_learn_from(proba, run.data.y_train, after)
+    return stepthrough.next_misread(run.net, run.data.X_train, run.data.y_train, after)
 
 
 # -- training ------------------------------------------------------------------------------

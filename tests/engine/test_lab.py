@@ -199,6 +199,20 @@ def test_the_pruning_curve_matches_pruning_the_network():
         lab.pruning_curve(net, X, y, 1, [25], scores)
 
 
+def test_votes_importance_and_the_curve_from_activations_already_computed_are_the_same():
+    net = _net(hidden=(24, 12))
+    X, y = _data(300)
+    for layer in (1, 2):
+        a = lab.activations(net, X, layer)
+        scores = lab.importance(net, X, layer)
+        np.testing.assert_array_equal(lab.importance(net, X, layer, a=a), scores)
+        np.testing.assert_array_equal(lab.votes(net, X, layer, 3, a=a),
+                                      lab.votes(net, X, layer, 3))
+        ks = lab.curve_points(net.layer_sizes[layer], 5)
+        np.testing.assert_array_equal(lab.pruning_curve(net, X, y, layer, ks, scores, a=a),
+                                      lab.pruning_curve(net, X, y, layer, ks, scores))
+
+
 def test_the_diagram_shows_the_most_active_units_and_their_strongest_edges():
     net = _net(hidden=(40, 30))
     x = _data(1)[0][0]

@@ -5,7 +5,15 @@ import numpy as np
 import pytest
 
 from mnist_np import ACTIVATIONS, MLP, OUTPUT_LOSSES
-from mnist_np.stepthrough import follow_weight, largest_gradient, one_hot, sgd_step, trace
+from mnist_np.metrics import next_to_learn_from
+from mnist_np.stepthrough import (
+    follow_weight,
+    largest_gradient,
+    next_misread,
+    one_hot,
+    sgd_step,
+    trace,
+)
 
 
 def _batch(n=5, seed=1):
@@ -169,3 +177,15 @@ def test_largest_gradient_is_the_largest_finite_entry():
     t.dWs[1][0, 0] = np.inf
     i, j = largest_gradient(t, 2)
     assert (i, j) != (0, 0) and np.isfinite(t.dWs[1][i, j])
+
+
+def test_next_misread_scans_in_chunks_and_answers_as_next_to_learn_from():
+    net = MLP([12, 8, 4], seed=3, dtype="float64")
+    X, y, _ = _batch(n=257, seed=4)
+    proba = net.predict_proba(X)
+    for after in (-5, -1, 0, 3, 100, 255, 256, 400):
+        for chunk in (1, 7, 500):
+            assert next_misread(net, X, y, after, chunk) == next_to_learn_from(proba, y, after)
+    # every row read right: the one least sure of its label, as next_to_learn_from says
+    right = proba.argmax(axis=1)
+    assert next_misread(net, X, right, 10, 50) == next_to_learn_from(proba, right, 10)
