@@ -37,12 +37,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from math import inf
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.app_throughput import free_port, start_app, stop_app  # noqa: E402
+
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # said when measuring
+    PlaywrightTimeout = TimeoutError  # type: ignore[misc,assignment]
 
 # slug on the command line -> the page's title (its navigation entry and its h1)
 PAGES = {
@@ -60,7 +66,7 @@ PAGES = {
     "draw": "Draw a digit",
 }
 HOME, HOME_OF_HOME = "Train", "Draw a digit"
-TIMEOUT_MS = 120_000
+TIMEOUT_MS = 60_000   # a switch not done by then counts as "> 60 s" (None in the JSON)
 SETTLE_MS = 2000      # a page's figure count must hold this long on the first visit
 SERVER_PROBLEMS = ("Traceback", "Error")
 
@@ -128,12 +134,21 @@ def switch(page, title: str, figures: int) -> dict:
     page.evaluate("([title, figures]) => { window.__watch = {title, figures, done: null}; }",
                   [title, figures])
     nav_link(page, title).click()
-    page.wait_for_function("() => window.__watch.done !== null", timeout=TIMEOUT_MS)
+    try:
+        page.wait_for_function("() => window.__watch.done !== null", timeout=TIMEOUT_MS)
+    except PlaywrightTimeout:  # never idle (its live redraws back to back), say so
+        page.wait_for_function("title => window.__titled(title)", arg=title,
+                               timeout=TIMEOUT_MS)
+        return {"seconds": None, "drawn": None, "load1": os.getloadavg()[0]}
     watch = page.evaluate("window.__watch")
     clicked = next(t for t, text in page.evaluate("window.__clicks")
                    if t >= since and title in text)
     return {"seconds": (watch["done"] - clicked) / 1000, "drawn": watch["drawn"],
             "load1": os.getloadavg()[0]}
+
+
+def seconds_text(seconds: float | None) -> str:
+    return f">{TIMEOUT_MS / 1000:.0f}" if seconds is None else f"{seconds:.2f}"
 
 
 def settle(page) -> int:
@@ -168,7 +183,7 @@ def measure(url: str, slugs: list[str], repeats: int, shots: Path | None) -> dic
         page.wait_for_timeout(3000)  # the training thread up to speed, the first redraws
         figures, current = {HOME: settle(page)}, HOME
 
-        def go(title: str) -> float:
+        def go(title: str) -> float | None:
             """Switch to ``title`` (learning its figure count on its first visit)."""
             nonlocal current
             seconds = switch(page, title, figures.get(title, 0))["seconds"]
@@ -182,7 +197,8 @@ def measure(url: str, slugs: list[str], repeats: int, shots: Path | None) -> dic
             home = HOME_OF_HOME if title == HOME else HOME
             if current != home:
                 go(home)
-            first = go(title) if title not in figures else float("nan")
+            known = title in figures  # the Train page: learnt at the start, no first visit
+            first = None if known else go(title)
             if shots is not None:
                 page.screenshot(path=str(shots / f"{slug}.png"), full_page=True)
             runs = []
@@ -191,14 +207,18 @@ def measure(url: str, slugs: list[str], repeats: int, shots: Path | None) -> dic
                 runs.append(switch(page, title, figures[title]))
                 current = title
             training = page.get_by_role("button", name="Pause").count() > 0
-            times = [r["seconds"] for r in runs]
+            times = [inf if r["seconds"] is None else r["seconds"] for r in runs]
+            median, worst = statistics.median(times), max(times)
             results[slug] = {"title": title, "figures": figures[title],
                              "first_visit_s": first, "runs": runs,
-                             "median_s": statistics.median(times), "worst_s": max(times),
+                             "median_s": None if median == inf else median,
+                             "worst_s": None if worst == inf else worst,
                              "load": load(), "still_training": training}
-            print(f"{title:30s} median {results[slug]['median_s']:5.2f} s, worst "
-                  f"{results[slug]['worst_s']:5.2f} s ({', '.join(f'{t:.2f}' for t in times)}"
-                  f"; first visit {first:.2f} s; {figures[title]} figures)   {load()}"
+            print(f"{title:30s} median {seconds_text(results[slug]['median_s'])} s, worst "
+                  f"{seconds_text(results[slug]['worst_s'])} s ("
+                  f"{', '.join(seconds_text(r['seconds']) for r in runs)}"
+                  f"; first visit {'-' if known else seconds_text(first) + ' s'}; "
+                  f"{figures[title]} figures)   {load()}"
                   + ("" if training else "   NOT TRAINING any more"),
                   flush=True)
         browser.close()
