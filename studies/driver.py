@@ -20,20 +20,22 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
+import os
 import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import optuna
 from distributed import Client, Event, Future, Queue
 from distributed.client import FutureCancelledError
 from optuna.storages import JournalStorage
-from optuna.storages.journal import JournalFileBackend
+from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
 from optuna.trial import FrozenTrial, TrialState
 
 from dashboard.runs import run_record
@@ -75,9 +77,50 @@ def storage_path(db_path: str | Path) -> Path:
     return Path(db_path).with_suffix(".studies.journal")
 
 
+class Journal(JournalFileBackend):
+    """Optuna's journal file, each append written under Optuna's lock file but not
+    fsynced: :meth:`sync` makes the appends so far durable at once (the writer thread
+    calls it after each batch of ended trials, and the study at its end). An append is in
+    the operating system's hands as soon as it is written, so a driver that dies loses
+    none of it; only a machine that stops before the next :meth:`sync` may lose the
+    epochs reported since (never a run: those are in the run database, synced, before
+    Optuna is told). Each of a trial's seven appends was fsynced on its own: 3.6 ms
+    each at load 12, and at the worst on the thread that answers a waiting task."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._file_lock = JournalFileSymlinkLock(path)  # Optuna's own default lock
+        super().__init__(path, lock_obj=self._file_lock)
+
+    def append_logs(self, logs: list[dict[str, Any]]) -> None:
+        # Optuna's line format: one compact JSON object per line
+        text = "".join(json.dumps(log, separators=(",", ":")) + "\n" for log in logs)
+        self._file_lock.acquire()
+        try:
+            with open(self._path, "ab") as f:
+                f.write(text.encode("utf-8"))
+        finally:
+            self._file_lock.release()
+
+    def sync(self) -> None:
+        fd = os.open(self._path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class StudyStorage(JournalStorage):
+    """Optuna's storage on a :class:`Journal`, which it keeps at hand to sync."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        super().__init__(journal)
+
+
 def open_storage(path: str | Path) -> JournalStorage:
     try:
-        return JournalStorage(JournalFileBackend(str(path)))
+        return StudyStorage(Journal(str(path)))
     except Exception as e:  # a damaged or unreadable journal: one line
         raise StudyError(f"cannot open the study journal {Path(path).name}: "
                          f"{type(e).__name__}: {str(e)[:200]}") from None
@@ -317,6 +360,7 @@ class StudyRun:
         seconds = time.perf_counter() - start
         self._set(study, state=state, message=message, seconds=seconds,
                   heartbeat=time.time())
+        self._sync()
         return Outcome(study.study_name, self.number, state, message, seconds, self.ended)
 
     def _slots(self, client: Client) -> int:
@@ -416,6 +460,7 @@ class StudyRun:
                     self.ended.append(TrialEnd(
                         r.trial.number, dict(r.trial.params), status, value, r.epoch, run,
                         f"not told to Optuna: {type(e).__name__}: {str(e)[:120]}"))
+            self._sync()
 
     def _outcome(self, r: _Running, future: Future | None, status: str, error: str
                  ) -> tuple[_Running, str, float | None, str]:
@@ -496,6 +541,11 @@ class StudyRun:
         for (i, _), record in zip(kept, records):
             runs[i] = (record.number, "")
         return runs
+
+    def _sync(self) -> None:
+        """The journal's appends so far made durable (see :class:`Journal`)."""
+        if isinstance(self.storage, StudyStorage):
+            _quietly(self.storage.journal.sync)
 
     def _heartbeat(self) -> None:
         now = time.time()
