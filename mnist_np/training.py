@@ -75,13 +75,13 @@ class TrainConfig:
     see :mod:`.augment`). Validation and test images are never distorted.
 
     The defaults are the ``default`` preset's training (``presets.py`` takes them from
-    here): SGD with momentum at 0.2, decaying linearly to 0 over 6 epochs of batches of 128.
+    here): SGD with momentum at 0.2, decaying linearly to 0 over 4 epochs of batches of 128.
     """
 
     optimizer: str = "momentum"
     lr: float = 0.2
     batch_size: int = 128
-    epochs: int = 6
+    epochs: int = 4
     steps: int | None = None
     train_limit: int | None = None
     val_size: int = 5000

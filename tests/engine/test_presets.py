@@ -14,7 +14,7 @@ def test_the_default_preset_is_the_defaults_of_the_network_and_the_training():
     net, config = PRESETS["default"].build()
     assert config == TrainConfig()
     assert (config.optimizer, config.lr, config.epochs, config.schedule) == (
-        "momentum", 0.2, 6, "linear")
+        "momentum", 0.2, 4, "linear")
     assert net.config == MLP([N_INPUTS, 256, N_CLASSES]).config
     assert net.layer_sizes == [784, 256, 10]
 
@@ -65,7 +65,8 @@ def test_default_preset_reaches_98_percent(mnist):
     t = Trainer(net, mnist.X_train, mnist.y_train, cfg)
     list(t.run())
     accuracy = net.accuracy(mnist.X_test, mnist.y_test)
-    # the time goal (10 s on 2 cores) is measured by the benchmark, not asserted here
+    # the time goal (issue 19: 1.5 s on one core) is measured by the benchmark
+    # (benchmarks/default_preset.py, BENCHMARKS.md), not asserted here
     print(f"default preset: {accuracy:.4f} test accuracy, {t.train_seconds:.1f} s")
     assert accuracy >= 0.98
 
