@@ -4,8 +4,9 @@ Starts `streamlit run` (on a free port, or ``--port``) with its own run database
 temporary folder, opens the Train page in Debian's chromium (Playwright, 1400x1000) with
 ``?epochs=0&sched=constant`` (a run that does not finish by itself) and presses Play on the
 default preset. Then, for each page (``--pages``), ``--repeats`` times: from the Train page
-(from Draw for the Train page itself), click the page's entry in the sidebar navigation
-and time, on the page's own clock, from the click event to the page fully drawn:
+(from Draw for the Train page itself; Play pressed again, and said, if training stopped),
+click the page's entry in the sidebar navigation and time, on the page's own clock, from
+the click event to the page fully drawn:
 
 * its title (``h1``) is there and not stale,
 * as many plotly charts as the page settles on are there, not stale, and drawn
@@ -192,8 +193,22 @@ def measure(url: str, slugs: list[str], repeats: int, shots: Path | None) -> dic
             current = title
             return seconds
 
+        restarts = 0
+
+        def keep_training() -> None:
+            """Press Play again when training stopped (it does when the server loses the
+            browser's connection for a moment, on a loaded machine): counted."""
+            nonlocal restarts
+            play = page.locator('[data-testid="stSidebar"]').get_by_role("button",
+                                                                       name="Play")
+            if play.count():
+                restarts += 1
+                play.first.click()
+                page.get_by_role("button", name="Pause").wait_for(timeout=TIMEOUT_MS)
+
         for slug in slugs:
             title = PAGES[slug]
+            before = restarts
             home = HOME_OF_HOME if title == HOME else HOME
             if current != home:
                 go(home)
@@ -204,22 +219,27 @@ def measure(url: str, slugs: list[str], repeats: int, shots: Path | None) -> dic
             runs = []
             for _ in range(repeats):
                 go(home)
+                keep_training()
                 runs.append(switch(page, title, figures[title]))
                 current = title
             training = page.get_by_role("button", name="Pause").count() > 0
+            stopped = restarts - before
             times = [inf if r["seconds"] is None else r["seconds"] for r in runs]
             median, worst = statistics.median(times), max(times)
             results[slug] = {"title": title, "figures": figures[title],
                              "first_visit_s": first, "runs": runs,
                              "median_s": None if median == inf else median,
                              "worst_s": None if worst == inf else worst,
-                             "load": load(), "still_training": training}
+                             "load": load(), "still_training": training,
+                             "play_pressed_again": stopped}
             print(f"{title:30s} median {seconds_text(results[slug]['median_s'])} s, worst "
                   f"{seconds_text(results[slug]['worst_s'])} s ("
                   f"{', '.join(seconds_text(r['seconds']) for r in runs)}"
                   f"; first visit {'-' if known else seconds_text(first) + ' s'}; "
                   f"{figures[title]} figures)   {load()}"
-                  + ("" if training else "   NOT TRAINING any more"),
+                  + ("" if training else "   NOT TRAINING any more")
+                  + (f"   (training had stopped: Play pressed again {stopped}x)"
+                     if stopped else ""),
                   flush=True)
         browser.close()
     return results
