@@ -5,8 +5,17 @@ Play / Pause / Step / Reset controls). Every page then reads the same training s
 """
 
 import streamlit as st
+import streamlit.delta_generator
+from streamlit import runtime
 
 from dashboard.sidebar import sidebar
+
+if runtime.exists():  # under `streamlit run`, not a Python REPL
+    # The first element a process draws asks inspect.stack() whether it runs in a REPL,
+    # to print a hint there, which resolves the path of every loaded module: 0.1 s on a
+    # quiet machine, 0.5-0.7 s on a busy one, before the first page can be sent
+    # (benchmarks/startup.py). A private flag of Streamlit 1.67: if it goes, this is moot.
+    streamlit.delta_generator._use_warning_has_been_displayed = True
 
 st.set_page_config(page_title="mnist_np: watch backpropagation learn MNIST", page_icon="🧠",
                    layout="wide")
