@@ -33,6 +33,7 @@ import itertools
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -98,13 +99,19 @@ def open_sessions(browser, port: int, n: int, viewport: dict) -> list:
         page.add_init_script(CONTROLS_WATCH + MAIN_WATCH)
         page.goto(f"http://127.0.0.1:{port}/?epochs=100", wait_until="commit")
         pages.append(page)
-    for page in pages:
+    for k, page in enumerate(pages):
         page.get_by_role("button", name="Play").wait_for(timeout=600_000)
+        say(f"  page {k + 1} of {n} drawn")
     for page in pages:
         page.get_by_role("button", name="Play").click(no_wait_after=True)
     for page in pages:
         page.get_by_role("button", name="Pause").wait_for(timeout=600_000)
+    say(f"  all {n} training")
     return pages
+
+
+def say(text: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
 
 
 def watch(pages: list, seconds: float, batch_size: int) -> list[dict]:
@@ -150,6 +157,7 @@ def pause_each(pages: list, hold: float) -> list[dict]:
         at_back = page.evaluate("window.__steps.length && window.__steps.at(-1)[1]")
         time.sleep(hold)
         after = page.evaluate("window.__steps.length && window.__steps.at(-1)[1]")
+        say(f"  paused one: {(back - clicked) / 1000:.2f} s")
         results.append({"play_back_s": (back - clicked) / 1000, "step_at_back": at_back,
                         "step_after_hold": after, "held": at_back == after})
         page.get_by_role("button", name="Play").click(no_wait_after=True)
@@ -163,7 +171,9 @@ def measure(n: int, port: int, app_dir: Path, seconds: float, hold: float,
 
     with tempfile.TemporaryDirectory(prefix="mnist_np-sessions-") as tmp:
         log = Path(tmp) / "server.log"
-        app = start_app(port, app_dir, {"MNIST_NP_DB": str(Path(tmp) / "runs.sqlite3")},
+        app = start_app(port, app_dir, {"MNIST_NP_DB": str(Path(tmp) / "runs.sqlite3"),
+                                        # others edit the tree: no reruns, no watch
+                                        "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"},
                         log=log)
         try:
             with sync_playwright() as p:
@@ -211,6 +221,65 @@ def measure(n: int, port: int, app_dir: Path, seconds: float, hold: float,
             "server_log_problems": problems[:5]}
 
 
+# The same load without a browser or a server: n sessions in one process, each with a
+# "page" thread that every second reads its progress and does ~10 ms of pure-Python work
+# (as a fragment's script run would), run in a subprocess on the app in ``app_dir``.
+IN_PROCESS = r"""
+import json, statistics, sys, threading, time
+sys.path.insert(0, sys.argv[6])  # this repo's engine for both apps: only the dashboard differs
+import mnist_np
+sys.path[:] = [sys.argv[1], *(p for p in sys.path if p not in ("", sys.argv[6]))]
+from mnist_np.data import load_mnist
+from mnist_np.threads import set_threads
+from dashboard import settings as cfg
+from dashboard.session import TrainingSession
+set_threads(1)
+n, seconds, batch = int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+data = load_mnist(sys.argv[5])
+sessions = [TrainingSession(data, cfg.from_query({"epochs": ["100"]})[0]) for _ in range(n)]
+for s in sessions:
+    s.play()
+time.sleep(2)
+stop, late, reads = threading.Event(), [], [0] * n
+def page(k):
+    due = time.perf_counter()
+    while not stop.is_set():
+        due += 1.0
+        time.sleep(max(0.0, due - time.perf_counter()))
+        p = sessions[k].progress()
+        sum(i * i for i in range(60_000))  # about 10 ms of the interpreter
+        late.append(time.perf_counter() - due)
+        reads[k] += 1
+pages = [threading.Thread(target=page, args=(k,), daemon=True) for k in range(n)]
+start = [s.trainer.step_count for s in sessions]
+t0 = time.perf_counter()
+for t in pages:
+    t.start()
+time.sleep(seconds)
+wall = time.perf_counter() - t0
+moved = [s.trainer.step_count - a for s, a in zip(sessions, start)]
+stop.set()
+pauses = []
+for s in sessions:
+    t = time.perf_counter(); s.pause(); pauses.append(time.perf_counter() - t)
+import dashboard
+assert dashboard.__file__.startswith(sys.argv[1]), dashboard.__file__
+print(json.dumps({"sessions": n, "samples_per_second": sum(moved) * batch / wall,
+                  "fewest_steps": min(moved), "most_steps": max(moved),
+                  "page_late_median_s": statistics.median(late), "page_late_worst_s": max(late),
+                  "fewest_page_reads": min(reads), "pause_median_s": statistics.median(pauses),
+                  "pause_worst_s": max(pauses)}))
+"""
+
+
+def in_process(n: int, app_dir: Path, seconds: float, batch_size: int) -> dict:
+    mnist = os.environ.get("MNIST_DIR", str(REPO.parent / "shared" / "data" / "mnist"))
+    argv = [str(app_dir), str(n), str(seconds), str(batch_size), mnist, str(REPO)]
+    out = subprocess.run([sys.executable, "-c", IN_PROCESS, *argv], capture_output=True,
+                         text=True, check=True, cwd=app_dir)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--counts", default="1,4,8,16", help="session counts to measure")
@@ -223,8 +292,34 @@ def main() -> None:
     parser.add_argument("--label", default="", help="a name for this run in the JSON file")
     parser.add_argument("--screenshots", type=Path, default=None,
                         help="a folder for screenshots of the last session's page")
+    parser.add_argument("--in-process", action="store_true",
+                        help="no server, no browser: sessions with page threads in one "
+                        "process, alternating the app in --app-dir and --other-dir")
+    parser.add_argument("--other-dir", type=Path, default=None)
     args = parser.parse_args()
     batch_size = PRESETS["default"].train["batch_size"]
+    if args.in_process:
+        dirs = [args.app_dir, *([args.other_dir] if args.other_dir else [])]
+        rows = []
+        for n in (int(c) for c in args.counts.split(",")):
+            cli = measure_cli(4000)["samples_per_second"]
+            for d in dirs:
+                r = {**in_process(n, d, args.seconds, batch_size), "app_dir": str(d),
+                     "cli_samples_per_second": cli, "load_1min": os.getloadavg()[0]}
+                rows.append(r)
+                print(f"{n:>3} sessions, {d}: {r['samples_per_second']:,.0f} samples/s "
+                      f"({r['samples_per_second'] / cli:.2f}x the CLI's {cli:,.0f}), steps "
+                      f"per session {r['fewest_steps']}-{r['most_steps']}; page reads late "
+                      f"{r['page_late_median_s']:.2f} s median, {r['page_late_worst_s']:.2f} s "
+                      f"worst (fewest reads {r['fewest_page_reads']}); pause "
+                      f"{r['pause_median_s']:.3f} s median, {r['pause_worst_s']:.3f} s worst; "
+                      f"load {r['load_1min']:.1f}", flush=True)
+        out = REPO / "benchmarks" / "results"
+        out.mkdir(exist_ok=True)
+        name = f"sessions-inprocess-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}.json"
+        (out / name).write_text(json.dumps(rows, indent=1))
+        print(f"written: benchmarks/results/{name}")
+        return
     if args.screenshots:
         args.screenshots.mkdir(parents=True, exist_ok=True)
     rows = []
