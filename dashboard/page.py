@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -255,12 +256,18 @@ def live_fragment(session: TrainingSession, draw: Callable[[TrainingSession], No
 
 def cached_view(session: TrainingSession, name: str, key: Hashable, version: int,
                 compute: Callable[[], Any], *, every: float, what: str,
-                running: bool | None = None, max_entries: int = 6) -> tuple[Any, int] | None:
+                running: bool | None = None, max_entries: int = 6,
+                background: bool = False) -> tuple[Any, int] | None:
     """``compute()``'s result for the network at ``version``, cached per network
     state (at most every ``every`` s while training runs), with the version it was
     computed on. A network that cannot be computed on (overflowing weights) gets a
-    one-line warning naming ``what`` and None."""
-    cache = st.session_state.setdefault(name, LiveCache(max_entries, every))
+    one-line warning naming ``what`` and None. With ``background``, a view shown
+    before is handed back at once while training runs and recomputed off the script
+    thread for the next live redraw (``LiveCache``): a page switch never waits for it;
+    ``compute`` must then not call Streamlit, and must work on its own copy of the
+    network (``session.network_copy()``)."""
+    cache = st.session_state.setdefault(name, LiveCache(max_entries, every,
+                                                        background=background))
     running = session.running if running is None else running
     try:
         value, at = cache.get(key, session.trainer, version, running,
@@ -269,6 +276,26 @@ def cached_view(session: TrainingSession, name: str, key: Hashable, version: int
         st.warning(f"No {what}: {e}. Reset the network (sidebar) to start again.")
         return None
     return value, at
+
+
+def figure_for(name: str, source: object, key: Hashable, build: Callable[[], Any],
+               keep: int = 4) -> Any:
+    """``build()`` (a figure) for what it shows: ``source`` (a cached view, by identity)
+    and ``key`` (the choices it depends on), kept in this browser session under ``name``
+    for the last ``keep`` keys. A page switch or a live redraw that shows the same view
+    reuses the figure instead of building it again (plotly's checks of every property
+    cost tens to hundreds of milliseconds a figure)."""
+    kept: OrderedDict = st.session_state.setdefault(name, OrderedDict())
+    found = kept.get(key)
+    if found is not None and found[0] is source:
+        kept.move_to_end(key)
+        return found[1]
+    figure = build()
+    kept[key] = (source, figure)
+    kept.move_to_end(key)
+    while len(kept) > keep:
+        kept.popitem(last=False)
+    return figure
 
 
 def freshness_caption(session: TrainingSession, at_step: int, every: float) -> None:

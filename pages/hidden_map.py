@@ -63,7 +63,7 @@ def draw(session):
     idx = digit_subset(len(data.X_test), size)
     X, y = data.X_test[idx], data.y_test[idx]
     view = cached_view(session, "map_cache", key, state, lambda: layer_view(net, X, y, layer),
-                       every=LIVE_SECONDS, what="map", running=running)
+                       every=LIVE_SECONDS, what="map", running=running, background=True)
     if view is None:
         return
     view, at_step = view

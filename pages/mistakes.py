@@ -11,7 +11,13 @@ from dashboard.figures.mistakes import (
     per_digit_accuracy_figure,
 )
 from dashboard.live import LiveCache
-from dashboard.page import live_fragment, not_trained_note, page_header, page_session
+from dashboard.page import (
+    figure_for,
+    live_fragment,
+    not_trained_note,
+    page_header,
+    page_session,
+)
 from mnist_np.metrics import confident_mistakes, confusion_matrix, per_class_accuracy
 
 GALLERY = 32  # digits shown
@@ -35,7 +41,8 @@ def _show_all() -> None:
 def draw(session):
     data = session.data
     net, version = session.network_copy()
-    cache = st.session_state.setdefault("mistakes_cache", LiveCache(1, min_seconds=0.0))
+    cache = st.session_state.setdefault("mistakes_cache",
+                                        LiveCache(1, min_seconds=0.0, background=True))
     proba = cache.get("predictions", session.trainer, version, session.running,
                       lambda: net.predict_proba(data.X_test))
     shown = cache.version_of("predictions")
@@ -53,13 +60,17 @@ def draw(session):
 
     left, right = st.columns([1, 1])
     with left:
-        st.plotly_chart(confusion_figure(cm, cell, data.classes), key="mistakes_confusion",
-                        on_select=_on_select, selection_mode=("points", "box"))
+        st.plotly_chart(figure_for("mistakes_confusion_figure", proba, cell,
+                                   lambda: confusion_figure(cm, cell, data.classes)),
+                        key="mistakes_confusion", on_select=_on_select,
+                        selection_mode=("points", "box"))
         st.caption("Row: the true digit; column: the network's answer. The diagonal holds "
                    "the correct answers; colour shows how often each mistake happens. "
                    "Click a cell to see those digits below.")
     with right:
-        st.plotly_chart(per_digit_accuracy_figure(per_class_accuracy(cm), data.classes),
+        st.plotly_chart(figure_for("mistakes_per_digit_figure", proba, None, lambda:
+                                   per_digit_accuracy_figure(per_class_accuracy(cm),
+                                                             data.classes)),
                         key="mistakes_per_digit")
         wrong = int((predicted != y).sum())
         st.metric("Test accuracy", f"{1 - wrong / len(y):.2%}",
@@ -72,8 +83,10 @@ def draw(session):
     title.subheader(mistakes_title(cell, cm, data.classes))
     reset.button("Show all mistakes", key="mistakes_show_all", on_click=_show_all,
                  disabled=cell is None)
-    st.plotly_chart(mistakes_figure(data.X_test[idx], y[idx], predicted[idx],
-                                   proba[idx, predicted[idx]], classes=data.classes),
+    st.plotly_chart(figure_for("mistakes_gallery_figure", proba, cell, lambda:
+                               mistakes_figure(data.X_test[idx], y[idx], predicted[idx],
+                                               proba[idx, predicted[idx]],
+                                               classes=data.classes)),
                     key="mistakes_gallery")
     st.caption("Each digit is titled **true** → predicted (the probability the network gave "
                "its wrong answer). Confident mistakes are often digits a person would also "

@@ -9,6 +9,7 @@ from dashboard.figures.robustness import answer_figure, robustness_figure
 from dashboard.live import digit_subset
 from dashboard.page import (
     cached_view,
+    figure_for,
     freshness_caption,
     live_fragment,
     not_trained_note,
@@ -36,7 +37,7 @@ def draw(session):
     X, y = data.X_test[idx], data.y_test[idx]
     view = cached_view(session, "robustness_cache", "sweep", version,
                        lambda: sweep(net, X, y, seed=NOISE_SEED), every=LIVE_SECONDS,
-                       what="curves", max_entries=2)
+                       what="curves", max_entries=2, background=True)
     if view is None:
         return
     result, at_step = view
@@ -69,7 +70,9 @@ def draw(session):
                         key="robustness_answer")
 
     with curves:
-        st.plotly_chart(robustness_figure(result, sigma=sigma, dx=dx, dy=dy, degrees=degrees),
+        st.plotly_chart(figure_for("robustness_figure", result, (sigma, dx, dy, degrees),
+                                   lambda: robustness_figure(result, sigma=sigma, dx=dx,
+                                                             dy=dy, degrees=degrees)),
                         key="robustness_curves")
         st.caption(f"Accuracy without any change: {result.plain:.1%} (dotted line); chance "
                    "is 10% (dashed). Red lines mark the amounts chosen below. A network of "

@@ -12,6 +12,7 @@ from mnist_np.projection import LayerView, Projection, align
 
 from ..figures.images import gallery_figure
 from ..figures.map import map_figure, selected_indices, separation_figure
+from ..page import figure_for
 
 MAX_SHOWN = 40  # selected digits shown as images
 SELECTED_KEY = "map_selected"
@@ -47,8 +48,10 @@ def maps(pixels: Projection, view: LayerView, y: np.ndarray, layer: int | None, 
     """The raw pixels' map beside hidden layer ``layer``'s (``units`` wide), both
     selectable."""
     a, b = st.columns(2)
-    a.plotly_chart(map_figure(pixels.scores, y, view.predicted, "Raw pixels",
-                              pixels.explained.sum(), chosen, classes), key="map_pixels_chart",
+    shown = (layer, size, tuple(chosen))  # a figure is rebuilt only when what it shows changed
+    a.plotly_chart(figure_for("map_pixels_figure", view, shown, lambda: map_figure(
+                       pixels.scores, y, view.predicted, "Raw pixels", pixels.explained.sum(),
+                       chosen, classes)), key="map_pixels_chart",
                    on_select=lambda k="map_pixels_chart": _keep_selection(k, size),
                    selection_mode=("points", "box", "lasso"))
     a.caption("The digits as 784 pixel brightnesses: classes overlap, because "
@@ -60,8 +63,9 @@ def maps(pixels: Projection, view: LayerView, y: np.ndarray, layer: int | None, 
                "hidden layer in the sidebar to compare.")
         return
     scores = _turned_like_before(view, projection, layer, size)
-    b.plotly_chart(map_figure(scores, y, view.predicted, f"Hidden layer {layer}",
-                              projection.explained.sum(), chosen, classes),
+    b.plotly_chart(figure_for("map_layer_figure", view, shown, lambda: map_figure(
+                       scores, y, view.predicted, f"Hidden layer {layer}",
+                       projection.explained.sum(), chosen, classes)),
                    key="map_layer_chart",
                    on_select=lambda k="map_layer_chart": _keep_selection(k, size),
                    selection_mode=("points", "box", "lasso"))
@@ -73,7 +77,9 @@ def maps(pixels: Projection, view: LayerView, y: np.ndarray, layer: int | None, 
 def separation(view: LayerView, n_hidden: int) -> None:
     """How far apart the digits are in the pixels, each hidden layer and the output."""
     names = ["pixels", *[f"hidden {l}" for l in range(1, n_hidden + 1)], "output"]
-    st.plotly_chart(separation_figure(names, view.separation), key="map_separation")
+    st.plotly_chart(figure_for("map_separation_figure", view, n_hidden,
+                               lambda: separation_figure(names, view.separation)),
+                    key="map_separation")
     st.caption("The share of all the spread between dots that comes from which digit they "
                "are (between-class variance over total variance, in all dimensions, not "
                "just the two drawn): it grows layer by layer as the network learns.")

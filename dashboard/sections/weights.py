@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+
+import plotly.graph_objects as go
 import streamlit as st
 
 from mnist_np import MLP
@@ -13,9 +16,11 @@ from ..page import snapshot_label
 NOW = "now"
 
 
-def distribution(net: MLP, snapshots: list[Snapshot], step: int, layer: int) -> None:
+def distribution(net: MLP, snapshots: list[Snapshot], step: int, layer: int,
+                 view: Callable[[Hashable, Callable[[], go.Figure]], go.Figure]) -> None:
     """Layer ``layer``'s weights and biases at a chosen snapshot (or now, at ``step``)
-    against the start, and how far all the weights spread from 0 over training."""
+    against the start, and how far all the weights spread from 0 over training; each
+    figure made by ``view(key, build)`` (the page's cache of figures)."""
     st.subheader("Distribution over training")
     options = [*range(len(snapshots)), NOW]
     if st.session_state.get("weights_snapshot") not in options:
@@ -31,15 +36,16 @@ def distribution(net: MLP, snapshots: list[Snapshot], step: int, layer: int) -> 
         W, b, when = snap.weights[layer], snap.biases[layer], f"step {snap.step:,}"
     start = snapshots[0]
     hist_w, hist_b, spread = st.columns(3)
-    hist_w.plotly_chart(histogram_figure(
+    hist_w.plotly_chart(view(("hist_w", layer, choice), lambda: histogram_figure(
         [(when, W), ("at the start", start.weights[layer])],
-        f"Weights of W{layer + 1}", "weight"), key="weights_hist_w")
-    hist_b.plotly_chart(histogram_figure(
+        f"Weights of W{layer + 1}", "weight")), key="weights_hist_w")
+    hist_b.plotly_chart(view(("hist_b", layer, choice), lambda: histogram_figure(
         [(when, b), ("at the start", start.biases[layer])],
-        f"Biases of layer {layer + 1}", "bias"), key="weights_hist_b")
+        f"Biases of layer {layer + 1}", "bias")), key="weights_hist_b")
     steps = [s.step for s in snapshots] + [step]
     weights = [s.weights for s in snapshots] + [net.weights]
-    spread.plotly_chart(spread_figure(steps, weights), key="weights_spread")
+    spread.plotly_chart(view("spread", lambda: spread_figure(steps, weights)),
+                        key="weights_spread")
     st.caption("Left and middle: the selected layer's weights and biases at the chosen "
                "moment, against the start (dotted). Right: how far the weights spread "
                "from 0 as they learn. Biases start at 0 and move only through training.")

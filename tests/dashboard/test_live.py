@@ -51,6 +51,48 @@ def test_live_cache_throttles_a_slow_view_to_a_share_of_the_time():
     assert cache.get("p", owner, 9, True, slow) == 3 and cache.version_of("p") == 9
 
 
+def test_live_cache_in_the_background_hands_back_the_last_result_while_training():
+    """A view shown before never makes the page wait while training runs: the stale
+    result comes back at once and the recompute runs on the refresher thread, one per
+    key at a time; a stopped network, or a key never computed, is computed at once."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Event, get_ident
+
+    now = [0.0]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        cache = LiveCache(max_entries=2, min_seconds=3.0, clock=lambda: now[0],
+                          background=True, executor=pool)
+        owner, release, threads = Owner(), Event(), []
+
+        def compute(version, block=False):
+            def run():
+                threads.append(get_ident())
+                if block:
+                    assert release.wait(10)
+                return version
+            return run
+
+        assert cache.get("k", owner, 1, True, compute(1)) == 1  # never computed: waits
+        assert threads == [get_ident()]
+        now[0] = 5.0
+        assert cache.get("k", owner, 7, True, compute(7, block=True)) == 1  # stale, at once
+        assert cache.get("k", owner, 8, True, compute(8)) == 1  # one recompute at a time
+        release.set()
+        cache.wait()
+        assert threads[1] != get_ident() and len(threads) == 2
+        assert cache.version_of("k") == 7
+        assert cache.get("k", owner, 7, True, compute(7)) == 7 and len(threads) == 2
+        assert cache.get("k", owner, 9, False, compute(9)) == 9  # stopped: the latest, now
+        assert threads[-1] == get_ident()
+
+        def overflow():
+            raise ValueError("overflow")
+        now[0] = 10.0
+        assert cache.get("k", owner, 12, True, overflow) == 9  # the old result stays
+        cache.wait()
+        assert cache.version_of("k") == 9
+
+
 def test_digit_subset_is_fixed_distinct_and_bounded():
     a, b = digit_subset(10_000, 2000), digit_subset(10_000, 2000)
     np.testing.assert_array_equal(a, b)
