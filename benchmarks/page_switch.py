@@ -178,7 +178,7 @@ def measure(url: str, slugs: list[str], repeats: int, shots: Path | None) -> dic
         page.add_init_script(PAGE_WATCH)
         page.goto(f"{url}/?epochs=0&sched=constant")
         play = page.get_by_role("button", name="Play")
-        play.wait_for(timeout=TIMEOUT_MS)
+        play.wait_for(timeout=5 * TIMEOUT_MS)  # the first run loads the data
         play.click()
         page.get_by_role("button", name="Pause").wait_for(timeout=TIMEOUT_MS)
         page.wait_for_timeout(3000)  # the training thread up to speed, the first redraws
