@@ -5,7 +5,8 @@ accuracy to ``report`` (:class:`studies.channel.Channel` on a cluster: it reache
 driver, which tells Optuna and answers whether to go on, prune, or stop) and trains on
 without waiting: the answer comes back on a thread of the channel, and the training loop
 looks at it after every mini-batch, so a pruned trial stops a few mini-batches into its
-next epoch and a trial that goes on never waits for the driver. The trainer stays in the
+next epoch (and goes back to the end of the epoch that was judged) and a trial that goes on
+never waits for the driver. The trainer stays in the
 worker's memory; when the trial ends the task sends back what the run database keeps of
 it: the network's bytes (``MLP.to_bytes``, no pickles), the numbers of its run record
 (:class:`TrainedRun`) and its test accuracy, computed here, so the driver never reads a
@@ -89,6 +90,18 @@ class TrainedRun:
                    t.ending, list(t.epoch_records),
                    Losses({"step": list(h["step"]), "loss": list(h["loss"])}))
 
+    @classmethod
+    def at_last_epoch(cls, t: Trainer) -> TrainedRun:
+        """The run as it was at the end of its last completed epoch (a trial stopped
+        within the next one: see :func:`_back_to_last_epoch`)."""
+        last = t.epoch_records[-1]
+        h = t.history.columns
+        kept = [i for i, step in enumerate(h["step"]) if step <= last.step]
+        return cls(last.step, float(last.epoch), last.seconds, t.samples_per_second,
+                   t.ending, list(t.epoch_records),
+                   Losses({"step": [h["step"][i] for i in kept],
+                           "loss": [h["loss"][i] for i in kept]}))
+
 
 @dataclass(frozen=True)
 class TrialResult:
@@ -143,13 +156,29 @@ def train_trial(data: Data, task: TrialTask, report: Report | None = None) -> Tr
         if report is not None:
             report.close()
     trained = time.perf_counter()
+    run = _back_to_last_epoch(trainer)
     test_accuracy = trainer.evaluate(X_test, y_test)[1] if trainer.step_count else \
         float("nan")
-    result = TrialResult(trainer.net.to_bytes(), TrainedRun.of(trainer), float(test_accuracy),
+    result = TrialResult(trainer.net.to_bytes(), run, float(test_accuracy),
                          trainer.completed_epochs, tuple(curve), trainer.finished,
                          trainer.diverged, verdict)
     result.times.update(train_seconds=trained - start, seconds=time.perf_counter() - start)
     return result
+
+
+def _back_to_last_epoch(trainer: Trainer) -> TrainedRun:
+    """A trial pruned or stopped within an epoch goes back to the end of the last one
+    (its network from the snapshot the trainer takes there, its numbers up to there), so
+    that its run's validation and test accuracies are of one network: the one the pruner
+    judged. Otherwise the run as it is."""
+    snap = trainer.snapshots[-1] if trainer.snapshots else None
+    if trainer.finished or not trainer.epoch_records or snap is None \
+            or snap.step != trainer.epoch_records[-1].step \
+            or trainer.step_count == snap.step:
+        return TrainedRun.of(trainer)
+    for W, kept in zip(trainer.net.weights + trainer.net.biases, snap.weights + snap.biases):
+        W[...] = kept
+    return TrainedRun.at_last_epoch(trainer)
 
 
 def _train(trainer: Trainer, curve: list[tuple[int, float]], report: Report | None) -> str:

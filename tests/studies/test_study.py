@@ -44,9 +44,11 @@ def test_a_short_study_trains_every_trial_on_the_cluster_and_records_each_as_a_r
 def test_the_median_pruner_stops_a_learning_rate_that_cannot_learn(client, store, storage,
                                                                    sample):
     good = (0.1, 0.15, 0.2, 0.3)
+    # every sample image and 128 hidden units: an epoch outlasts the driver's answer, so
+    # the bad trial is stopped within an epoch, as on real data
     run = dr.StudyRun(spec([f"lr={','.join(map(str, good))},0.00001"], 5, epochs=4,
-                           sampler="random", pruner="median"), storage, store, WORKSPACE,
-                      sample)
+                           sampler="random", pruner="median", hidden=(128,),
+                           train_limit=None), storage, store, WORKSPACE, sample)
     study = run.create()
     for lr in (*good, 0.00001):  # the good ones first: they set the median
         study.enqueue_trial({"lr": lr})
@@ -58,6 +60,10 @@ def test_the_median_pruner_stops_a_learning_rate_that_cannot_learn(client, store
     assert bad.status == dr.PRUNED and bad.epochs < 4
     (record,) = [r for r in store.runs(WORKSPACE) if r.number == bad.run]
     assert record.status == "pruned" and record.val_accuracy < 0.5
+    # stopped within its next epoch, it is kept as it was when judged: one network for
+    # its validation and test accuracies, its numbers up to that epoch's end
+    assert record.epochs == bad.epochs == len(record.epoch_curves["epoch"])
+    assert max(record.loss_curve[0]) <= record.steps
 
 
 def test_a_worker_killed_mid_trial_has_its_trial_run_again_and_the_study_goes_on(
