@@ -139,7 +139,7 @@ def switch(page, title: str, figures: int) -> dict:
         page.wait_for_function("() => window.__watch.done !== null", timeout=TIMEOUT_MS)
     except PlaywrightTimeout:  # never idle (its live redraws back to back), say so
         page.wait_for_function("title => window.__titled(title)", arg=title,
-                               timeout=TIMEOUT_MS)
+                               timeout=5 * TIMEOUT_MS)
         return {"seconds": None, "drawn": None, "load1": os.getloadavg()[0]}
     watch = page.evaluate("window.__watch")
     clicked = next(t for t, text in page.evaluate("window.__clicks")
