@@ -7,12 +7,15 @@ folders."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import platformdirs
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_function
 
 from mnist_np.data import (
     DATASETS,
@@ -73,6 +76,21 @@ def without_paths(text: str) -> str:
     return text
 
 
+@contextlib.contextmanager
+def _not_replayed() -> Iterator[None]:
+    """Draw without Streamlit keeping it with the cached function that is running.
+
+    ``st.cache_resource`` records the elements its function draws and replays them in
+    every later session that gets the cached value; the loading slot is made outside the
+    function, so the replay failed (CacheReplayClosureError: every visitor after the first
+    of a server that downloaded, or tried to, saw an error instead of the app)."""
+    token = in_cached_function.set(False)
+    try:
+        yield
+    finally:
+        in_cached_function.reset(token)
+
+
 def loading_callbacks(slot: DeltaGenerator, what: str = "MNIST (about 11 MB, once)",
                       otherwise: str = "the app starts on the offline sample"
                       ) -> tuple[Progress, Status]:
@@ -80,14 +98,17 @@ def loading_callbacks(slot: DeltaGenerator, what: str = "MNIST (about 11 MB, onc
     each attempt on a mirror at once (before any byte arrives), then the bytes."""
 
     def status(message: str) -> None:
-        slot.progress(0.0, text=(
-            f"Downloading {what}. {plain(message)} If no mirror answers "
-            f"within {DEADLINE:g} s, {otherwise}."))
+        with _not_replayed():
+            slot.progress(0.0, text=(
+                f"Downloading {what}. {plain(message)} If no mirror answers "
+                f"within {DEADLINE:g} s, {otherwise}."))
 
     def progress(filename: str, done: int, total: int | None) -> None:
         fraction = min(1.0, done / total) if total else 0.0
         size = f" of {total / 1e6:.1f} MB" if total else ""
-        slot.progress(fraction, text=f"Downloading {plain(filename)}: {done / 1e6:.1f}{size}")
+        with _not_replayed():
+            slot.progress(fraction,
+                          text=f"Downloading {plain(filename)}: {done / 1e6:.1f}{size}")
 
     return progress, status
 

@@ -154,3 +154,8 @@ def test_first_load_on_stalled_mirrors_says_so_and_gives_up(offline, fresh_load,
     assert plain(f"within 1 s (127.0.0.1:{ports[0]}: timed out;") in details
     assert plain(f"127.0.0.1:{ports[2]}: not tried") in details
     assert "server" not in details  # the cache's path is not spelled out
+    # The next visitor gets the cached data: the attempts drawn during the first load are
+    # not replayed into a slot that only the first visitor's run had (it was an error).
+    again = AppTest.from_function(_first_page, default_timeout=30).run()
+    assert not again.exception and not again.get("progress")
+    assert [c.value for c in again.sidebar.caption] == [caption.value]
