@@ -22,6 +22,7 @@ from typing import Any
 from .work import GO, STOP
 
 ANSWER_SECONDS = 300.0  # no answer for this long: the driver is gone, the trial stops
+POLL_SECONDS = 1.0  # how long one ask for an answer waits
 
 
 def reports_name(study: str) -> str:
@@ -49,6 +50,7 @@ class Channel:
     verdict: str = GO
     _sent: Any = field(default=None, repr=False)  # the epochs for the thread to send
     _answered: float = 0  # the last epoch answered (every one sent, when not waiting)
+    _closed: bool = False  # the trial has ended
     _change: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     def send(self, epoch: int, val_accuracy: float) -> None:
@@ -75,11 +77,10 @@ class Channel:
                 if answers is None:
                     self._answer(epoch, STOP if stopped.is_set() else GO)
                     continue
-                while True:  # an answer to an earlier run of this task is passed over
-                    answered, verdict = answers.get(timeout=ANSWER_SECONDS)
-                    if answered == epoch or verdict == STOP:
-                        break
-                self._answer(epoch, str(verdict))
+                verdict = self._await(answers, epoch)
+                if verdict is None:  # the trial ended first: the answer is no use now
+                    return
+                self._answer(epoch, verdict)
         except Exception:  # no answer in time, the scheduler gone, the client closing
             self._answer(float("inf"), STOP)
         finally:
@@ -88,6 +89,26 @@ class Channel:
                     answers.close()
                 except Exception:
                     pass
+
+    def _await(self, answers: Any, epoch: int) -> str | None:
+        """The driver's answer for ``epoch``, asked for a second at a time so that a trial
+        that ended meanwhile (its last report answered after its end, or never, when the
+        driver had recorded it already) lets its thread go (None); TimeoutError after
+        :data:`ANSWER_SECONDS` without one."""
+        waited = 0.0
+        while True:
+            try:
+                answered, verdict = answers.get(timeout=POLL_SECONDS)
+            except TimeoutError:
+                waited += POLL_SECONDS
+                if self._closed:
+                    return None
+                if waited >= ANSWER_SECONDS:
+                    raise
+                continue
+            # an answer to an earlier run of this task is passed over
+            if answered == epoch or verdict == STOP:
+                return str(verdict)
 
     def _answer(self, epoch: float, verdict: str) -> None:
         with self._change:
@@ -108,6 +129,7 @@ class Channel:
 
     def close(self) -> None:
         """The trial has ended: the thread stops once it has sent what it has."""
+        self._closed = True
         if self._sent is not None:
             self._sent.put(None)
 

@@ -64,6 +64,12 @@ def test_the_median_pruner_stops_a_learning_rate_that_cannot_learn(client, store
     # its validation and test accuracies, its numbers up to that epoch's end
     assert record.epochs == bad.epochs == len(record.epoch_curves["epoch"])
     assert max(record.loss_curve[0]) <= record.steps
+    # every trial's channel thread on the workers has let go (none waits for an answer)
+    wait_for(lambda: not any(client.run(_channel_threads).values()), timeout=10)
+
+
+def _channel_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.endswith("-channel")]
 
 
 def test_a_worker_killed_mid_trial_has_its_trial_run_again_and_the_study_goes_on(
