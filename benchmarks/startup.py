@@ -14,9 +14,11 @@ The first start of a series fills the data cache (``--cache`` folder, fresh unle
 the figure that counts ("with the data cached") is the repeats after it. With ``--old
 <folder>`` the same is measured, alternately, for another copy of the app (``git archive
 <commit> | tar -x -C <folder>``, same venv), so that before and after share the minutes
-and the load. ``--breakdown`` times the parts in separate processes: Python's
-``-X importtime`` of the app's imports, loading the dataset, and the first script run
-(``AppTest`` of the app, imports done, data cached in the process).
+and the load; ``--new <folder>`` measures a copy instead of this working tree. Streamlit
+watches the app's folder, so give each copy what this folder holds (``cp -al .venv``).
+``--breakdown`` times the parts in separate processes: Python's ``-X importtime`` of the
+app's imports, loading the dataset, and the first script run (``AppTest`` of the app,
+imports done, data cached in the process).
 
     MNIST_DIR=../shared/data/mnist python benchmarks/startup.py [--repeats 5] \
         [--old /tmp/old] [--breakdown] [--ports 8651-8659]
@@ -255,6 +257,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5,
                         help="starts with the data cached, after the first (default 5)")
     parser.add_argument("--old", type=Path, help="another copy of the app, measured alternately")
+    parser.add_argument("--new", type=Path, default=REPO,
+                        help="the copy of the app to measure (default: this one)")
     parser.add_argument("--breakdown", action="store_true",
                         help="also time the imports, the data load and the first run")
     parser.add_argument("--ports", default="8651-8659", help="ports to use (default 8651-8659)")
@@ -264,9 +268,9 @@ def main() -> None:
                         default=REPO / "benchmarks" / "results" / "startup.json")
     args = parser.parse_args()
     low, high = map(int, args.ports.split("-"))
-    apps = {"new": REPO}
+    apps = {"new": args.new.resolve()}
     if args.old:
-        apps = {"old": args.old.resolve(), "new": REPO}
+        apps = {"old": args.old.resolve(), "new": args.new.resolve()}
     print(f"MNIST_DIR={os.environ.get('MNIST_DIR', '(not set)')}  load {load()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="mnist_np_startup_") as tmp_name:
         tmp = Path(tmp_name)
@@ -296,6 +300,7 @@ def main() -> None:
                           f"{f['data_s']:.2f} s, first script run {f['first_run_s']:.2f} s, "
                           f"second {f['second_run_s']:.2f} s")
     result["load_after"] = load()
+    result["apps"] = {name: str(folder) for name, folder in apps.items()}
     print()
     for name, r in result["starts"].items():
         s = r["summary"]
