@@ -67,6 +67,11 @@ PAGES = {
     "draw": "Draw a digit",
 }
 HOME, HOME_OF_HOME = "Train", "Draw a digit"
+# The charts each page draws at the default preset while training, untouched: the first
+# visit waits for at least these (plotly's bundle can take seconds to load on a loaded
+# machine, and a count of 0 held for 2 s then would only time title and idle).
+FIGURES = {"Train": 2, "Weights": 5, "Mistakes": 3, "Hidden-layer map": 3,
+           "Robustness": 3}
 TIMEOUT_MS = 60_000   # a switch not done by then counts as "> 60 s" (None in the JSON)
 SETTLE_MS = 2000      # a page's figure count must hold this long on the first visit
 SERVER_PROBLEMS = ("Traceback", "Error")
@@ -152,16 +157,16 @@ def seconds_text(seconds: float | None) -> str:
     return f">{TIMEOUT_MS / 1000:.0f}" if seconds is None else f"{seconds:.2f}"
 
 
-def settle(page) -> int:
-    """The number of drawn figures the page settles on: held for ``SETTLE_MS`` while
-    the script is idle."""
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
+def settle(page, at_least: int = 0) -> int:
+    """The number of drawn figures the page settles on: at least ``at_least``, held for
+    ``SETTLE_MS`` while the script is idle."""
+    deadline = time.monotonic() + 2 * TIMEOUT_MS / 1000
     count, since = -1, time.monotonic()
     while time.monotonic() < deadline:
         drawn, idle = page.evaluate("[window.__drawn(), window.__idle()]")
         if drawn != count:
             count, since = drawn, time.monotonic()
-        elif idle and time.monotonic() - since >= SETTLE_MS / 1000:
+        elif idle and drawn >= at_least and time.monotonic() - since >= SETTLE_MS / 1000:
             break
         page.wait_for_timeout(200)
     return count
@@ -182,14 +187,14 @@ def measure(url: str, slugs: list[str], repeats: int, shots: Path | None) -> dic
         play.click()
         page.get_by_role("button", name="Pause").wait_for(timeout=TIMEOUT_MS)
         page.wait_for_timeout(3000)  # the training thread up to speed, the first redraws
-        figures, current = {HOME: settle(page)}, HOME
+        figures, current = {HOME: settle(page, FIGURES[HOME])}, HOME
 
         def go(title: str) -> float | None:
             """Switch to ``title`` (learning its figure count on its first visit)."""
             nonlocal current
             seconds = switch(page, title, figures.get(title, 0))["seconds"]
             if title not in figures:
-                figures[title] = settle(page)
+                figures[title] = settle(page, FIGURES.get(title, 0))
             current = title
             return seconds
 
