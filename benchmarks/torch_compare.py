@@ -73,10 +73,12 @@ class TorchLoop:
     ``gather`` is how a batch is taken from the training tensor: ``"index_select"``
     (``X.index_select(0, idx)``, the fastest way in PyTorch 2.x) or ``"index"``
     (``X[idx]``, the most common way to write it, about twice as slow for 784-wide rows).
+    ``momentum``: SGD's momentum μ (``None``: plain SGD, as in this file's comparison).
     """
 
     def __init__(self, torch: Any, X: np.ndarray, y: np.ndarray, net: MLP, batch_size: int,
-                 gather: str = "index_select", name: str | None = None):
+                 gather: str = "index_select", name: str | None = None,
+                 momentum: float | None = None):
         nn = torch.nn
         if gather not in GATHER_CODE:
             raise ValueError(f"gather must be one of {sorted(GATHER_CODE)}, got {gather!r}")
@@ -91,7 +93,9 @@ class TorchLoop:
             layers += [linear, nn.ReLU()]
         self.model = nn.Sequential(*layers[:-1])
         self.loss_fn = nn.CrossEntropyLoss()
-        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LR)
+        # with momentum μ, PyTorch keeps v = μv + g and steps p -= lr v: the engine's
+        # v = μv - lr g; p += v, as long as the learning rate stays constant (it does here)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LR, momentum=momentum or 0)
         self.X = torch.from_numpy(X)  # shares memory with the float32 array
         self.y = torch.from_numpy(y.astype(np.int64))
         self._rng = np.random.default_rng(SEED + 1)  # the trainer's shuffle, step for step

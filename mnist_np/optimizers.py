@@ -4,7 +4,9 @@ Keeping the update apart from the gradient computation is what lets the gradient
 check, the gradient plots and the backprop step-through look at gradients without
 changing the network. ``params`` and ``grads`` are matching lists of arrays
 (weights first, then biases); ``step`` returns the norm of each update, which the
-training loop divides by the weight norm to get the update/weight ratio.
+training loop divides by the weight norm to get the update/weight ratio, or nothing
+(``[]``) with ``measure=False``: the training loop measures only some steps (see
+``training.stats_every``), and each norm is one more pass over the parameters.
 
 SGD and momentum first multiply the gradient by the learning rate. Their class attribute
 ``takes_scaled_grads`` says that they can be given ``lr * g`` directly
@@ -53,14 +55,17 @@ class SGD:
         """Nothing to restore (``state`` is what :meth:`state` gave)."""
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray], scaled: bool = False,
-             grad_norms: list[float | None] | None = None) -> list[float]:
+             grad_norms: list[float | None] | None = None,
+             measure: bool = True) -> list[float]:
         """Update ``params`` in place; ``grads`` are ``lr * g`` already when ``scaled``.
         ``grad_norms[i]``, when given, is ``norm(grads[i])`` as passed in."""
-        norms = []
+        norms: list[float] = []
         for i, (p, g) in enumerate(zip(params, grads)):
             if not scaled:
                 g *= self.lr  # the gradient buffer is scratch space: reuse it for the update
             p -= g
+            if not measure:
+                continue
             known = grad_norms[i] if grad_norms is not None else None
             if known is None:
                 norms.append(norm(g))
@@ -98,7 +103,8 @@ class Momentum:
         self.velocity = None if velocity is None else [np.array(v) for v in velocity]
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray], scaled: bool = False,
-             grad_norms: list[float | None] | None = None) -> list[float]:
+             grad_norms: list[float | None] | None = None,
+             measure: bool = True) -> list[float]:
         """Update ``params`` in place; ``grads`` are ``lr * g`` already when ``scaled``.
         (``grad_norms`` is accepted for a common signature; the update is ``v``.)"""
         if self.velocity is None:
@@ -110,7 +116,8 @@ class Momentum:
                 g *= self.lr
             v -= g
             p += v
-            norms.append(norm(v))
+            if measure:
+                norms.append(norm(v))
         return norms
 
 
@@ -147,7 +154,8 @@ class Adam:
         self.v = None if v is None else [np.array(a) for a in v]
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray], scaled: bool = False,
-             grad_norms: list[float | None] | None = None) -> list[float]:
+             grad_norms: list[float | None] | None = None,
+             measure: bool = True) -> list[float]:
         if scaled:
             raise ValueError("Adam needs the gradients themselves, not lr * g")
         if self.m is None or self.v is None:
@@ -173,7 +181,8 @@ class Adam:
             np.divide(m, g, out=g)
             g *= lr_t
             p -= g
-            norms.append(norm(g))
+            if measure:
+                norms.append(norm(g))
         return norms
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -210,15 +211,57 @@ def dropout_masks(net: MLP, n: int, p: float, rng: np.random.Generator) -> list[
 @dataclass
 class StepRecord:
     """One mini-batch. Per-layer arrays have one entry per weight matrix (``L``), except
-    ``saturation``, which has one per hidden layer (``L - 1``)."""
+    ``saturation``, which has one per hidden layer (``L - 1``).
+
+    The loss and the accuracy are measured at every step; the per-layer statistics only
+    at the steps :func:`stats_every` picks (``None`` at the others: :attr:`measured`), and
+    only those steps go into :class:`History`.
+    """
 
     step: int                 # mini-batches done so far, this one included
     epoch: int                # 0-based epoch this batch belongs to
     loss: float               # batch loss (data term + L2)
     accuracy: float           # batch accuracy before the update
-    grad_norms: np.ndarray    # ‖∂loss/∂W_l‖ per layer
-    update_ratios: np.ndarray # ‖ΔW_l‖ / ‖W_l‖ per layer
-    saturation: np.ndarray    # saturated (sigmoid/tanh) or dead (ReLU) fraction per hidden layer
+    grad_norms: np.ndarray | None     # ‖∂loss/∂W_l‖ per layer
+    update_ratios: np.ndarray | None  # ‖ΔW_l‖ / ‖W_l‖ per layer
+    saturation: np.ndarray | None     # saturated (sigmoid/tanh) or dead (ReLU) fraction
+                                      # per hidden layer
+
+    @property
+    def measured(self) -> bool:
+        """Whether this step's per-layer statistics were taken (see :func:`stats_every`)."""
+        return self.grad_norms is not None
+
+
+# The per-layer statistics (gradient norms, update/weight ratios, saturation) and the
+# record kept in History cost, measured with benchmarks/profile_step.py on this project's
+# machine (issue 19), about STATS_FIXED_US plus STATS_PER_WEIGHT_US per weight (three
+# passes: ‖dW‖, ‖W‖, and ‖v‖ for momentum), against a step of about STEP_FIXED_US plus
+# STEP_PER_MAC_US per multiply-add of its matrix products (3 n·P for P weights). They are
+# taken at one step in stats_every(...), so that they cost about STATS_BUDGET of the time.
+STATS_FIXED_US, STATS_PER_WEIGHT_US = 25.0, 6e-4
+STEP_FIXED_US, STEP_PER_MAC_US = 60.0, 2.5e-5
+STATS_BUDGET = 0.01
+MAX_STATS_EVERY = 32
+# ... except in a run's first steps, all measured: where the curves change fastest (the
+# exploding preset diverges at step 8) and where a learner steps by hand
+STATS_EVERY_STEP_UNTIL = 100
+
+
+def stats_every(layer_sizes: list[int], n: int) -> int:
+    """Every how many steps a network of ``layer_sizes`` trained on batches of ``n`` rows
+    takes its per-layer statistics: a power of two, from 1 (large networks and batches,
+    where they cost little beside the matrix products) to :data:`MAX_STATS_EVERY` (tiny
+    ones, where a step is mostly per-call overhead). The steps measured are the first
+    :data:`STATS_EVERY_STEP_UNTIL` and then every multiple of it: a power of two, so
+    History's stride (also one) keeps them as it thins."""
+    weights = sum(a * b for a, b in pairwise(layer_sizes))
+    stats = STATS_FIXED_US + STATS_PER_WEIGHT_US * weights
+    step = STEP_FIXED_US + STEP_PER_MAC_US * 3 * n * weights
+    every = 1
+    while every < MAX_STATS_EVERY and stats / every > STATS_BUDGET * step:
+        every *= 2
+    return every
 
 
 @dataclass
@@ -388,6 +431,11 @@ class Trainer:
         self.n_classes = net.layer_sizes[-1]
         self._eye = np.eye(self.n_classes, dtype=net.dtype)
         self._buffer_cache: list[Buffers] = []
+        # (network, batch rows, their Buffers, cadence): what the last step used
+        self._fast: tuple[MLP, int, Buffers, int] | None = None
+        # every how many steps the per-layer statistics are taken: None for stats_every's
+        # choice; a power of two to choose (not saved in a checkpoint)
+        self._stats_every: int | None = None
         self.optimizer = make_optimizer(config.optimizer, config.lr, **config.optimizer_hyper)
         self._rng = np.random.default_rng(config.seed + 1)
         # augmentation's own generator: the batches and their order stay those of the
@@ -480,6 +528,23 @@ class Trainer:
         return trainer
 
     # -- settings that apply to a running network ------------------------------------
+    @property
+    def stats_every(self) -> int | None:
+        """Every how many steps the per-layer statistics are taken (and at each of the
+        first :data:`STATS_EVERY_STEP_UNTIL`):
+        ``None`` leaves it to :func:`stats_every`, which weighs their cost against the
+        step's; set a power of two (1: every step) to choose. A trainer restored from a
+        checkpoint starts with ``None`` again."""
+        return self._stats_every
+
+    @stats_every.setter
+    def stats_every(self, value: int | None) -> None:
+        if value is not None and (not isinstance(value, int) or value < 1
+                                  or value & (value - 1)):
+            raise ConfigError(f"stats_every must be a power of two (or None), got "
+                              f"{shown(value)}")
+        self._stats_every, self._fast = value, None
+
     @property
     def lr(self) -> float:
         """The base learning rate; the schedule scales it step by step."""
@@ -586,12 +651,23 @@ class Trainer:
         return buffers
 
     def _step(self) -> StepRecord | None:
-        net, config = self.net, self.config
+        net, config, optimizer = self.net, self.config, self.optimizer
+        step = self.step_count + 1
+        schedule = config.schedule
         # a Python float: a numpy float64 would upcast every float32 update to float64
-        self.optimizer.lr = float(config.lr * SCHEDULES[config.schedule](self.progress))
-        idx = self._order[self._pos:self._pos + config.batch_size]
+        optimizer.lr = float(config.lr if schedule == "constant"
+                             else config.lr * SCHEDULES[schedule](self.progress))
+        pos = self._pos
+        idx = self._order[pos:pos + config.batch_size]
         n = len(idx)
-        buffers = self._buffers(n)
+        # the buffers and the statistics' cadence of this network and batch size
+        fast = self._fast
+        if fast is None or fast[0] is not net or fast[1] != n:
+            buffers = self._buffers(n)
+            every = self.stats_every or stats_every(net.layer_sizes, n)
+            fast = self._fast = (net, n, buffers, every)
+        buffers, every = fast[2], fast[3]
+        measured = step <= STATS_EVERY_STEP_UNTIL or step % every == 0  # see stats_every
         # gather the batch and its one-hot targets into the buffers: no new arrays
         X = self._X.take(idx, 0, buffers.activations[0], "clip")
         if config.augments:  # distorted afresh, in the buffer: the data stay as they are
@@ -602,47 +678,61 @@ class Trainer:
         Y = self._eye.take(labels, 0, buffers.targets, "clip")
         masks = (dropout_masks(net, n, config.dropout, self._dropout_rng)
                  if config.dropout and len(net.weights) > 1 else None)
+        # the loss and the accuracy of every batch: the epoch's records and the divergence
+        # check are made of them
         fwd, loss = net.forward_loss(X, Y, buffers=buffers, masks=masks)
-        loss += net.l2_term()
-        correct = int(np.count_nonzero(fwd.output.argmax(axis=1) == labels))
+        if net.l2:
+            loss += net.l2_term()
+        predicted = fwd.output.argmax(axis=1, out=buffers.predicted)
+        correct = int(np.count_nonzero(np.equal(predicted, labels, out=buffers.correct)))
         if self._watch_stall:
             self._check_stall(fwd.output, Y, correct, loss)
-        hidden = fwd.undropped if fwd.undropped is not None else fwd.activations[1:-1]
-        saturation = np.array([net.act.saturation(a) for a in hidden])
         # SGD and momentum start by multiplying the gradient by lr: fold that into the
         # backward pass (one multiply of the (n, k) output error), so the gradient
         # buffers hold the updates themselves; the norms are divided back by lr.
-        optimizer = self.optimizer
-        scaled = (getattr(optimizer, "takes_scaled_grads", False)
-                  and _FOLD_MIN <= optimizer.lr <= _FOLD_MAX)
+        scaled = optimizer.takes_scaled_grads and _FOLD_MIN <= optimizer.lr <= _FOLD_MAX
         scale = optimizer.lr if scaled else 1.0
         grads = net.backward(fwd, Y, buffers=buffers, scale=scale)
-        norms = [norm(g) for g in grads.dWs]
-        grad_norms = np.array([x / scale for x in norms])
-        if not (math.isfinite(loss) and math.isfinite(sum(norms))):
+        saturation = grad_norms = update_ratios = None
+        if measured:
+            hidden = fwd.undropped if fwd.undropped is not None else fwd.activations[1:-1]
+            saturation = np.array([net.act.saturation(a) for a in hidden])
+            norms = [norm(g) for g in grads.dWs]
+            finite = math.isfinite(sum(norms))
+        else:
+            # every error signal passes through delta_1, and db_1 = Σ_rows delta_1 takes
+            # any inf or NaN of it; squared, like a norm, it overflows where they would
+            db = grads.dbs[0]
+            finite = math.isfinite(np.vdot(db, db))
+        if not (math.isfinite(loss) and finite):
             what = (f"the loss became {loss}" if not math.isfinite(loss)
                     else "the loss was still finite, but its gradients became inf or NaN")
             self.diverged = True
-            self.message = DIVERGED_ADVICE.format(what=what, step=self.step_count + 1)
+            self.message = DIVERGED_ADVICE.format(what=what, step=step)
             return None
         params, updates = net.weights + net.biases, grads.dWs + grads.dbs
-        if scaled:  # SGD's update is the scaled gradient: its norms are known already
-            update_norms = optimizer.step(params, updates, scaled=True,
-                                          grad_norms=norms + [None] * len(norms))
+        if not measured:
+            optimizer.step(params, updates, scaled=scaled, measure=False)
         else:
-            update_norms = optimizer.step(params, updates)
-        update_ratios = np.array([u / w if w > 0 else 0.0 for u, w in
-                                  zip(update_norms, map(norm, net.weights))])
+            grad_norms = np.array([x / scale for x in norms])
+            if scaled:  # SGD's update is the scaled gradient: its norms are known already
+                update_norms = optimizer.step(params, updates, scaled=True,
+                                              grad_norms=norms + [None] * len(norms))
+            else:
+                update_norms = optimizer.step(params, updates)
+            update_ratios = np.array([u / w if w > 0 else 0.0 for u, w in
+                                      zip(update_norms, map(norm, net.weights))])
 
-        self.step_count += 1
+        self.step_count = step
         self.samples_seen += n
-        self._pos += n
+        self._pos = pos + n
         self._epoch_loss += loss * n
         self._epoch_correct += correct
         self._epoch_seen += n
-        record = StepRecord(self.step_count, self.completed_epochs, loss, correct / n,
+        record = StepRecord(step, self.completed_epochs, loss, correct / n,
                             grad_norms, update_ratios, saturation)
-        self.history.add(record)
+        if measured:
+            self.history.add(record)
         if self._pos >= self.n_train:
             self._end_epoch()
         return record

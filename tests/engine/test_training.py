@@ -8,7 +8,7 @@ import pytest
 
 from mnist_np import MLP, PRESETS, ConfigError, TrainConfig, Trainer
 from mnist_np.optimizers import norm
-from mnist_np.training import History, split_indices
+from mnist_np.training import STATS_EVERY_STEP_UNTIL, History, split_indices, stats_every
 
 
 def _trainer(sample, steps=None, epochs=1, **kw):
@@ -322,3 +322,58 @@ def test_augments_says_what_the_augmentation_says(field):
     """The step checks the cheap ``augments`` instead of building ``augmentation``."""
     config = TrainConfig(**({field: 0.1} if field else {}))
     assert config.augments == config.augmentation.active == (field is not None)
+
+
+# -- statistics on a cadence (issue 19) --------------------------------------------------
+def test_statistics_are_taken_on_their_cadence_and_equal_a_direct_computation(sample):
+    first = STATS_EVERY_STEP_UNTIL
+    every = stats_every([784, 16, 10], 10)
+    assert every > 1 and every & (every - 1) == 0  # a tiny network: not every step
+    t = Trainer(MLP([784, 16, 10], seed=3), sample.X_train, sample.y_train,
+                TrainConfig(optimizer="momentum", lr=0.05, batch_size=10, epochs=5,
+                            schedule="linear"))
+    end = (first // every + 2) * every  # a measured step past the first ones, all measured
+    records = list(t.run(max_steps=end - 1))
+    measured = [r.step for r in records if r.measured]
+    assert measured == [*range(1, first + 1), *range(first // every * every + every, end,
+                                                      every)]
+    assert all(r.grad_norms is None and r.update_ratios is None and r.saturation is None
+               for r in records if r.step not in measured)
+    assert all(np.isfinite(r.loss) and 0 <= r.accuracy <= 1 for r in records)  # every step
+    # the next step is measured: its statistics are those of the step done by hand
+    reference = t.net.copy()
+    velocity = [v.copy() for v in t.optimizer.velocity]
+    idx = t._order[t._pos:t._pos + 10]
+    X, labels = sample.X_train[idx], sample.y_train[idx]
+    Y = np.eye(10, dtype=np.float32)[labels]
+    fwd = reference.forward(X)
+    grads = reference.backward(fwd, Y)
+    record = t.step()
+    assert record.step == end and record.measured
+    np.testing.assert_allclose(record.grad_norms, [norm(g) for g in grads.dWs], rtol=1e-4)
+    dead = [np.mean(~(a > 0).any(axis=0)) for a in fwd.activations[1:-1]]
+    np.testing.assert_array_equal(record.saturation, dead)
+    lr = t.optimizer.lr
+    updates = [norm(0.9 * v - lr * g) for v, g in zip(velocity, grads.dWs)]
+    np.testing.assert_allclose(record.update_ratios,
+                               [u / norm(W) for u, W in zip(updates, t.net.weights)], rtol=1e-3)
+    assert list(t.history.array("step")) == [*measured, end]
+    np.testing.assert_array_equal(t.history.array("grad_norms")[-1], record.grad_norms)
+
+
+def test_statistics_every_step_when_asked_and_training_is_the_same_either_way(sample):
+    def run(every):
+        t = _trainer(sample, steps=160, batch_size=16, optimizer="momentum", lr=0.05)
+        t.stats_every = every
+        records = list(t.run())
+        return t, records
+    each, each_records = run(1)
+    auto, auto_records = run(None)
+    assert all(r.measured for r in each_records) and len(each.history) == 160
+    assert len(auto.history) < 160 and not all(r.measured for r in auto_records)
+    for a, b in zip(each.net.weights + each.net.biases, auto.net.weights + auto.net.biases):
+        np.testing.assert_array_equal(a, b)  # measuring changes nothing in the training
+    assert [r.loss for r in each_records] == [r.loss for r in auto_records]
+    for bad in (0, 3, -4, 2.0, "8"):
+        with pytest.raises(ConfigError, match="power of two"):
+            each.stats_every = bad
