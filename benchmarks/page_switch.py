@@ -17,7 +17,8 @@ the click event to the page fully drawn:
 The figure count is learned on a first, untimed visit of each page (wait until the page
 is idle and its count of drawn figures has held for 2 s); that visit's time to title and
 idle is printed too, as "first". Prints each page's median and worst with the machine's
-load (`uptime`) and writes JSON to benchmarks/results/.
+load (`uptime`) and writes JSON to benchmarks/results/ (after each page: a run cut short
+keeps what it measured).
 
     MNIST_DIR=../shared/data/mnist python benchmarks/page_switch.py [--pages weights,mistakes]
         [--repeats 3] [--port 8631] [--app-dir /tmp/old-copy] [--label before]
@@ -38,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from math import inf
 from pathlib import Path
 
@@ -172,7 +174,9 @@ def settle(page, at_least: int = 0) -> int:
     return count
 
 
-def measure(url: str, slugs: list[str], repeats: int, shots: Path | None) -> dict:
+def measure(url: str, slugs: list[str], repeats: int, shots: Path | None,
+            save: Callable[[dict], None]) -> dict:
+    """Each page's switches; ``save(results so far)`` after each page."""
     from playwright.sync_api import sync_playwright
 
     results: dict[str, dict] = {}
@@ -246,6 +250,7 @@ def measure(url: str, slugs: list[str], repeats: int, shots: Path | None) -> dic
                   + (f"   (training had stopped: Play pressed again {stopped}x)"
                      if stopped else ""),
                   flush=True)
+            save(results)
         browser.close()
     return results
 
@@ -284,22 +289,27 @@ def main() -> None:
           f"{os.cpu_count()} CPUs, OPENBLAS_NUM_THREADS="
           f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}", flush=True)
     started = time.time()
+    out = REPO / "benchmarks" / "results" / (
+        f"page-switch-{args.label or time.strftime('%Y-%m-%d-%H%M', time.gmtime(started))}.json")
+    head = {"app_dir": str(args.app_dir), "commit": commit,
+            "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+            "repeats": args.repeats}
+
+    def save(results: dict, problems: list[str] | None = None) -> None:
+        out.write_text(json.dumps({**head, "server_problems": problems, "pages": results},
+                                  indent=1) + "\n")
+
     app = start_app(port, args.app_dir, env, log)
     try:
-        results = measure(f"http://127.0.0.1:{port}", slugs, args.repeats, args.screenshots)
+        results = measure(f"http://127.0.0.1:{port}", slugs, args.repeats, args.screenshots,
+                          save)
     finally:
         stop_app(app)
     problems = [line for line in log.read_text(errors="replace").splitlines()
                 if any(p in line for p in SERVER_PROBLEMS)]
     print(f"server log: {len(problems)} Traceback/Error lines"
           + (f"; the first: {problems[0]}" if problems else ""))
-    out = REPO / "benchmarks" / "results" / (
-        f"page-switch-{args.label or time.strftime('%Y-%m-%d-%H%M', time.gmtime(started))}.json")
-    out.write_text(json.dumps({"app_dir": str(args.app_dir), "commit": commit,
-                               "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                            time.gmtime(started)),
-                               "repeats": args.repeats, "server_problems": problems[:5],
-                               "pages": results}, indent=1) + "\n")
+    save(results, problems[:5])
     print(f"written: {out.relative_to(REPO)}")
 
 
