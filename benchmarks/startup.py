@@ -81,6 +81,36 @@ def _port_open(port: int) -> bool:
         return False
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes under ``pid`` (children, theirs, ...), from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def browser_cpu(server_pid: int) -> float:
+    """CPU seconds so far of this process's own browser (Playwright's driver and its
+    chromium processes), not the server's."""
+    total = 0.0
+    for pid in descendants(os.getpid()):
+        if pid != server_pid:
+            try:
+                total += cpu_seconds(pid)
+            except (OSError, IndexError, ValueError):
+                pass  # gone meanwhile
+    return total
+
+
 def one_start(browser, app_dir: Path, port: int, env: dict[str, str], log: Path) -> dict:
     """Start the app in ``app_dir``; seconds to its port open and to the Train page drawn."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -88,6 +118,7 @@ def one_start(browser, app_dir: Path, port: int, env: dict[str, str], log: Path)
                "--server.headless", "true", "--server.port", str(port),
                "--server.address", "127.0.0.1"]
     with log.open("ab") as out:
+        browser_before = browser_cpu(-1)
         t0 = time.perf_counter()
         proc = subprocess.Popen(command, cwd=app_dir, env={**os.environ, **env},
                                 stdout=out, stderr=subprocess.STDOUT)
@@ -103,6 +134,7 @@ def one_start(browser, app_dir: Path, port: int, env: dict[str, str], log: Path)
         page.wait_for_function(PAGE_DRAWN, polling=50, timeout=300_000)
         t_page = time.perf_counter() - t0
         server_cpu = cpu_seconds(proc.pid)
+        browser_s = browser_cpu(proc.pid) - browser_before
     finally:
         page.close()
         proc.terminate()
@@ -112,12 +144,13 @@ def one_start(browser, app_dir: Path, port: int, env: dict[str, str], log: Path)
             proc.kill()
             proc.wait()
     return {"port_s": round(t_port, 3), "page_s": round(t_page, 3),
-            "server_cpu_s": round(server_cpu, 2), "load": load()}
+            "server_cpu_s": round(server_cpu, 2), "browser_cpu_s": round(browser_s, 2),
+            "load": load()}
 
 
 def summary(times: list[dict]) -> dict:
     out: dict = {"n": len(times)}
-    for key in ("port_s", "page_s", "server_cpu_s"):
+    for key in ("port_s", "page_s", "server_cpu_s", "browser_cpu_s"):
         values = [t[key] for t in times]
         out[key] = {"median": round(statistics.median(values), 3),
                     "worst": round(max(values), 3), "best": round(min(values), 3)}
@@ -147,8 +180,8 @@ def measure(apps: dict[str, Path], repeats: int, ports: range, tmp: Path,
                 t = one_start(browser, app_dir, port_in(ports), env, folder / "server.log")
                 label = "first (cache empty)" if i == 0 else f"repeat {i}"
                 print(f"{name:>5} {label:>20}: port {t['port_s']:6.2f} s  page "
-                      f"{t['page_s']:6.2f} s  server CPU {t['server_cpu_s']:5.2f} s  "
-                      f"load {t['load']}", flush=True)
+                      f"{t['page_s']:6.2f} s  CPU: server {t['server_cpu_s']:5.2f} s, "
+                      f"browser {t['browser_cpu_s']:5.2f} s  load {t['load']}", flush=True)
                 if i == 0:
                     results[name]["first"] = t
                 else:
@@ -308,7 +341,9 @@ def main() -> None:
         print(f"{name}: first start (cache empty) port {first['port_s']:.2f} s, page "
               f"{first['page_s']:.2f} s; cached x{s['n']}: port median "
               f"{s['port_s']['median']:.2f} s (worst {s['port_s']['worst']:.2f}), page median "
-              f"{s['page_s']['median']:.2f} s (worst {s['page_s']['worst']:.2f}); loads "
+              f"{s['page_s']['median']:.2f} s (worst {s['page_s']['worst']:.2f}); server CPU "
+              f"median {s['server_cpu_s']['median']:.2f} s, browser CPU median "
+              f"{s['browser_cpu_s']['median']:.2f} s; loads "
               f"{', '.join(x.split()[0] for x in s['loads'])}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
