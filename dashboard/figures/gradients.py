@@ -2,7 +2,9 @@
 norms, update/weight ratios, saturation) and per-layer bars for the network as it is now.
 
 Curves take the trainer's history columns: ``steps: (points,)`` and ``values:
-(points, layers)``; bars take one value per layer.
+(points, layers)``; bars take one value per layer. The steps need not be evenly spaced:
+the trainer measures its first 100 steps and then one in ``stats_every`` (see
+``mnist_np.training.stats_every``), and the curves draw at the steps given.
 """
 
 from __future__ import annotations
