@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import socket
-import time
 from pathlib import Path
 
 import numpy as np
@@ -137,9 +136,9 @@ def test_first_load_on_stalled_mirrors_says_so_and_gives_up(offline, fresh_load,
             s.listen(8)
         ports = [s.getsockname()[1] for s in sockets]
         monkeypatch.setenv("MNIST_MIRRORS", ",".join(f"http://127.0.0.1:{p}/" for p in ports))
-        start = time.perf_counter()
+        # The deadline, not the time taken, is what is checked (below: the third mirror
+        # was never tried); a timed assertion would fail on a loaded machine.
         at = AppTest.from_function(_first_page, default_timeout=30).run()
-        assert time.perf_counter() - start < 5
     finally:
         for s in sockets:
             s.close()
