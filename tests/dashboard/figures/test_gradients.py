@@ -76,3 +76,21 @@ def test_log_bars_start_at_a_labelled_power_of_ten_with_ticks_between():
     assert low == -1 and 0 < high - 0 < 0.5  # from 0.1, past 1 with room for the labels
     ticks = [t for t in fig.layout.yaxis.tickvals if 10 ** low <= t <= 10 ** high]
     assert {0.1, 0.2, 0.5, 1.0} <= {round(t, 6) for t in ticks}
+
+
+def test_curves_draw_a_trainers_history_with_statistics_on_a_cadence(sample):
+    """The trainer measures its first 100 steps and then one in stats_every: the curves
+    draw at exactly the steps measured, each line finite."""
+    from mnist_np import MLP, TrainConfig, Trainer
+
+    t = Trainer(MLP([784, 16, 10], seed=0), sample.X_train, sample.y_train,
+                TrainConfig(optimizer="sgd", lr=0.1, batch_size=10, steps=300,
+                            schedule="constant"))
+    list(t.run())
+    steps, norms = t.history.array("step"), t.history.array("grad_norms")
+    assert 100 < len(steps) < 300 and np.all(np.diff(steps[100:]) > 1)  # uneven spacing
+    fig = layer_curves_figure(steps, norms, ["W1", "W2"], "Gradients", "norm", window=1)
+    assert list(fig.data[0].x) == list(steps) and np.all(np.isfinite(fig.data[1].y))
+    np.testing.assert_allclose(fig.data[1].y, norms[:, 1])
+    sat = saturation_figure(steps, t.history.array("saturation"), ["hidden 1"], "dead")
+    assert len(sat.data[0].x) == len(steps)
