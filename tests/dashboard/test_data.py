@@ -143,9 +143,12 @@ def test_first_load_on_stalled_mirrors_says_so_and_gives_up(offline, fresh_load,
         for s in sockets:
             s.close()
     assert not at.exception
-    assert shown[:2] == [f"Trying 127.0.0.1:{ports[i]} ({i + 1} of 3) for "
-                         "train-images-idx3-ubyte.gz…" for i in range(2)]
-    assert len(shown) == 2  # the third mirror was not tried: the deadline was up
+    # Each mirror takes at least TIMEOUT (0.5 s) to give up, so the 1 s deadline is up
+    # after the second at the latest (after the first on a loaded machine): the third
+    # mirror is never tried.
+    assert 1 <= len(shown) <= 2
+    assert shown == [f"Trying 127.0.0.1:{ports[i]} ({i + 1} of 3) for "
+                     "train-images-idx3-ubyte.gz…" for i in range(len(shown))]
     assert not at.sidebar.warning and not at.error and not at.get("progress")
     [caption] = at.sidebar.caption
     assert caption.value == ":orange[⚠️ Data: **offline sample**, 5,000 digits]"
