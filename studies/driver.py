@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -346,10 +347,11 @@ class StudyRun:
             state, message = "failed", _scheduler_message(client, e)
         if self.cancelled and state == "finished":
             state, message = "cancelled", "cancelled: the running trials were stopped"
-        if running and state == "cancelled":  # the tasks stop at their next epoch's end
+        if running and state == "cancelled":  # the tasks stop within a mini-batch
             _quietly(lambda: stopped.set() if stopped is not None else None)
-            for answers in [r.answers for r in running.values() if r.answers is not None]:
-                _quietly(lambda: answers.put([0, STOP]))  # noqa: B023 (called at once)
+            if self.spec.pruner != "none":  # every waiting channel told, answered or not
+                for r in running.values():
+                    _quietly(partial(self._tell_stop, client, r))
         for future, r in running.items():
             future.cancel()
             self._ended.put((r, None, CANCELLED if state == "cancelled" else FAILED, message))
@@ -362,6 +364,10 @@ class StudyRun:
                   heartbeat=time.time())
         self._sync()
         return Outcome(study.study_name, self.number, state, message, seconds, self.ended)
+
+    def _tell_stop(self, client: Client, r: _Running) -> None:
+        """STOP on trial ``r``'s answer queue (made here if the driver never answered it)."""
+        (r.answers or Queue(answers_name(self.name, r.trial.number), client)).put([0, STOP])
 
     def _slots(self, client: Client) -> int:
         """Trials at once: two per worker thread, so that while the driver handles one

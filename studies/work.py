@@ -189,7 +189,8 @@ def _train(trainer: Trainer, curve: list[tuple[int, float]], report: Report | No
         target = trainer.completed_epochs + 1
         while not trainer.finished and trainer.completed_epochs < target:
             trainer.step()
-            if report is not None and report.verdict != GO:
+            if (report is not None and report.verdict != GO and not trainer.finished
+                    and trainer.completed_epochs < target):  # an epoch's end is kept
                 return report.verdict
         if trainer.epoch_records and trainer.epoch_records[-1].epoch == target:
             val_accuracy = trainer.epoch_records[-1].val_accuracy

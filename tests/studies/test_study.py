@@ -64,6 +64,13 @@ def test_the_median_pruner_stops_a_learning_rate_that_cannot_learn(client, store
     # its validation and test accuracies, its numbers up to that epoch's end
     assert record.epochs == bad.epochs == len(record.epoch_curves["epoch"])
     assert max(record.loss_curve[0]) <= record.steps
+    # every trial as Optuna knows it is its run: the same epochs, the same accuracies
+    runs = {r.number: r for r in store.runs(WORKSPACE)}
+    for t in dr.trials_of(storage, outcome.name):
+        r = runs[t.user_attrs["run"]]
+        assert [t.intermediate_values[e] for e in sorted(t.intermediate_values)] == \
+            r.epoch_curves["val_accuracy"]
+        assert t.state != TrialState.COMPLETE or t.value == r.val_accuracy
     # every trial's channel thread on the workers has let go (none waits for an answer)
     wait_for(lambda: not any(client.run(_channel_threads).values()), timeout=10)
 
