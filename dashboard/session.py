@@ -411,7 +411,7 @@ class TrainingSession:
     def training_file(self) -> bytes:
         """The network and how it was trained, as a file (``mnist_np.checkpoint``), its
         weight snapshots thinned to :data:`FILE_SNAPSHOT_BYTES` (a 784-256-10 network
-        after 6 epochs: about 8 MB)."""
+        after 4 epochs: about 6 MB)."""
         with self.reading():
             return self._training_file()
 
