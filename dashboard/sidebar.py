@@ -140,9 +140,17 @@ def _status(session: TrainingSession) -> None:
         st.caption(p.ending)  # how it ended: its epochs, early stopping or the target
     if p.samples_per_second:
         st.caption(f"{p.samples_per_second:,.0f} samples/s")
-    if p.sharing:  # the speed above is this network's own, in its turns
-        st.caption(f"Taking turns: sharing {p.cores} core{'s' * (p.cores > 1)} with "
-                   f"{p.sharing} other network{'s' * (p.sharing > 1)} in training")
+    if note := sharing_note(p.sharing, p.cores):  # the speed above is this network's own
+        st.caption(note)
+
+
+def sharing_note(others: int, cores: int) -> str:
+    """What the sidebar says when ``others`` other networks train on the server's
+    ``cores`` trainer threads: nothing while each has a core of its own."""
+    if others + 1 <= cores:
+        return ""
+    return (f"Taking turns: sharing {cores} core{'s' * (cores > 1)} with {others} other "
+            f"network{'s' * (others > 1)} in training")
 
 
 # -- settings ---------------------------------------------------------------------------

@@ -140,3 +140,12 @@ def test_a_session_whose_browser_left_leaves_the_pool_released(sample):
     alive[0] = False  # asked about once a second
     session.join(WAIT)
     assert not session.training and session.released and saved and pool.jobs() == 0
+
+
+def test_the_sidebar_speaks_of_turns_only_when_networks_outnumber_the_cores():
+    from dashboard.sidebar import sharing_note
+
+    assert sharing_note(0, 2) == "" and sharing_note(1, 2) == ""  # a core each
+    assert sharing_note(2, 2) == ("Taking turns: sharing 2 cores with 2 other networks "
+                                  "in training")
+    assert sharing_note(1, 1) == "Taking turns: sharing 1 core with 1 other network in training"
