@@ -131,7 +131,7 @@ def training_rate(page, seconds: float, batch_size: int) -> dict:
             "steps": s1 - s0, "seconds": (t1 - t0) / 1000}
 
 
-def measure_pause(page, hold_seconds: float = 2.0) -> dict:
+def measure_pause(page, hold_seconds: float = 2.0, timeout_s: float = 60) -> dict:
     """Click Pause; how long from the click event to the Play button being back, and
     whether the step counter then holds still.
 
@@ -144,7 +144,7 @@ def measure_pause(page, hold_seconds: float = 2.0) -> dict:
     page.get_by_role("button", name="Pause").click()
     page.wait_for_function(
         "since => window.__appeared.some(([t, l]) => l === 'Play' && t > since)",
-        arg=since, timeout=60_000)
+        arg=since, timeout=timeout_s * 1000)
     clicked = next(t for t, text in page.evaluate("window.__clicks")
                    if t > since and "Pause" in text)
     back = next(t for t, label in page.evaluate("window.__appeared")
@@ -154,7 +154,7 @@ def measure_pause(page, hold_seconds: float = 2.0) -> dict:
     page.wait_for_function(
         """() => { const app = document.querySelector('[data-testid="stApp"]');
                    return app && app.dataset.testScriptState === "notRunning"; }""",
-        timeout=60_000)
+        timeout=timeout_s * 1000)
     step_at_back = _last_step(page)
     page.wait_for_timeout(hold_seconds * 1000)
     return {"play_back_ms": back - clicked, "step_when_paused": step_at_back,

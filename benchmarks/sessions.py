@@ -47,6 +47,7 @@ from benchmarks.app_throughput import (  # noqa: E402
     CONTROLS_WATCH,
     cpu_seconds,
     measure_cli,
+    measure_pause,
     page_clock,
     rss_mb,
     start_app,
@@ -141,25 +142,12 @@ def pause_each(pages: list, hold: float) -> list[dict]:
     """Pause every session in turn (the others training), then Play it again."""
     results = []
     for page in pages:
-        since = page_clock(page)
-        page.get_by_role("button", name="Pause").click(no_wait_after=True)
-        page.wait_for_function(
-            "since => window.__appeared.some(([t, l]) => l === 'Play' && t > since)",
-            arg=since, timeout=120_000)
-        clicked = next(t for t, text in page.evaluate("window.__clicks")
-                       if t > since and "Pause" in text)
-        back = next(t for t, label in page.evaluate("window.__appeared")
-                    if label == "Play" and t > since)
-        page.wait_for_function(
-            """() => { const app = document.querySelector('[data-testid="stApp"]');
-                       return app && app.dataset.testScriptState === "notRunning"; }""",
-            timeout=120_000)
-        at_back = page.evaluate("window.__steps.length && window.__steps.at(-1)[1]")
-        time.sleep(hold)
-        after = page.evaluate("window.__steps.length && window.__steps.at(-1)[1]")
-        say(f"  paused one: {(back - clicked) / 1000:.2f} s")
-        results.append({"play_back_s": (back - clicked) / 1000, "step_at_back": at_back,
-                        "step_after_hold": after, "held": at_back == after})
+        r = measure_pause(page, hold_seconds=hold, timeout_s=120)
+        say(f"  paused one: {r['play_back_ms'] / 1000:.2f} s")
+        results.append({"play_back_s": r["play_back_ms"] / 1000,
+                        "step_at_back": r["step_when_paused"],
+                        "step_after_hold": r["step_after_hold"],
+                        "held": r["step_when_paused"] == r["step_after_hold"]})
         page.get_by_role("button", name="Play").click(no_wait_after=True)
         page.get_by_role("button", name="Pause").wait_for(timeout=600_000)
     return results

@@ -43,7 +43,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.app_throughput import cpu_seconds  # noqa: E402
+from benchmarks.app_throughput import cpu_seconds, stop_app  # noqa: E402
 
 PAGE_DRAWN = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
@@ -137,12 +137,7 @@ def one_start(browser, app_dir: Path, port: int, env: dict[str, str], log: Path)
         browser_s = browser_cpu(proc.pid) - browser_before
     finally:
         page.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_app(proc)
     return {"port_s": round(t_port, 3), "page_s": round(t_page, 3),
             "server_cpu_s": round(server_cpu, 2), "browser_cpu_s": round(browser_s, 2),
             "load": load()}
