@@ -38,20 +38,28 @@ def test_a_bad_flag_or_space_is_one_line_and_exit_2(argv, message, tmp_path, cap
     assert e.value.code == 2 and message in err and err.count("\n") == 1, err
 
 
-def test_ctrl_c_cancels_running_trials_keeps_ended_ones_and_leaves_no_worker(tmp_path):
+def _study_process(tmp_path, token: str, *params: str) -> tuple:
+    """``python -m mnist_np study`` on the offline sample (grid sampler, 3 epochs, 2
+    workers) in ``token``'s workspace of a new run database: the database's path and the
+    running process, its stdout and stderr piped."""
     db = tmp_path / "runs.sqlite3"
-    token = "c" * 32
     Store(db, 2**30, 86400).touch(token)
     env = {**os.environ, "MNIST_MIRRORS": "http://127.0.0.1:9/",
            "MNIST_CACHE": str(tmp_path / "cache")}
     env.pop("MNIST_DIR", None)  # the offline sample
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mnist_np", "study", *params, "--sampler", "grid",
+         "--epochs", "3", "--workers", "2", "--db", str(db), "--workspace", token],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return db, proc
+
+
+def test_ctrl_c_cancels_running_trials_keeps_ended_ones_and_leaves_no_worker(tmp_path):
+    token = "c" * 32
     # ten points: the driver keeps two trials per worker in flight and starts the next as
     # soon as one ends, before its line is printed (a writer thread prints it)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mnist_np", "study", "--param",
-         "lr=0.02,0.03,0.05,0.07,0.1,0.15,0.2,0.3,0.4,0.5", "--sampler", "grid", "--epochs",
-         "3", "--workers", "2", "--db", str(db), "--workspace", token, "--json"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    db, proc = _study_process(tmp_path, token, "--param",
+                              "lr=0.02,0.03,0.05,0.07,0.1,0.15,0.2,0.3,0.4,0.5", "--json")
     lines = []
     try:
         for line in proc.stderr:
@@ -87,17 +95,9 @@ def test_a_killed_driver_loses_no_ended_trial_and_tells_optuna_of_no_run_it_did_
     so whatever moment it dies in, every trial Optuna knows as ended (and every trial line
     printed) has its run in the database; the files open; the study reads as
     interrupted once its heartbeat is old."""
-    db = tmp_path / "runs.sqlite3"
     token = "k" * 32
-    Store(db, 2**30, 86400).touch(token)
-    env = {**os.environ, "MNIST_MIRRORS": "http://127.0.0.1:9/",
-           "MNIST_CACHE": str(tmp_path / "cache")}
-    env.pop("MNIST_DIR", None)  # the offline sample
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mnist_np", "study", "--param", "lr=0.02,0.05,0.1,0.2,0.3,0.5",
-         "--param", "hidden=32,64", "--sampler", "grid", "--epochs", "3", "--workers", "2",
-         "--db", str(db), "--workspace", token],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    db, proc = _study_process(tmp_path, token, "--param", "lr=0.02,0.05,0.1,0.2,0.3,0.5",
+                              "--param", "hidden=32,64")
     printed = []
     workers = []
     try:
