@@ -20,8 +20,16 @@ the processes under this one, the server excepted). After each count, one CLI pr
 (``python -m mnist_np train``, same preset, one BLAS thread) trains alone for the
 reference throughput.
 
+With ``--client ws`` the sessions are not browsers but the light client of
+``benchmarks/st_client.py`` (Streamlit's websocket protocol, its fragment timers, no
+drawing), all in this process: the same records on its own clock (a step change is a
+new step in the sidebar's progress text, a redraw a main-area element whose content
+changed), Pause timed from sending the click to the Play button's delta, and the
+counter checked after the hold by a fresh run of the whole page. The browsers took
+1.2-1.4 of the 2 cores; the client's share is printed as "clients".
+
     MNIST_DIR=/work/shared/data/mnist python benchmarks/sessions.py [--counts 1,4,8,16]
-        [--app-dir /tmp/old-copy] [--port 8661]
+        [--client ws] [--app-dir /tmp/old-copy] [--port 8661]
 
 Prints a table and writes JSON to benchmarks/results/. Nothing is asserted.
 """
@@ -37,6 +45,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -91,6 +101,32 @@ def gaps(times: list[float], start: float, end: float) -> float:
     return max(b - a for a, b in itertools.pairwise(inside))
 
 
+class BrowserTab:
+    """A Chromium page as :func:`watch` and :func:`pause_each` read it: the same names as a
+    ``st_client.Session`` (``steps`` and ``redraws`` are read from inside the page)."""
+
+    def __init__(self, page):
+        self.page = page
+
+    def clock(self) -> float:
+        return page_clock(self.page)
+
+    @property
+    def steps(self) -> list:
+        return self.page.evaluate("window.__steps")
+
+    @property
+    def redraws(self) -> list:
+        return self.page.evaluate("window.__main")
+
+    def measure_pause(self, hold_seconds: float, timeout_s: float) -> dict:
+        return measure_pause(self.page, hold_seconds=hold_seconds, timeout_s=timeout_s)
+
+    def play(self) -> None:
+        self.page.get_by_role("button", name="Play").click(no_wait_after=True)
+        self.page.get_by_role("button", name="Pause").wait_for(timeout=600_000)
+
+
 def open_sessions(browser, port: int, n: int, viewport: dict) -> list:
     pages = []
     for _ in range(n):
@@ -111,19 +147,35 @@ def open_sessions(browser, port: int, n: int, viewport: dict) -> list:
     return pages
 
 
+def open_ws_sessions(clients, port: int, n: int, path: str = "/") -> list:
+    """``n`` sessions of the light client (``benchmarks/st_client.py``) at
+    ``path?epochs=100``, each pressing Play once every page is drawn."""
+    sessions = [clients.open(f"http://127.0.0.1:{port}{path}?epochs=100") for _ in range(n)]
+    for k, session in enumerate(sessions):
+        session.wait_for_button("Play", timeout=600)
+        say(f"  session {k + 1} of {n} drawn")
+    sent = [s.click("Play") for s in sessions]
+    for session, t in zip(sessions, sent):
+        session.wait_until(lambda s=session, t=t: any(a > t and name == "Pause"
+                                                      for a, name in list(s.appeared)), 600)
+    say(f"  all {n} training")
+    return sessions
+
+
 def say(text: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
 
 
 def watch(pages: list, seconds: float, batch_size: int) -> list[dict]:
-    """Per page: steps and redraws over the next ``seconds``, each on the page's clock."""
-    starts = [page_clock(p) for p in pages]
+    """Per page (a :class:`BrowserTab` or a ``st_client.Session``): steps and redraws
+    over the next ``seconds``, each on the page's clock."""
+    starts = [p.clock() for p in pages]
     time.sleep(seconds)
     out = []
     for page, start in zip(pages, starts):
-        end = page_clock(page)
-        steps = [s for s in page.evaluate("window.__steps") if start <= s[0] <= end]
-        main = [t for t in page.evaluate("window.__main") if start <= t <= end]
+        end = page.clock()
+        steps = [s for s in page.steps if start <= s[0] <= end]
+        main = [t for t in page.redraws if start <= t <= end]
         rate = 0.0
         if len(steps) >= 2:
             (t0, s0), (t1, s1) = steps[0], steps[-1]
@@ -142,21 +194,51 @@ def pause_each(pages: list, hold: float) -> list[dict]:
     """Pause every session in turn (the others training), then Play it again."""
     results = []
     for page in pages:
-        r = measure_pause(page, hold_seconds=hold, timeout_s=120)
+        r = page.measure_pause(hold_seconds=hold, timeout_s=120)
         say(f"  paused one: {r['play_back_ms'] / 1000:.2f} s")
         results.append({"play_back_s": r["play_back_ms"] / 1000,
                         "step_at_back": r["step_when_paused"],
                         "step_after_hold": r["step_after_hold"],
                         "held": r["step_when_paused"] == r["step_after_hold"]})
-        page.get_by_role("button", name="Play").click(no_wait_after=True)
-        page.get_by_role("button", name="Pause").wait_for(timeout=600_000)
+        page.play()
     return results
 
 
-def measure(n: int, port: int, app_dir: Path, seconds: float, hold: float,
-            batch_size: int, shots: Path | None) -> dict:
+@contextmanager
+def clients_of(kind: str, port: int, n: int) -> Iterator[tuple[list, list]]:
+    """``n`` sessions pressing Play, opened by ``kind`` of client: "browser" (Chromium
+    contexts, yielded as :class:`BrowserTab` and their Playwright pages) or "ws" (the
+    light client, no pages)."""
+    if kind == "ws":
+        from benchmarks.st_client import Clients
+
+        with Clients() as clients:
+            yield open_ws_sessions(clients, port, n), []
+        return
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--disable-gpu",
+                                          "--disable-background-networking"])
+        pages = open_sessions(browser, port, n, {"width": 1400, "height": 1000})
+        yield [BrowserTab(page) for page in pages], pages
+        browser.close()
+
+
+def traffic(tabs: list) -> dict:
+    """What the light client's sessions sent and received (empty for browser tabs)."""
+    if not tabs or isinstance(tabs[0], BrowserTab):
+        return {}
+    return {"messages_received": sum(t.messages for t in tabs),
+            "mb_received": sum(t.bytes_received for t in tabs) / 1e6,
+            "reruns_sent": sum(t.reruns_sent for t in tabs),
+            "fragment_reruns_sent": sum(t.auto_reruns_sent for t in tabs),
+            "errors_shown": [e for t in tabs for e in t.errors][:5]}
+
+
+def measure(n: int, port: int, app_dir: Path, seconds: float, hold: float,
+            batch_size: int, shots: Path | None, client: str = "browser") -> dict:
     with tempfile.TemporaryDirectory(prefix="mnist_np-sessions-") as tmp:
         log = Path(tmp) / "server.log"
         app = start_app(port, app_dir, {"MNIST_NP_DB": str(Path(tmp) / "runs.sqlite3"),
@@ -164,27 +246,23 @@ def measure(n: int, port: int, app_dir: Path, seconds: float, hold: float,
                                         "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"},
                         log=log)
         try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                            args=["--no-sandbox", "--disable-gpu",
-                                                  "--disable-background-networking"])
-                pages = open_sessions(browser, port, n, {"width": 1400, "height": 1000})
+            with clients_of(client, port, n) as (tabs, pages):
                 time.sleep(3)  # first redraws; every worker up to speed
                 t0, server0, client0 = (time.perf_counter(), cpu_seconds(app.pid),
                                         client_cpu_seconds(app.pid))
-                per_page = watch(pages, seconds, batch_size)
+                per_page = watch(tabs, seconds, batch_size)
                 wall = time.perf_counter() - t0
                 server_cpu = (cpu_seconds(app.pid) - server0) / wall
                 client_cpu = (client_cpu_seconds(app.pid) - client0) / wall
                 rss = rss_mb(app.pid)
-                if shots is not None:
+                if shots is not None and pages:
                     pages[-1].screenshot(path=str(shots / f"sessions-{n}-1400x1000.png"))
                     pages[-1].set_viewport_size({"width": 800, "height": 900})
                     time.sleep(2)
                     pages[-1].screenshot(path=str(shots / f"sessions-{n}-800x900.png"))
                     pages[-1].set_viewport_size({"width": 1400, "height": 1000})
-                pauses = pause_each(pages, hold)
-                browser.close()
+                pauses = pause_each(tabs, hold)
+                sent = traffic(tabs)
         finally:
             app.kill()
             app.wait()
@@ -194,7 +272,7 @@ def measure(n: int, port: int, app_dir: Path, seconds: float, hold: float,
     cli = measure_cli(4000)
     total = sum(p["samples_per_second"] for p in per_page)
     back = [p["play_back_s"] for p in pauses]
-    return {"sessions": n, "per_session": per_page, "pauses": pauses,
+    return {"sessions": n, "client": client, "per_session": per_page, "pauses": pauses,
             "total_samples_per_second": total,
             "cli_samples_per_second": cli["samples_per_second"],
             "ratio_to_cli": total / cli["samples_per_second"],
@@ -206,7 +284,7 @@ def measure(n: int, port: int, app_dir: Path, seconds: float, hold: float,
             "all_held": all(p["held"] for p in pauses),
             "server_rss_mb": rss, "server_cpu_cores": server_cpu,
             "client_cpu_cores": client_cpu, "load_1min_after": load,
-            "server_log_problems": problems[:5]}
+            "server_log_problems": problems[:5], "client_traffic": sent}
 
 
 # The same load without a browser or a server: n sessions in one process, each with a
@@ -284,6 +362,9 @@ def main() -> None:
                         help="no server, no browser: sessions with page threads in one "
                         "process, alternating the app in --app-dir and --other-dir")
     parser.add_argument("--other-dir", type=Path, default=None)
+    parser.add_argument("--client", choices=("browser", "ws"), default="browser",
+                        help="browser: a Chromium context per session; ws: the light "
+                        "websocket client (benchmarks/st_client.py), which draws nothing")
     args = parser.parse_args()
     batch_size = PRESETS["default"].train["batch_size"]
     if args.in_process:
@@ -312,10 +393,10 @@ def main() -> None:
         args.screenshots.mkdir(parents=True, exist_ok=True)
     rows = []
     started = datetime.now(timezone.utc)
-    print(f"load before: {os.getloadavg()}; app {args.app_dir}")
+    print(f"load before: {os.getloadavg()}; app {args.app_dir}; client {args.client}")
     for n in (int(c) for c in args.counts.split(",")):
         r = measure(n, args.port, args.app_dir, args.seconds, args.hold, batch_size,
-                    args.screenshots)
+                    args.screenshots, args.client)
         rows.append(r)
         print(f"{n:>3} sessions: steps moved in all {r['all_steps_moved']}, pages redrew in "
               f"all {r['all_pages_redrew']} (longest without a step change "
@@ -338,9 +419,11 @@ def main() -> None:
               f"{r['server_rss_mb']:,.0f} MB | {r['client_cpu_cores']:.2f} cores |")
     out = REPO / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
-    name = f"sessions-{started:%Y%m%dT%H%M%S}{'-' + args.label if args.label else ''}.json"
+    kind = "-ws" if args.client == "ws" else ""
+    name = f"sessions{kind}-{started:%Y%m%dT%H%M%S}{'-' + args.label if args.label else ''}.json"
     (out / name).write_text(json.dumps({"started": started.isoformat(), "label": args.label,
-                                        "app_dir": str(args.app_dir), "rows": rows}, indent=1))
+                                        "client": args.client, "app_dir": str(args.app_dir),
+                                        "rows": rows}, indent=1))
     print(f"written: benchmarks/results/{name}")
 
 
