@@ -146,8 +146,12 @@ def test_play_pause_and_every_page_in_a_real_browser(server, browser, capsys):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.add_init_script(IDLE_WATCH)
     page.add_init_script(CONTROLS_WATCH)
-    js_errors = []
+    js_errors, plotly_warnings = [], []
     page.on("pageerror", lambda e: js_errors.append(str(e)))
+    # plotly.js warns on the console about what it cannot read in a figure (a colour per
+    # bar once made it warn 10,629 times a visit of Backprop, seconds of drawing)
+    page.on("console", lambda m: plotly_warnings.append(m.text[:200])
+            if m.text.startswith("WARN:") else None)
 
     def say(line: str) -> None:  # into the CI log as it happens, past pytest's capture
         with capsys.disabled():
@@ -207,6 +211,8 @@ def test_play_pause_and_every_page_in_a_real_browser(server, browser, capsys):
                 f"{f' ({clicks} clicks on the link)' if clicks > 1 else ''}, no exception, "
                 f"no error; sidebar: {status}")
         assert js_errors == [], f"JavaScript errors in the page: {js_errors}"
+        assert plotly_warnings == [], (f"plotly warned {len(plotly_warnings)} times, "
+                                       f"first: {plotly_warnings[0]}")
         if page.get_by_role("button", name="Pause").count():
             page.get_by_role("button", name="Pause").click()
     page.close()
