@@ -14,7 +14,7 @@ Shapes: ``z, a, y: (n, k)``; losses return the mean over the ``n`` rows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -66,6 +66,37 @@ def _softmax_with_cross_entropy(z: np.ndarray, y: np.ndarray,
     return shifted, float((np.log(sums).sum() - picked) / len(z))
 
 
+def _softmax_cross_entropy_rows(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each row's cross-entropy ``log Σ e^s - s_label`` (``s = z - max``), ``(n,)``."""
+    shifted = np.subtract(z, np.maximum.reduce(z, axis=1, keepdims=True))
+    picked = np.take_along_axis(shifted, labels[:, None], 1)[:, 0]
+    return np.log(_row_sums(np.exp(shifted, out=shifted))) - picked
+
+
+def _row_sums(x: np.ndarray) -> np.ndarray:
+    """``x.sum(axis=1)`` added column by column, left to right: each row's sum is the
+    same whichever rows it is computed with (a reduction may order its additions by the
+    array's shape), which keeps a trainer's epoch loss the same across a checkpoint."""
+    total = x[:, 0].copy()
+    for j in range(1, x.shape[1]):
+        total += x[:, j]
+    return total
+
+
+def _one_hot(labels: np.ndarray, k: int, dtype) -> np.ndarray:
+    return np.eye(k, dtype=dtype)[labels]
+
+
+def _mse_rows(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    d = sigmoid(z) - _one_hot(labels, z.shape[1], z.dtype)
+    return 0.5 * _row_sums(d * d)
+
+
+def _binary_cross_entropy_rows(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    y = _one_hot(labels, z.shape[1], z.dtype)
+    return _row_sums(y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z))
+
+
 def _binary_cross_entropy(z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
     # -log σ(z) = softplus(-z) and -log(1 - σ(z)) = softplus(z), both via logaddexp.
     loss = y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)
@@ -84,6 +115,9 @@ class OutputLoss:
     ``delta(a, y, out=None)`` the per-sample ``∂loss/∂z_L`` of shape ``(n, k)``;
     ``fused(z, y, out=None)``, when given, computes ``(a_L, loss)`` for one-hot ``y`` at
     once, sharing the work of the two (softmax + cross-entropy does).
+    ``row_loss(z, labels)``: each row's loss from the logits and the labels (``(n,)``
+    ints), ``(n,)``; its mean is ``loss`` (the trainer's way to count an epoch's loss
+    from the logits it kept, after the steps).
     """
 
     output: str
@@ -95,6 +129,7 @@ class OutputLoss:
     latex_loss: str
     latex_delta: str
     fused: Callable[..., tuple[np.ndarray, float]] | None = None
+    row_loss: Callable[[np.ndarray, np.ndarray], np.ndarray] = field(kw_only=True)
 
     def activate_loss(self, z: np.ndarray, y: np.ndarray,
                       out: np.ndarray | None = None) -> tuple[np.ndarray, float]:
@@ -111,19 +146,20 @@ OUTPUT_LOSSES: dict[tuple[str, str], OutputLoss] = {
         "sigmoid", "mse", sigmoid, _mse, _mse_delta,
         r"a_L = \sigma(z_L)",
         r"\mathcal{L} = \frac{1}{n}\sum_{i}\tfrac{1}{2}\lVert a_L^{(i)} - y^{(i)}\rVert^2",
-        r"\delta_L = (a_L - y) \odot a_L \odot (1 - a_L)",
+        r"\delta_L = (a_L - y) \odot a_L \odot (1 - a_L)", row_loss=_mse_rows,
     ),
     ("softmax", "cross_entropy"): OutputLoss(
         "softmax", "cross_entropy", softmax, _softmax_cross_entropy, _a_minus_y,
         r"a_L = \mathrm{softmax}(z_L)",
         r"\mathcal{L} = -\frac{1}{n}\sum_{i}\sum_k y^{(i)}_k \log a^{(i)}_{L,k}",
         r"\delta_L = a_L - y", _softmax_with_cross_entropy,
+        row_loss=_softmax_cross_entropy_rows,
     ),
     ("sigmoid", "cross_entropy"): OutputLoss(
         "sigmoid", "cross_entropy", sigmoid, _binary_cross_entropy, _a_minus_y,
         r"a_L = \sigma(z_L)",
         r"\mathcal{L} = -\frac{1}{n}\sum_{i}\sum_k \big[y_k \log a_{L,k}"
         r" + (1 - y_k)\log(1 - a_{L,k})\big]",
-        r"\delta_L = a_L - y",
+        r"\delta_L = a_L - y", row_loss=_binary_cross_entropy_rows,
     ),
 }

@@ -291,7 +291,8 @@ class MLP:
         return np.asarray(X, dtype=self.dtype)
 
     def forward(self, X, keep_z: bool = False, buffers: Buffers | None = None,
-                masks: list[np.ndarray] | None = None) -> Forward:
+                masks: list[np.ndarray] | None = None,
+                logits: np.ndarray | None = None) -> Forward:
         """Run ``X: (n, n_0)`` through the network, keeping every ``a_l`` (and ``z_l``).
 
         With ``buffers`` (a :class:`Buffers` for ``n`` rows) every ``a_l`` and the logits
@@ -300,8 +301,10 @@ class MLP:
         ``masks``: dropout, one ``(n, n_l)`` array per hidden layer (0 for a dropped unit,
         ``1/(1-p)`` for a kept one), only ever given while training (the trainer draws
         them; the gradient check fixes them); without them every unit is on.
+        ``logits``: an ``(n, n_L)`` array to write ``z_L`` into, with ``buffers`` (the
+        trainer keeps an epoch's logits, to count the epoch's loss from them later).
         """
-        return self._forward(X, keep_z, buffers, masks=masks)[0]
+        return self._forward(X, keep_z, buffers, masks=masks, logits=logits)[0]
 
     def forward_loss(self, X, Y, buffers: Buffers | None = None,
                      masks: list[np.ndarray] | None = None) -> tuple[Forward, float]:
@@ -309,7 +312,8 @@ class MLP:
         layer computes its activation and the loss in one pass (the training loop's way)."""
         return self._forward(X, False, buffers, np.asarray(Y, self.dtype), masks)
 
-    def _forward(self, X, keep_z: bool, buffers: Buffers | None, Y=None, masks=None):
+    def _forward(self, X, keep_z: bool, buffers: Buffers | None, Y=None, masks=None,
+                 logits=None):
         a = self._as_input(X)
         activations = [a]
         zs: list[np.ndarray] | None = [] if keep_z else None
@@ -323,7 +327,8 @@ class MLP:
             if buffers is None:
                 z = a @ W
             else:
-                z = np.matmul(a, W, out=buffers.logits if l == last else buffers.activations[l + 1])
+                z = np.matmul(a, W, out=buffers.activations[l + 1] if l < last else
+                              buffers.logits if logits is None else logits)
             z += b
             if zs is not None:
                 zs.append(z.copy())

@@ -213,15 +213,17 @@ class StepRecord:
     """One mini-batch. Per-layer arrays have one entry per weight matrix (``L``), except
     ``saturation``, which has one per hidden layer (``L - 1``).
 
-    The loss and the accuracy are measured at every step; the per-layer statistics only
-    at the steps :func:`stats_every` picks (``None`` at the others: :attr:`measured`), and
-    only those steps go into :class:`History`.
+    The batch's loss and accuracy and the per-layer statistics are measured only at the
+    steps :func:`stats_every` picks (NaN and ``None`` at the others: :attr:`measured`),
+    and only those steps go into :class:`History`. The epoch's figures
+    (:class:`EpochRecord`) count every row of every step all the same: the trainer keeps
+    each batch's logits and counts their loss and right predictions after the steps.
     """
 
     step: int                 # mini-batches done so far, this one included
     epoch: int                # 0-based epoch this batch belongs to
-    loss: float               # batch loss (data term + L2)
-    accuracy: float           # batch accuracy before the update
+    loss: float               # batch loss (data term + L2); NaN when not measured
+    accuracy: float           # batch accuracy before the update; NaN when not measured
     grad_norms: np.ndarray | None     # ‖∂loss/∂W_l‖ per layer
     update_ratios: np.ndarray | None  # ‖ΔW_l‖ / ‖W_l‖ per layer
     saturation: np.ndarray | None     # saturated (sigmoid/tanh) or dead (ReLU) fraction
@@ -449,6 +451,12 @@ class Trainer:
         self._pos = 0
         self._epoch_loss = self._epoch_correct = 0.0
         self._epoch_seen = 0
+        # z_L of this epoch's rows by position in _order, written by the forward pass; the
+        # rows before _counted are in _epoch_loss and _epoch_correct already (_count)
+        self._logits: np.ndarray | None = None
+        self._counted = 0
+        # per row, the L2 term of its step (allocated once a network with L2 trains)
+        self._row_l2: np.ndarray | None = None
         self.step_count = 0
         self.completed_epochs = 0
         self.samples_seen = 0
@@ -470,6 +478,7 @@ class Trainer:
     def state(self) -> TrainerState:
         """A copy of the trainer's state (see :class:`TrainerState`): with the network
         and the same ``X, y``, :meth:`restore` continues it exactly where it was."""
+        self._count()  # the epoch's loss so far, in numbers: the logits are not saved
         return TrainerState(
             config=TrainConfig(**self.config.to_dict()),
             step_count=self.step_count, completed_epochs=self.completed_epochs,
@@ -506,7 +515,8 @@ class Trainer:
                              f"{len(trainer.X_val):,}")
         trainer.step_count, trainer.completed_epochs = state.step_count, state.completed_epochs
         trainer.samples_seen, trainer.train_seconds = state.samples_seen, state.train_seconds
-        trainer._pos = trainer._epoch_seen = state.position  # both count this epoch's rows
+        # all three count this epoch's rows
+        trainer._pos = trainer._epoch_seen = trainer._counted = state.position
         trainer._order = trainer._rows[state.order]
         trainer._epoch_loss, trainer._epoch_correct = state.epoch_loss, state.epoch_correct
         trainer._rng.bit_generator.state = state.rng
@@ -678,15 +688,22 @@ class Trainer:
         Y = self._eye.take(labels, 0, buffers.targets, "clip")
         masks = (dropout_masks(net, n, config.dropout, self._dropout_rng)
                  if config.dropout and len(net.weights) > 1 else None)
-        # the loss and the accuracy of every batch: the epoch's records and the divergence
-        # check are made of them
-        fwd, loss = net.forward_loss(X, Y, buffers=buffers, masks=masks)
-        if net.l2:
-            loss += net.l2_term()
-        predicted = fwd.output.argmax(axis=1, out=buffers.predicted)
-        correct = int(np.count_nonzero(np.equal(predicted, labels, out=buffers.correct)))
-        if self._watch_stall:
-            self._check_stall(fwd.output, Y, correct, loss)
+        # z_L goes into the epoch's logits, from which _count gets the epoch's loss and
+        # accuracy after the steps; the batch's own only at the measured steps
+        logits = self._logits
+        if logits is None or logits.dtype != net.dtype:
+            logits = self._epoch_logits(net.dtype)
+        z = logits[pos:pos + n]
+        fwd = net.forward(X, buffers=buffers, masks=masks, logits=z)
+        l2 = net.l2_term() if net.l2 else 0.0
+        if l2:
+            self._l2_rows()[pos:pos + n] = l2
+        loss = accuracy = math.nan
+        if measured or self._watch_stall:
+            loss, correct = self._batch_loss(z, labels, l2)
+            accuracy = correct / n
+            if self._watch_stall:
+                self._check_stall(fwd.output, Y, correct, loss)
         # SGD and momentum start by multiplying the gradient by lr: fold that into the
         # backward pass (one multiply of the (n, k) output error), so the gradient
         # buffers hold the updates themselves; the norms are divided back by lr.
@@ -698,13 +715,17 @@ class Trainer:
             hidden = fwd.undropped if fwd.undropped is not None else fwd.activations[1:-1]
             saturation = np.array([net.act.saturation(a) for a in hidden])
             norms = [norm(g) for g in grads.dWs]
-            finite = math.isfinite(sum(norms))
+            finite = math.isfinite(loss) and math.isfinite(sum(norms))
         else:
             # every error signal passes through delta_1, and db_1 = Σ_rows delta_1 takes
-            # any inf or NaN of it; squared, like a norm, it overflows where they would
+            # any inf or NaN of it (squared, like a norm, it overflows where they would);
+            # a softmax output turns any inf logit into NaN, a sigmoid saturates instead
             db = grads.dbs[0]
-            finite = math.isfinite(np.vdot(db, db))
-        if not (math.isfinite(loss) and finite):
+            finite = math.isfinite(np.vdot(db, db)) and (
+                net.output_name == "softmax" or math.isfinite(np.vdot(z, z)))
+            if not finite:  # the loss, for the message
+                loss = self._batch_loss(z, labels, l2)[0]
+        if not finite:
             what = (f"the loss became {loss}" if not math.isfinite(loss)
                     else "the loss was still finite, but its gradients became inf or NaN")
             self.diverged = True
@@ -726,16 +747,53 @@ class Trainer:
         self.step_count = step
         self.samples_seen += n
         self._pos = pos + n
-        self._epoch_loss += loss * n
-        self._epoch_correct += correct
         self._epoch_seen += n
-        record = StepRecord(step, self.completed_epochs, loss, correct / n,
+        record = StepRecord(step, self.completed_epochs, loss, accuracy,
                             grad_norms, update_ratios, saturation)
         if measured:
             self.history.add(record)
         if self._pos >= self.n_train:
             self._end_epoch()
         return record
+
+    def _batch_loss(self, z: np.ndarray, labels: np.ndarray, l2: float) -> tuple[float, int]:
+        """The loss (plus the L2 term ``l2``) and the right predictions of a batch from
+        its logits ``z: (n, k)`` and ``labels: (n,)``."""
+        loss = float(self.net.output_loss.row_loss(z, labels).mean()) + l2
+        return loss, int(np.count_nonzero(z.argmax(axis=1) == labels))
+
+    def _epoch_logits(self, dtype: np.dtype) -> np.ndarray:
+        """The epoch's logits array, ``(n_train, k)`` in ``dtype`` (what an array of
+        another dtype holds is counted first)."""
+        self._count()
+        self._logits = np.empty((self.n_train, self.n_classes), dtype)
+        return self._logits
+
+    def _l2_rows(self) -> np.ndarray:
+        if self._row_l2 is None:
+            self._row_l2 = np.zeros(self.n_train)
+        return self._row_l2
+
+    def _count(self) -> None:
+        """Add the loss and the right predictions of this epoch's rows trained on since
+        the last count to ``_epoch_loss`` and ``_epoch_correct``, from their logits.
+
+        The rows' losses are added one by one in order (``np.cumsum``), and each row's
+        loss depends on its logits only, so the epoch's figure is the same whether it is
+        counted in one go at the end or in parts (a checkpoint counts what is done).
+        """
+        start, end = self._counted, self._pos
+        self._counted = end
+        if end <= start or self._logits is None:
+            return
+        z = self._logits[start:end]
+        labels = self._y[self._order[start:end]]
+        losses = self.net.output_loss.row_loss(z, labels).astype(np.float64)
+        if self._row_l2 is not None:
+            losses += self._row_l2[start:end]
+            self._row_l2[start:end] = 0.0
+        self._epoch_loss = float(np.cumsum(np.concatenate(([self._epoch_loss], losses)))[-1])
+        self._epoch_correct += int(np.count_nonzero(z.argmax(axis=1) == labels))
 
     def _check_stall(self, a: np.ndarray, Y: np.ndarray, correct: int, loss: float) -> None:
         """Count the batch ``a: (n, k)`` (targets ``Y``) towards a stall, or start again
@@ -771,6 +829,7 @@ class Trainer:
                 return
 
     def _end_epoch(self) -> None:
+        self._count()
         self.completed_epochs += 1
         val_loss, val_acc = self.evaluate(self.X_val, self.y_val)
         self.epoch_records.append(EpochRecord(
@@ -781,7 +840,7 @@ class Trainer:
             last = self.epoch_records[-1]                # memory bounded, evenly spread
             self.epoch_records = [*self.epoch_records[:-1:2], last]
         self._epoch_loss = self._epoch_correct = 0.0
-        self._epoch_seen = 0
+        self._epoch_seen = self._counted = 0
         self._pos = 0
         self._order = self._rows[self._rng.permutation(self.n_train)]
         self._snapshot()

@@ -339,7 +339,8 @@ def test_statistics_are_taken_on_their_cadence_and_equal_a_direct_computation(sa
                                                       every)]
     assert all(r.grad_norms is None and r.update_ratios is None and r.saturation is None
                for r in records if r.step not in measured)
-    assert all(np.isfinite(r.loss) and 0 <= r.accuracy <= 1 for r in records)  # every step
+    assert all(np.isfinite(r.loss) and 0 <= r.accuracy <= 1 for r in records if r.measured)
+    assert all(np.isnan(r.loss) and np.isnan(r.accuracy) for r in records if not r.measured)
     # the next step is measured: its statistics are those of the step done by hand
     reference = t.net.copy()
     velocity = [v.copy() for v in t.optimizer.velocity]
@@ -373,7 +374,37 @@ def test_statistics_every_step_when_asked_and_training_is_the_same_either_way(sa
     assert len(auto.history) < 160 and not all(r.measured for r in auto_records)
     for a, b in zip(each.net.weights + each.net.biases, auto.net.weights + auto.net.biases):
         np.testing.assert_array_equal(a, b)  # measuring changes nothing in the training
-    assert [r.loss for r in each_records] == [r.loss for r in auto_records]
+    assert [r.loss for r in auto_records if r.measured] == \
+        [r.loss for r in each_records if r.step in auto.history.columns["step"]]
     for bad in (0, 3, -4, 2.0, "8"):
         with pytest.raises(ConfigError, match="power of two"):
             each.stats_every = bad
+
+
+@pytest.mark.parametrize("l2", [0.0, 1e-3])
+@pytest.mark.parametrize("output,loss", [("softmax", "cross_entropy"), ("sigmoid", "mse"),
+                                         ("sigmoid", "cross_entropy")])
+def test_epoch_figures_count_every_row_of_every_step(sample, output, loss, l2):
+    """The epoch's loss and accuracy, counted from the logits the trainer keeps, are the
+    batches' own (every step measured here) weighted by their rows, and do not depend
+    on how often the statistics are taken."""
+    def run(every):
+        t = Trainer(MLP([784, 16, 10], output=output, loss=loss, l2=l2, seed=2),
+                    sample.X_train, sample.y_train,
+                    TrainConfig(optimizer="sgd", lr=0.1, batch_size=48, epochs=2,
+                                train_limit=500, val_size=100, schedule="constant"))
+        t.stats_every = every
+        return t, list(t.run())
+    each, records = run(1)
+    auto, _ = run(32)
+    assert all(r.measured for r in records) and len(each.epoch_records) == 2
+    for epoch in (0, 1):
+        mine = [r for r in records if r.epoch == epoch]
+        rows = [min(48, 500 - 48 * i) for i in range(len(mine))]
+        record = each.epoch_records[epoch]
+        assert record.train_loss == pytest.approx(
+            sum(r.loss * n for r, n in zip(mine, rows)) / 500, rel=1e-6)
+        assert record.train_accuracy == pytest.approx(
+            sum(round(r.accuracy * n) for r, n in zip(mine, rows)) / 500, abs=1e-12)
+    assert [(e.train_loss, e.train_accuracy) for e in auto.epoch_records] == \
+        [(e.train_loss, e.train_accuracy) for e in each.epoch_records]
