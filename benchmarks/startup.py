@@ -16,12 +16,15 @@ the figure that counts ("with the data cached") is the repeats after it. With ``
 <commit> | tar -x -C <folder>``, same venv), so that before and after share the minutes
 and the load; ``--new <folder>`` measures a copy instead of this working tree. Streamlit
 watches the app's folder, so give each copy what this folder holds (``cp -al .venv``).
-``--breakdown`` times the parts in separate processes: Python's ``-X importtime`` of the
-app's imports, loading the dataset, and the first script run (``AppTest`` of the app,
-imports done, data cached in the process).
+Each start opens a new tab in a fresh browser context (an empty cache: a first visit);
+``--warm`` keeps one context and one port per copy for all its starts, so from the
+second start on the browser's cache holds the scripts (a returning visitor: a teacher
+restarting the server). ``--breakdown`` times the parts in separate processes: Python's
+``-X importtime`` of the app's imports, loading the dataset, and the first script run
+(``AppTest`` of the app, imports done, data cached in the process).
 
     MNIST_DIR=../shared/data/mnist python benchmarks/startup.py [--repeats 5] \
-        [--old /tmp/old] [--breakdown] [--ports 8651-8659]
+        [--old /tmp/old] [--breakdown] [--warm] [--ports 8651-8659]
 
 Prints medians, worst and ``uptime``'s load beside them, and writes JSON into
 benchmarks/results/. Figures only: nothing is asserted.
@@ -111,9 +114,10 @@ def browser_cpu(server_pid: int) -> float:
     return total
 
 
-def one_start(browser, app_dir: Path, port: int, env: dict[str, str], log: Path) -> dict:
-    """Start the app in ``app_dir``; seconds to its port open and to the Train page drawn."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+def one_start(new_tab, app_dir: Path, port: int, env: dict[str, str], log: Path) -> dict:
+    """Start the app in ``app_dir``; seconds to its port open and to the Train page drawn
+    in the tab ``new_tab()`` opens."""
+    page = new_tab()
     command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
                "--server.headless", "true", "--server.port", str(port),
                "--server.address", "127.0.0.1"]
@@ -154,8 +158,11 @@ def summary(times: list[dict]) -> dict:
 
 
 def measure(apps: dict[str, Path], repeats: int, ports: range, tmp: Path,
-            cache: Path | None) -> dict:
-    """Alternate the apps' starts: one first (cold) start each, then ``repeats`` each."""
+            cache: Path | None, warm: bool = False) -> dict:
+    """Alternate the apps' starts: one first (cold) start each, then ``repeats`` each.
+    ``warm``: every start of an app opens its tab in one browser context on one port (a
+    returning visitor: the browser's cache holds Streamlit's and plotly's scripts from the
+    visits before); otherwise each start has a fresh context (a first visit)."""
     from playwright.sync_api import sync_playwright
 
     results: dict[str, dict] = {}
@@ -163,16 +170,20 @@ def measure(apps: dict[str, Path], repeats: int, ports: range, tmp: Path,
         browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                     args=["--no-sandbox", "--disable-gpu",
                                           "--disable-background-networking"])
+        size = {"viewport": {"width": 1400, "height": 1000}}
+        tabs = {name: browser.new_context(**size).new_page if warm
+                else lambda: browser.new_page(**size) for name in apps}
         for name in apps:
             results[name] = {"first": None, "cached": []}
         for i in range(repeats + 1):
-            for name, app_dir in apps.items():
+            for k, (name, app_dir) in enumerate(apps.items()):
                 folder = tmp / name
                 folder.mkdir(exist_ok=True)
                 env = {"MNIST_NP_DB": str(folder / f"runs-{i}.sqlite3"),
                        "MNIST_CACHE": str(cache / name if cache else folder / "cache"),
                        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-                t = one_start(browser, app_dir, port_in(ports), env, folder / "server.log")
+                port = ports.start + k if warm else port_in(ports)  # the cache is per origin
+                t = one_start(tabs[name], app_dir, port, env, folder / "server.log")
                 label = "first (cache empty)" if i == 0 else f"repeat {i}"
                 print(f"{name:>5} {label:>20}: port {t['port_s']:6.2f} s  page "
                       f"{t['page_s']:6.2f} s  CPU: server {t['server_cpu_s']:5.2f} s, "
@@ -292,6 +303,9 @@ def main() -> None:
     parser.add_argument("--ports", default="8651-8659", help="ports to use (default 8651-8659)")
     parser.add_argument("--cache", type=Path,
                         help="data cache folder (default: a fresh one, filled by the first start)")
+    parser.add_argument("--warm", action="store_true",
+                        help="a returning visitor: one browser context (its cache) and one "
+                             "port per app for all starts (default: a fresh context each)")
     parser.add_argument("--out", type=Path,
                         default=REPO / "benchmarks" / "results" / "startup.json")
     args = parser.parse_args()
@@ -304,8 +318,9 @@ def main() -> None:
         tmp = Path(tmp_name)
         result: dict = {"mnist_dir_set": bool(os.environ.get("MNIST_DIR")),
                         "load_before": load(),
+                        "browser_cache": "warm" if args.warm else "cold",
                         "starts": measure(apps, args.repeats, range(low, high + 1), tmp,
-                                          args.cache)}
+                                          args.cache, args.warm)}
         if args.breakdown:
             result["breakdown"] = {}
             for name, app_dir in apps.items():
