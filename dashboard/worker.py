@@ -77,7 +77,8 @@ class Worker:
 
     def _turn(self, until: float) -> bool:
         """Steps until the monotonic time ``until`` (at least one); True when the worker
-        wants another turn. Called by the pool."""
+        wants another turn. Called by the pool, which calls :meth:`_finish` after the
+        last one."""
         thread = threading.current_thread()
         own_name, thread.name, self._thread = thread.name, self.name, thread
         going_on = False
@@ -96,8 +97,6 @@ class Worker:
         except Exception as e:  # never die silently: the owner shows the message
             self.error = f"{type(e).__name__}: {e}"
         finally:
-            if not going_on:
-                self._finish()
             thread.name, self._thread = own_name, None
         return going_on
 

@@ -2,7 +2,11 @@
 its own pool; turns of one step (a slice of 0 s) make the order of turns exact, and steps
 wait on events, never on the clock."""
 
+import sys
 import threading
+from pathlib import Path
+
+import pytest
 
 from dashboard import settings as cfg
 from dashboard.pool import TrainerPool
@@ -149,3 +153,22 @@ def test_the_sidebar_speaks_of_turns_only_when_networks_outnumber_the_cores():
     assert sharing_note(2, 2) == ("Taking turns: sharing 2 cores with 2 other networks "
                                   "in training")
     assert sharing_note(1, 1) == "Taking turns: sharing 1 core with 1 other network in training"
+
+
+def test_the_pool_threads_carry_their_name_in_the_operating_system():
+    """So /proc (benchmarks/sessions.py's split of the server's CPU), top -H and
+    profilers can tell training from the page scripts."""
+    pool, log = TrainerPool(size=1, slice_seconds=0.0, name="np-test"), Log()
+    seen: list[str] = []
+
+    def step() -> bool:
+        comm = Path(f"/proc/self/task/{threading.get_native_id()}/comm")
+        seen.append(comm.read_text().strip() if comm.exists() else "")
+        return log.step("a", last=1)()
+
+    worker = Worker(step, "a", pool=pool)
+    worker.start()
+    worker.join(WAIT)
+    if not sys.platform.startswith("linux"):
+        pytest.skip("thread names in the operating system: Linux only")
+    assert seen == ["np-test-1"]
