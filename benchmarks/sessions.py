@@ -197,6 +197,9 @@ def pause_each(pages: list, hold: float) -> list[dict]:
         r = page.measure_pause(hold_seconds=hold, timeout_s=120)
         say(f"  paused one: {r['play_back_ms'] / 1000:.2f} s")
         results.append({"play_back_s": r["play_back_ms"] / 1000,
+                        **({"to_start_s": r["to_start_ms"] / 1000,
+                            "to_first_element_s": r["to_first_element_ms"] / 1000}
+                           if "to_start_ms" in r else {}),
                         "step_at_back": r["step_when_paused"],
                         "step_after_hold": r["step_after_hold"],
                         "held": r["step_when_paused"] == r["step_after_hold"]})

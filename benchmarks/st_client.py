@@ -145,6 +145,8 @@ class Session:
     appeared: list[tuple[float, str]] = field(default_factory=list)
     # (time, status, fragment ids) of every script_finished
     finished: list[tuple[float, int, tuple[str, ...]]] = field(default_factory=list)
+    # (time of its new_session, time of its first delta or None, fragment ids) of every run
+    started: list[tuple[float, float | None, tuple[str, ...]]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # exceptions the app showed, protocol
     messages: int = 0
     bytes_received: int = 0
@@ -226,6 +228,7 @@ class Session:
         if kind == "new_session":
             self._new_session_seen = True
             self._run_id = msg.metadata.run.script_run_id
+            self.started.append((clock(), None, tuple(msg.metadata.run.fragment_ids)))
             if msg.new_session.page_script_hash:
                 self.page_script_hash = msg.new_session.page_script_hash
             if msg.new_session.config.max_cached_message_age:
@@ -271,6 +274,8 @@ class Session:
                 self.errors.append(element.alert.body)
         old = self.elements.get(path)
         now = clock()
+        if self.started and self.started[-1][1] is None:
+            self.started[-1] = (self.started[-1][0], now, self.started[-1][2])
         self.elements[path] = Element(msg.hash, self._run_id, delta.fragment_id, kind,
                                       label, widget_id)
         if path and path[0] == MAIN and (old is None or old.hash != msg.hash):
@@ -411,17 +416,24 @@ class Session:
         then whether training stayed stopped: the step once that run finished, and the
         step a fresh run of the whole app shows ``hold_seconds`` later (the server's
         figure, not only the absence of updates). Keys as in
-        ``app_throughput.measure_pause``."""
+        ``app_throughput.measure_pause``, and where the time went: until the server
+        started the click's run (``to_start_ms``: its new_session), from there to the
+        run's first element (``to_first_element_ms``: the button's callback, which
+        pauses, and the top of the script), and on to the Play button."""
         sent = self.click("Pause")
         self.wait_until(lambda: any(t > sent and n == "Play" for t, n in list(self.appeared)),
                         timeout_s)
         back = next(t for t, n in list(self.appeared) if t > sent and n == "Play")
+        run = next(((t, first) for t, first, fragments in list(self.started)
+                    if t > sent and not fragments), (sent, sent))
         self.wait_for_full_run(sent, timeout_s)
         step_at_back = self.last_step()
         time.sleep(hold_seconds)
         self.wait_for_full_run(self.rerun(), timeout_s)
         return {"play_back_ms": back - sent, "step_when_paused": step_at_back,
-                "step_after_hold": self.last_step(), "hold_seconds": hold_seconds}
+                "step_after_hold": self.last_step(), "hold_seconds": hold_seconds,
+                "to_start_ms": run[0] - sent,
+                "to_first_element_ms": (run[1] or back) - run[0]}
 
     def play(self, timeout_s: float = 600) -> float:
         """Click Play and wait for the Pause button: the time the click was sent."""
