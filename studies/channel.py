@@ -1,43 +1,52 @@
-"""A running trial's line to its study's driver, through the Dask scheduler.
+"""A running trial's line to its study's driver, through the Dask scheduler's event topics.
 
-The task (:func:`studies.work.train_trial`) hands a :class:`Channel` each epoch's
-validation accuracy and trains on at once: a thread of the channel puts
-``[trial, epoch, validation accuracy]`` on the study's report queue, which the driver
-reads, and, when the study prunes, waits for the driver's answer for that epoch on the
-trial's own answer queue; a study that does not prune only looks whether the study was
-stopped (its stop event). The answer becomes the channel's ``verdict``, which the training
-loop reads after every mini-batch; at the end of the next epoch the task waits for it if
-it has not come yet (:meth:`Channel.settle`), so a trial is judged at most one epoch late
-and never trains past two epochs unjudged, however short they are. Everything sent is a
-few numbers: the trainer stays in the worker's memory until the trial ends.
+The task (:func:`studies.work.train_trial`) opens a :class:`Channel` when it starts, hands
+it each epoch's validation accuracy and trains on at once: ``send`` logs
+``[trial, epoch, validation accuracy]`` on the study's reports topic (the worker's batched
+stream to the scheduler, which pushes it to the driver's client: no round trip, no thread,
+nothing polled). The driver tells Optuna and, when the study prunes, logs its answer
+``[trial, epoch, verdict]`` on the study's answers topic, which the worker's own client
+follows from the moment the channel opens: the scheduler pushes the answer to it and it
+becomes the channel's ``verdict``, which the training loop reads after every mini-batch.
+At the end of the next epoch the task waits for the answer if it has not come yet
+(:meth:`Channel.settle`), so a trial is judged at most one epoch late and never trains
+past two epochs unjudged, however short they are. A STOP for every trial of the study
+(:data:`ALL`: Cancel, Ctrl-C) comes the same way, whether the study prunes or not.
+
+Everything sent is a few numbers: the trainer stays in the worker's memory until the trial
+ends. Before, each report was a ``distributed.Queue`` put and each answer a second queue
+that a thread of the task asked once a second: four scheduler round trips an epoch.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
+import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from .work import GO, STOP
 
 ANSWER_SECONDS = 300.0  # no answer for this long: the driver is gone, the trial stops
-POLL_SECONDS = 1.0  # how long one ask for an answer waits
+LOOK_SECONDS = 2.0  # an answer not pushed by then is looked for in the topic's log
+ALL = -1  # the trial number of an answer for every trial of the study (STOP)
 
 
-def reports_name(study: str) -> str:
+def reports_topic(study: str) -> str:
     return f"{study}-reports"
 
 
-def answers_name(study: str, trial: int) -> str:
-    return f"{study}-trial{trial}-answers"
+def answers_topic(study: str) -> str:
+    return f"{study}-answers"
 
 
-def stop_name(study: str) -> str:
-    return f"{study}-stop"
-
-
-_reports: dict[str, Any] = {}  # a worker's handle on each study's report queue
+# On a worker: its open channels, the studies told to stop, the answers topics its client
+# follows. Changed in tasks' threads and read in the worker's event loop (the answers).
+_lock = threading.Lock()
+_open: dict[tuple[str, int], Channel] = {}
+_stopped: set[str] = set()
+_followed: set[str] = set()
 
 
 @dataclass
@@ -48,94 +57,116 @@ class Channel:
     trial: int
     wait: bool
     verdict: str = GO
-    _sent: Any = field(default=None, repr=False)  # the epochs for the thread to send
-    _answered: float = 0  # the last epoch answered (every one sent, when not waiting)
-    _closed: bool = False  # the trial has ended
+    _answered: float = 0  # the last epoch answered
+    _worker: Any = field(default=None, repr=False)
+    _key: Any = field(default=None, repr=False)  # its task's key on the worker
     _change: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
-    def send(self, epoch: int, val_accuracy: float) -> None:
-        """Report the epoch (the channel's thread sends it; the caller goes on)."""
-        if self._sent is None:
-            from distributed import Event, Queue  # on the worker only: see studies.work
+    def start(self) -> None:
+        """Open the channel, in the task's thread on the worker: from now on the study's
+        answers reach it (the topic is followed before the first report goes out)."""
+        from distributed import get_client, get_worker  # on the worker only: studies.work
 
-            # made here, in the task's thread, where the worker's client is found
-            if self.study not in _reports:
-                _reports[self.study] = Queue(reports_name(self.study))
-            answers = Queue(answers_name(self.study, self.trial)) if self.wait else None
-            stopped = None if self.wait else Event(stop_name(self.study))
-            self._sent = queue.SimpleQueue()
-            threading.Thread(target=self._send, args=(_reports[self.study], answers, stopped),
-                             name=f"trial{self.trial}-channel", daemon=True).start()
-        self._sent.put((epoch, val_accuracy))
-
-    def _send(self, reports: Any, answers: Any, stopped: Any) -> None:
-        """The channel's thread: each epoch to the driver, its answer to ``verdict``."""
-        try:
-            while (item := self._sent.get()) is not None:
-                epoch, val_accuracy = item
-                reports.put([self.trial, epoch, val_accuracy])
-                if answers is None:
-                    self._answer(epoch, STOP if stopped.is_set() else GO)
-                    continue
-                verdict = self._await(answers, epoch)
-                if verdict is None:  # the trial ended first: the answer is no use now
-                    return
-                self._answer(epoch, verdict)
-        except Exception:  # no answer in time, the scheduler gone, the client closing
-            self._answer(float("inf"), STOP)
-        finally:
-            if answers is not None:  # the scheduler drops it once the driver has let go too
+        self._worker = get_worker()
+        self._key = self._worker.get_current_task()
+        with _lock:
+            _open[self.study, self.trial] = self
+            if self.study in _stopped:
+                self.verdict = STOP
+            if self.study not in _followed:
                 try:
-                    answers.close()
-                except Exception:
+                    _follow(get_client(), self.study)
+                except Exception:  # no client: settle looks the answers up in the log
                     pass
 
-    def _await(self, answers: Any, epoch: int) -> str | None:
-        """The driver's answer for ``epoch``, asked for a second at a time so that a trial
-        that ended meanwhile (its last report answered after its end, or never, when the
-        driver had recorded it already) lets its thread go (None); TimeoutError after
-        :data:`ANSWER_SECONDS` without one."""
-        waited = 0.0
-        while True:
-            try:
-                answered, verdict = answers.get(timeout=POLL_SECONDS)
-            except TimeoutError:
-                waited += POLL_SECONDS
-                if self._closed:
-                    return None
-                if waited >= ANSWER_SECONDS:
-                    raise
-                continue
-            # an answer to an earlier run of this task is passed over
-            if answered == epoch or verdict == STOP:
-                return str(verdict)
+    def send(self, epoch: int, val_accuracy: float) -> None:
+        """Report the epoch (queued for the worker's batched stream; the caller goes on)."""
+        if self._worker is not None:
+            self._worker.log_event(reports_topic(self.study),
+                                   [self.trial, epoch, float(val_accuracy)])
 
-    def _answer(self, epoch: float, verdict: str) -> None:
+    def answer(self, epoch: float, verdict: str) -> None:
+        """The driver's answer for ``epoch`` (an earlier one, from a run of this task
+        before its worker died, changes nothing; STOP always stops)."""
         with self._change:
-            self._answered = epoch
-            if verdict != GO:
-                self.verdict = verdict
-            self._change.notify_all()
+            if verdict == STOP or epoch > self._answered:
+                self._answered = max(self._answered, epoch)
+                if verdict != GO:
+                    self.verdict = verdict
+                self._change.notify_all()
 
     def settle(self, epoch: int) -> None:
         """Wait, when the study prunes, until the driver has answered ``epoch`` (or said
-        PRUNE or STOP); no answer in :data:`ANSWER_SECONDS`: STOP."""
-        if not self.wait or self._sent is None:
+        PRUNE or STOP). An answer not pushed within :data:`LOOK_SECONDS` is looked for in
+        the topic's log on the scheduler; none in :data:`ANSWER_SECONDS`, or the task
+        released meanwhile (its driver gone, or the scheduler): STOP."""
+        if not self.wait or self._worker is None:
             return
-        with self._change:
-            if not self._change.wait_for(
-                    lambda: self._answered >= epoch or self.verdict != GO, ANSWER_SECONDS):
-                self.verdict = STOP
+        start = last_look = time.monotonic()
+        while True:
+            with self._change:
+                if self._change.wait_for(
+                        lambda: self._answered >= epoch or self.verdict != GO, 1.0):
+                    return
+            now = time.monotonic()
+            if now - start >= ANSWER_SECONDS or self._released():
+                self.answer(float("inf"), STOP)
+                return
+            if now - last_look >= LOOK_SECONDS:
+                last_look = now
+                self._look_up()
+
+    def _look_up(self) -> None:
+        from distributed import get_client
+
+        try:
+            events = get_client().get_events(answers_topic(self.study))
+        except Exception:  # the scheduler away: the next second decides
+            return
+        for _, msg in events:
+            trial, epoch, verdict = msg
+            if trial in (self.trial, ALL):
+                self.answer(epoch, verdict)
+
+    def _released(self) -> bool:
+        """The worker no longer runs this task for anyone, or has lost its scheduler."""
+        task = self._worker.state.tasks.get(self._key)
+        return task is None or task.state != "executing" or \
+            self._worker.status.name not in ("running", "paused")
 
     def close(self) -> None:
-        """The trial has ended: the thread stops once it has sent what it has."""
-        self._closed = True
-        if self._sent is not None:
-            self._sent.put(None)
+        """The trial has ended: the channel takes no more answers."""
+        with _lock:
+            if _open.get((self.study, self.trial)) is self:
+                del _open[self.study, self.trial]
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_sent": None, "verdict": GO, "_answered": 0,
-                "_change": None}
+        return {"study": self.study, "trial": self.trial, "wait": self.wait}
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state, _change=threading.Condition())
+        self.__init__(**state)  # type: ignore[misc]
+
+
+def _follow(client: Any, study: str) -> None:
+    """This worker's client follows ``study``'s answers (and stops following those of
+    studies with no channel open here: a worker of a long-lived cluster follows few).
+    Called under ``_lock``."""
+    for old in [s for s in _followed if not any(k[0] == s for k in _open)]:
+        _followed.discard(old)
+        try:
+            client.unsubscribe_topic(answers_topic(old))
+        except Exception:
+            pass
+    client.subscribe_topic(answers_topic(study), partial(_on_answer, study))
+    _followed.add(study)
+
+
+def _on_answer(study: str, event: tuple[float, list]) -> None:
+    """An answer to ``study`` pushed to this worker's client (in its event loop)."""
+    _, (trial, epoch, verdict) = event
+    with _lock:
+        if trial == ALL:
+            _stopped.add(study)
+        targets = [c for (s, t), c in _open.items() if s == study and trial in (t, ALL)]
+    for channel in targets:
+        channel.answer(epoch, verdict)

@@ -22,6 +22,18 @@ CONNECT_SECONDS = 10
 # A task whose worker dies is run again on another worker once; a second death fails the
 # trial (a network too big for a worker's memory must not kill worker after worker).
 ALLOWED_FAILURES = 1
+# A local cluster's settings: besides the retry, Dask's own bookkeeping that a study never
+# reads is off or rarer. Each was CPU taken from the trials on the same cores (BENCHMARKS.md,
+# issue 15): the worker's statistical profiler (a look at the training thread's stack
+# every 10 ms), the event loops' 20 ms tick, the system monitor every 0.5 s and the memory
+# monitor every 0.1 s (the nanny still ends a worker at 95% of the memory, within 0.5 s).
+LOCAL_CONFIG = {
+    "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "500ms",
+}
 _ADDRESS = re.compile(r"(tcp|tls|ucx|inproc)://[^\s/]+")
 
 
@@ -78,7 +90,7 @@ def connect(address: str | None, workers: int) -> Iterator[Client]:
     cluster = None
     try:
         if address is None:
-            with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+            with dask.config.set(LOCAL_CONFIG):
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
                                        processes=True, dashboard_address=":0",
                                        host="127.0.0.1", silence_logs=logging.CRITICAL)

@@ -1,7 +1,7 @@
 """Running a study: Optuna asks for trials, Dask trains each in one task, and the driver
 (the CLI process, or the app's study thread) reports each epoch's validation accuracy,
-which the task sends through the scheduler (:mod:`studies.channel`), to Optuna, answers
-whether to prune, and writes every ended trial as a run of the workspace.
+which the task sends through the scheduler's event topics (:mod:`studies.channel`), to
+Optuna, answers whether to prune, and writes every ended trial as a run of the workspace.
 
 The driver is the only writer: of Optuna's storage and of the run database. Workers only
 compute (:mod:`studies.work`), so a real cluster never needs the driver's files.
@@ -27,13 +27,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 import optuna
-from distributed import Client, Event, Future, Queue
+from distributed import Client, Future
 from distributed.client import FutureCancelledError
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
@@ -46,7 +45,7 @@ from mnist_np import Trainer
 from mnist_np.data import MNIST
 
 from . import space as sp
-from .channel import Channel, answers_name, reports_name, stop_name
+from .channel import ALL, Channel, answers_topic, reports_topic
 from .work import GO, PRUNE, STOP, TrialResult, TrialTask, train_trial
 
 SAMPLERS = ("tpe", "random", "grid")
@@ -224,7 +223,6 @@ class _Running:
     epoch: int = 0
     result: TrialResult | None = None  # what its task sent back
     reported: int = 0            # the last epoch reported to Optuna
-    answers: Queue | None = None  # the trial's answer queue, once it has reported
 
 
 class StudyRun:
@@ -313,8 +311,8 @@ class StudyRun:
         start = time.perf_counter()
         running: dict[Future, _Running] = {}
         state, message = "finished", ""
-        quit_listening = threading.Event()
-        reports = stopped = None
+        reports: queue.SimpleQueue[list | None] = queue.SimpleQueue()
+        listening = False
         writer = threading.Thread(target=self._write_ended, name=f"{self.name}-writer",
                                   daemon=True)
         writer.start()
@@ -322,9 +320,10 @@ class StudyRun:
             d = self.data
             data = client.scatter((d.X_train, d.y_train, d.X_test, d.y_test), broadcast=True,
                                   hash=False)
-            reports = Queue(reports_name(self.name), client)
-            stopped = Event(stop_name(self.name), client)
-            self._listen(client, reports, quit_listening)
+            # followed before any task is submitted (the same stream to the scheduler)
+            client.subscribe_topic(reports_topic(self.name), lambda e: reports.put(e[1]))
+            listening = True
+            self._listen(client, reports)
             asked = 0
             while True:
                 while (not self.cancelled and asked < self.spec.planned
@@ -348,26 +347,20 @@ class StudyRun:
         if self.cancelled and state == "finished":
             state, message = "cancelled", "cancelled: the running trials were stopped"
         if running and state == "cancelled":  # the tasks stop within a mini-batch
-            _quietly(lambda: stopped.set() if stopped is not None else None)
-            if self.spec.pruner != "none":  # every waiting channel told, answered or not
-                for r in running.values():
-                    _quietly(partial(self._tell_stop, client, r))
+            _quietly(lambda: client.log_event(answers_topic(self.name), [ALL, 0, STOP]))
         for future, r in running.items():
             future.cancel()
             self._ended.put((r, None, CANCELLED if state == "cancelled" else FAILED, message))
         self._ended.put(None)
         writer.join()  # every ended trial written
-        quit_listening.set()
-        _quietly(lambda: reports.put(None) if reports is not None else None)
+        if listening:
+            _quietly(lambda: client.unsubscribe_topic(reports_topic(self.name)))
+        reports.put(None)
         seconds = time.perf_counter() - start
         self._set(study, state=state, message=message, seconds=seconds,
                   heartbeat=time.time())
         self._sync()
         return Outcome(study.study_name, self.number, state, message, seconds, self.ended)
-
-    def _tell_stop(self, client: Client, r: _Running) -> None:
-        """STOP on trial ``r``'s answer queue (made here if the driver never answered it)."""
-        (r.answers or Queue(answers_name(self.name, r.trial.number), client)).put([0, STOP])
 
     def _slots(self, client: Client) -> int:
         """Trials at once: two per worker thread, so that while the driver handles one
@@ -394,25 +387,18 @@ class StudyRun:
     def _submit(self, client: Client, data: Future, r: _Running, running: dict) -> None:
         number = r.trial.number
         channel = Channel(self.name, number, wait=self.spec.pruner != "none")
+        self._by_number[number] = r  # before its task can report
         future = client.submit(train_trial, data, r.task, channel, pure=False,
                                key=f"{self.name}-trial{number}")
-        running[future] = self._by_number[number] = r
+        running[future] = r
         future.add_done_callback(lambda _: self._ready.set())
 
-    def _listen(self, client: Client, reports: Queue, quit: threading.Event) -> None:
-        """A thread that reports the tasks' epochs to Optuna as they come and, when the
-        study prunes, answers each task at once, even while the run loop records an
-        ended trial (~50 ms: a waiting worker would sit idle)."""
+    def _listen(self, client: Client, reports: queue.SimpleQueue) -> None:
+        """A thread that reports the tasks' epochs (pushed to ``reports`` by the client's
+        event loop; None: the last) to Optuna as they come and, when the study prunes,
+        answers each task at once, even while the writer records an ended trial."""
         def listen() -> None:
-            while not quit.is_set():
-                try:
-                    item = reports.get(timeout=1)
-                except TimeoutError:
-                    continue
-                except Exception:  # the client closed, or lost its scheduler
-                    return
-                if item is None:
-                    return
+            while (item := reports.get()) is not None:
                 self._answer(client, *item)
 
         threading.Thread(target=listen, name=f"{self.name}-reports", daemon=True).start()
@@ -431,10 +417,9 @@ class StudyRun:
                     verdict = PRUNE
             except Exception:  # a full disk: the trial's end says it
                 pass
-            if self.spec.pruner != "none":
-                if r.answers is None:
-                    r.answers = Queue(answers_name(self.name, number), client)
-                _quietly(lambda: r.answers.put([epoch, verdict]) if r.answers else None)
+        if self.spec.pruner != "none":
+            _quietly(lambda: client.log_event(answers_topic(self.name),
+                                              [number, epoch, verdict]))
 
     @staticmethod
     def _report(r: _Running, epoch: int, val_accuracy: float) -> None:
@@ -507,8 +492,6 @@ class StudyRun:
         assert self.study is not None
         with self._lock:
             self._by_number.pop(r.trial.number, None)
-        if r.answers is not None:
-            _quietly(r.answers.close)
         trial = r.trial
         # one journal append each (~6 ms): only what there is to say
         for key, v in (("status", status), ("run", run), ("error", error or problem)):

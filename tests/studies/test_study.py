@@ -71,12 +71,14 @@ def test_the_median_pruner_stops_a_learning_rate_that_cannot_learn(client, store
         assert [t.intermediate_values[e] for e in sorted(t.intermediate_values)] == \
             r.epoch_curves["val_accuracy"]
         assert t.state != TrialState.COMPLETE or t.value == r.val_accuracy
-    # every trial's channel thread on the workers has let go (none waits for an answer)
-    wait_for(lambda: not any(client.run(_channel_threads).values()), timeout=10)
+    # every trial's channel on the workers is closed (none takes answers any more)
+    assert not any(client.run(_open_channels).values())
 
 
-def _channel_threads() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.endswith("-channel")]
+def _open_channels() -> list[tuple[str, int]]:
+    from studies import channel
+
+    return list(channel._open)
 
 
 def test_a_worker_killed_mid_trial_has_its_trial_run_again_and_the_study_goes_on(
