@@ -112,3 +112,25 @@ def test_align_undoes_a_turn_or_a_mirror_and_never_stretches():
     np.testing.assert_allclose(np.linalg.norm(aligned, axis=1), np.linalg.norm(noisy, axis=1))
     assert np.abs(aligned - reference).max() < 0.1
     np.testing.assert_array_equal(align(reference[:5], reference), reference[:5])
+
+
+@pytest.mark.parametrize("shape", [(300, 20), (15, 40)])  # more points than units, fewer
+def test_pca_agrees_with_the_svd_of_the_centred_points(shape):
+    rng = np.random.default_rng(3)
+    X = rng.exponential(size=shape) @ np.diag(np.linspace(3, 0.1, shape[1]))
+    centred = X - X.mean(axis=0)
+    _, S, Vt = np.linalg.svd(centred, full_matrices=False)
+    p = pca(X, k=3)
+    signs = np.sign(np.sum(p.components * Vt[:3], axis=1))
+    np.testing.assert_allclose(p.components, Vt[:3] * signs[:, None], atol=1e-9)
+    np.testing.assert_allclose(p.scores, centred @ Vt[:3].T * signs, atol=1e-9)
+    np.testing.assert_allclose(p.explained, S[:3] ** 2 / np.sum(S**2), rtol=1e-9)
+
+
+def test_class_separation_is_the_between_class_share_of_the_spread():
+    rng = np.random.default_rng(4)
+    A, y = rng.standard_normal((200, 7)) + np.arange(7), rng.integers(0, 5, 200)
+    centred = A - A.mean(axis=0)
+    between = sum(np.sum(y == c) * np.sum(centred[y == c].mean(axis=0) ** 2)
+                  for c in np.unique(y))
+    assert class_separation(A, y) == pytest.approx(between / np.sum(centred**2), rel=1e-12)
