@@ -1,7 +1,7 @@
 """Training throughput of the engine: samples per second of its real training loop.
 
 ``python -m mnist_np bench`` trains a ReLU/softmax MLP (784-128-10 by default) with plain
-SGD through :meth:`Trainer.step`, with every per-step statistic it records for the
+SGD through :meth:`Trainer.train`, with every per-step statistic it records for the
 dashboard, and prints samples per second for each batch size and thread count. Each
 timing is preceded by a warm-up. ``--preset`` also trains a preset end to end.
 
@@ -26,7 +26,7 @@ import numpy as np
 from .network import MLP
 from .presets import PRESETS
 from .threads import blas_threads, set_threads
-from .training import StepRecord, TrainConfig, Trainer
+from .training import TrainConfig, Trainer
 
 LR = 0.1
 SEED = 0
@@ -46,7 +46,7 @@ class Loop(Protocol):
 
 
 class EngineLoop:
-    """The engine's own training loop: ``Trainer.step`` with all of its statistics."""
+    """The engine's own training loop: ``Trainer.train`` with all of its statistics."""
 
     name = "engine"
 
@@ -56,24 +56,21 @@ class EngineLoop:
         config = TrainConfig(optimizer="sgd", lr=LR, batch_size=batch_size, epochs=10**6,
                              schedule="constant", val_size=0, seed=SEED)
         self.trainer = Trainer(self.net, X, y, config, max_snapshots=2)
-        self.record: StepRecord | None = None
 
     def set_batch_size(self, batch_size: int) -> None:
         self.trainer.batch_size = batch_size
 
     def run(self, steps: int) -> None:
-        step = self.trainer.step
-        record = self.record
-        for _ in range(steps):
-            record = step()
-            if record is None:
-                raise RuntimeError(f"the engine stopped: {self.trainer.message}")
-        self.record = record
+        start = self.trainer.step_count
+        self.trainer.train(max_steps=steps)
+        if self.trainer.step_count - start < steps:
+            raise RuntimeError(f"the engine stopped: {self.trainer.message}")
 
     @property
     def last_loss(self) -> float:
-        """The loss of the last batch trained on."""
-        return self.record.loss if self.record is not None else float("nan")
+        """The loss of the last measured batch (see ``training.stats_every``)."""
+        losses = self.trainer.history.columns["loss"]
+        return losses[-1] if losses else float("nan")
 
 
 @dataclass
@@ -168,8 +165,7 @@ def run_preset(name: str, X: np.ndarray, y: np.ndarray, X_test: np.ndarray,
     net, config = PRESETS[name].build()
     trainer = Trainer(net, X, y, config)
     cpu = time.process_time()
-    for _ in trainer.run():
-        pass
+    trainer.train()
     cpu = time.process_time() - cpu
     _, accuracy = trainer.evaluate(X_test, y_test)
     return {"preset": name, "train_seconds": trainer.train_seconds, "cpu_seconds": cpu,

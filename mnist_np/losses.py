@@ -66,17 +66,34 @@ def _softmax_with_cross_entropy(z: np.ndarray, y: np.ndarray,
     return shifted, float((np.log(sums).sum() - picked) / len(z))
 
 
-def _softmax_cross_entropy_rows(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Each row's cross-entropy ``log Σ e^s - s_label`` (``s = z - max``), ``(n,)``."""
-    shifted = np.subtract(z, np.maximum.reduce(z, axis=1, keepdims=True))
-    picked = np.take_along_axis(shifted, labels[:, None], 1)[:, 0]
-    return np.log(_row_sums(np.exp(shifted, out=shifted))) - picked
+def _softmax_cross_entropy_rows(z: np.ndarray,
+                                labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's cross-entropy ``log Σ e^s - s_label`` (``s = z - max``) and whether its
+    label is the row's ``argmax``, ``(n,)`` each.
+
+    Computed on the transpose ``(k, n)``, where the max and the sum over the classes are
+    k - 1 whole-array operations in a fixed order (three times faster than reducing rows
+    of 10; and a row's figures are the same whichever rows it is computed with).
+    """
+    shifted = np.ascontiguousarray(z.T)
+    top = shifted[0].copy()
+    for row in shifted[1:]:
+        np.maximum(top, row, out=top)
+    shifted -= top
+    picked = shifted[labels, np.arange(len(labels))]
+    hits = picked == 0  # the label's logit is the largest ...
+    if np.count_nonzero(shifted == 0) != len(labels):  # ... but another one may tie with it
+        hits = z.argmax(axis=1) == labels
+    np.exp(shifted, out=shifted)
+    total = shifted[0].copy()
+    for row in shifted[1:]:
+        total += row
+    return np.log(total) - picked, hits
 
 
 def _row_sums(x: np.ndarray) -> np.ndarray:
     """``x.sum(axis=1)`` added column by column, left to right: each row's sum is the
-    same whichever rows it is computed with (a reduction may order its additions by the
-    array's shape), which keeps a trainer's epoch loss the same across a checkpoint."""
+    same whichever rows it is computed with."""
     total = x[:, 0].copy()
     for j in range(1, x.shape[1]):
         total += x[:, j]
@@ -87,14 +104,16 @@ def _one_hot(labels: np.ndarray, k: int, dtype) -> np.ndarray:
     return np.eye(k, dtype=dtype)[labels]
 
 
-def _mse_rows(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def _mse_rows(z: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     d = sigmoid(z) - _one_hot(labels, z.shape[1], z.dtype)
-    return 0.5 * _row_sums(d * d)
+    return 0.5 * _row_sums(d * d), z.argmax(axis=1) == labels
 
 
-def _binary_cross_entropy_rows(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def _binary_cross_entropy_rows(z: np.ndarray,
+                               labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     y = _one_hot(labels, z.shape[1], z.dtype)
-    return _row_sums(y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z))
+    losses = _row_sums(y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z))
+    return losses, z.argmax(axis=1) == labels
 
 
 def _binary_cross_entropy(z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
@@ -115,9 +134,10 @@ class OutputLoss:
     ``delta(a, y, out=None)`` the per-sample ``∂loss/∂z_L`` of shape ``(n, k)``;
     ``fused(z, y, out=None)``, when given, computes ``(a_L, loss)`` for one-hot ``y`` at
     once, sharing the work of the two (softmax + cross-entropy does).
-    ``row_loss(z, labels)``: each row's loss from the logits and the labels (``(n,)``
-    ints), ``(n,)``; its mean is ``loss`` (the trainer's way to count an epoch's loss
-    from the logits it kept, after the steps).
+    ``rows(z, labels)``: from the logits and the labels (``(n,)`` ints), each row's loss
+    (their mean is ``loss``) and whether the row's largest output is its label's, ``(n,)``
+    each: the trainer counts an epoch's loss and accuracy this way from the logits it
+    kept, after the steps (the outputs are increasing functions of the logits).
     """
 
     output: str
@@ -129,7 +149,8 @@ class OutputLoss:
     latex_loss: str
     latex_delta: str
     fused: Callable[..., tuple[np.ndarray, float]] | None = None
-    row_loss: Callable[[np.ndarray, np.ndarray], np.ndarray] = field(kw_only=True)
+    rows: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] = field(
+        kw_only=True)
 
     def activate_loss(self, z: np.ndarray, y: np.ndarray,
                       out: np.ndarray | None = None) -> tuple[np.ndarray, float]:
@@ -146,20 +167,20 @@ OUTPUT_LOSSES: dict[tuple[str, str], OutputLoss] = {
         "sigmoid", "mse", sigmoid, _mse, _mse_delta,
         r"a_L = \sigma(z_L)",
         r"\mathcal{L} = \frac{1}{n}\sum_{i}\tfrac{1}{2}\lVert a_L^{(i)} - y^{(i)}\rVert^2",
-        r"\delta_L = (a_L - y) \odot a_L \odot (1 - a_L)", row_loss=_mse_rows,
+        r"\delta_L = (a_L - y) \odot a_L \odot (1 - a_L)", rows=_mse_rows,
     ),
     ("softmax", "cross_entropy"): OutputLoss(
         "softmax", "cross_entropy", softmax, _softmax_cross_entropy, _a_minus_y,
         r"a_L = \mathrm{softmax}(z_L)",
         r"\mathcal{L} = -\frac{1}{n}\sum_{i}\sum_k y^{(i)}_k \log a^{(i)}_{L,k}",
         r"\delta_L = a_L - y", _softmax_with_cross_entropy,
-        row_loss=_softmax_cross_entropy_rows,
+        rows=_softmax_cross_entropy_rows,
     ),
     ("sigmoid", "cross_entropy"): OutputLoss(
         "sigmoid", "cross_entropy", sigmoid, _binary_cross_entropy, _a_minus_y,
         r"a_L = \sigma(z_L)",
         r"\mathcal{L} = -\frac{1}{n}\sum_{i}\sum_k \big[y_k \log a_{L,k}"
         r" + (1 - y_k)\log(1 - a_{L,k})\big]",
-        r"\delta_L = a_L - y", row_loss=_binary_cross_entropy_rows,
+        r"\delta_L = a_L - y", rows=_binary_cross_entropy_rows,
     ),
 }

@@ -59,6 +59,10 @@ class SGD:
              measure: bool = True) -> list[float]:
         """Update ``params`` in place; ``grads`` are ``lr * g`` already when ``scaled``.
         ``grad_norms[i]``, when given, is ``norm(grads[i])`` as passed in."""
+        if scaled and not measure:  # most training steps: the update alone
+            for p, g in zip(params, grads):
+                p -= g
+            return []
         norms: list[float] = []
         for i, (p, g) in enumerate(zip(params, grads)):
             if not scaled:

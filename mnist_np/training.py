@@ -17,7 +17,7 @@ import numpy as np
 
 from .augment import Augmentation
 from .augment import check as check_augmentation
-from .network import MLP, Buffers, ConfigError, check_seed, shown
+from .network import MLP, Buffers, ConfigError, Forward, check_seed, shown
 from .optimizers import OPTIMIZERS, make_optimizer, norm
 
 DIVERGED_ADVICE = (
@@ -235,16 +235,17 @@ class StepRecord:
         return self.grad_norms is not None
 
 
-# The per-layer statistics (gradient norms, update/weight ratios, saturation) and the
-# record kept in History cost, measured with benchmarks/profile_step.py on this project's
-# machine (issue 19), about STATS_FIXED_US plus STATS_PER_WEIGHT_US per weight (three
-# passes: ‖dW‖, ‖W‖, and ‖v‖ for momentum), against a step of about STEP_FIXED_US plus
+# The per-layer statistics (gradient norms, update/weight ratios, saturation), the batch's
+# loss and accuracy and the record kept in History cost, measured on this project's
+# machine (issue 19; one step measured against the next ones, 784-H-10 at H30 B10 to
+# H512 B256), about STATS_FIXED_US plus STATS_PER_WEIGHT_US per weight (passes over ‖dW‖
+# and ‖W‖, and ‖v‖ for momentum), against a step of about STEP_FIXED_US plus
 # STEP_PER_MAC_US per multiply-add of its matrix products (3 n·P for P weights). They are
 # taken at one step in stats_every(...), so that they cost about STATS_BUDGET of the time.
-STATS_FIXED_US, STATS_PER_WEIGHT_US = 25.0, 6e-4
-STEP_FIXED_US, STEP_PER_MAC_US = 60.0, 2.5e-5
+STATS_FIXED_US, STATS_PER_WEIGHT_US = 75.0, 9e-4
+STEP_FIXED_US, STEP_PER_MAC_US = 55.0, 1.4e-5
 STATS_BUDGET = 0.01
-MAX_STATS_EVERY = 32
+MAX_STATS_EVERY = 256
 # ... except in a run's first steps, all measured: where the curves change fastest (the
 # exploding preset diverges at step 8) and where a learner steps by hand
 STATS_EVERY_STEP_UNTIL = 100
@@ -700,7 +701,7 @@ class Trainer:
             self._l2_rows()[pos:pos + n] = l2
         loss = accuracy = math.nan
         if measured or self._watch_stall:
-            loss, correct = self._batch_loss(z, labels, l2)
+            loss, correct = self._batch_loss(fwd, Y, labels, l2)
             accuracy = correct / n
             if self._watch_stall:
                 self._check_stall(fwd.output, Y, correct, loss)
@@ -724,7 +725,7 @@ class Trainer:
             finite = math.isfinite(np.vdot(db, db)) and (
                 net.output_name == "softmax" or math.isfinite(np.vdot(z, z)))
             if not finite:  # the loss, for the message
-                loss = self._batch_loss(z, labels, l2)[0]
+                loss = self._batch_loss(fwd, Y, labels, l2)[0]
         if not finite:
             what = (f"the loss became {loss}" if not math.isfinite(loss)
                     else "the loss was still finite, but its gradients became inf or NaN")
@@ -756,11 +757,12 @@ class Trainer:
             self._end_epoch()
         return record
 
-    def _batch_loss(self, z: np.ndarray, labels: np.ndarray, l2: float) -> tuple[float, int]:
-        """The loss (plus the L2 term ``l2``) and the right predictions of a batch from
-        its logits ``z: (n, k)`` and ``labels: (n,)``."""
-        loss = float(self.net.output_loss.row_loss(z, labels).mean()) + l2
-        return loss, int(np.count_nonzero(z.argmax(axis=1) == labels))
+    def _batch_loss(self, fwd: Forward, Y: np.ndarray, labels: np.ndarray,
+                    l2: float) -> tuple[float, int]:
+        """The loss (plus the L2 term ``l2``) and the right predictions of the batch that
+        gave ``fwd``, against its one-hot ``Y`` and its ``labels: (n,)``."""
+        correct = int(np.count_nonzero(fwd.output.argmax(axis=1) == labels))
+        return self.net.data_loss(fwd, Y) + l2, correct
 
     def _epoch_logits(self, dtype: np.dtype) -> np.ndarray:
         """The epoch's logits array, ``(n_train, k)`` in ``dtype`` (what an array of
@@ -788,12 +790,13 @@ class Trainer:
             return
         z = self._logits[start:end]
         labels = self._y[self._order[start:end]]
-        losses = self.net.output_loss.row_loss(z, labels).astype(np.float64)
+        losses, hits = self.net.output_loss.rows(z, labels)
+        losses = losses.astype(np.float64)
         if self._row_l2 is not None:
             losses += self._row_l2[start:end]
             self._row_l2[start:end] = 0.0
         self._epoch_loss = float(np.cumsum(np.concatenate(([self._epoch_loss], losses)))[-1])
-        self._epoch_correct += int(np.count_nonzero(z.argmax(axis=1) == labels))
+        self._epoch_correct += int(np.count_nonzero(hits))
 
     def _check_stall(self, a: np.ndarray, Y: np.ndarray, correct: int, loss: float) -> None:
         """Count the batch ``a: (n, k)`` (targets ``Y``) towards a stall, or start again
@@ -827,6 +830,33 @@ class Trainer:
             yield record
             if deadline is not None and time.perf_counter() >= deadline:
                 return
+
+    def train(self, max_steps: int | None = None,
+              seconds: float | None = None) -> StepRecord | None:
+        """Train as :meth:`run` does, without yielding every step's record: the measured
+        steps' are in :attr:`history` and the epochs' in :attr:`epoch_records`. Returns
+        the last step's record (``None`` when no step was taken).
+
+        The floating-point warnings are silenced once for all the steps (see
+        :meth:`step`) and the clock is read once per step: the way to train for speed.
+        """
+        deadline = None if seconds is None else time.perf_counter() + seconds
+        done, record = 0, None
+        with np.errstate(all="ignore"):
+            last = time.perf_counter()
+            while not self.finished and (max_steps is None or done < max_steps):
+                try:
+                    step = self._step()
+                finally:
+                    now = time.perf_counter()
+                    self.train_seconds += now - last
+                    last = now
+                if step is None:
+                    break
+                done, record = done + 1, step
+                if deadline is not None and now >= deadline:
+                    break
+        return record
 
     def _end_epoch(self) -> None:
         self._count()

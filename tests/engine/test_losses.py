@@ -67,3 +67,29 @@ def test_binary_cross_entropy_is_finite_and_right_for_huge_logits():
     a = out.activate(z)  # rounds to exactly 1 and 0: a log of a would be -inf
     assert out.loss(z, a, np.array([[1.0, 0.0]])) == pytest.approx(0.0, abs=1e-12)
     assert out.loss(z, a, np.array([[0.0, 1.0]])) == pytest.approx(2000.0)
+
+
+@pytest.mark.parametrize("pair", list(OUTPUT_LOSSES))
+def test_rows_give_each_rows_loss_and_hit_whichever_rows_they_come_with(pair):
+    """``rows``: the mean of the row losses is ``loss``, a hit is ``argmax a == label``
+    (ties included: a tie goes to the first class, as argmax says), and a row's figures
+    are bitwise the same computed alone, in a part or with all the others (the trainer's
+    epoch loss is the same whether counted in one go or across a checkpoint)."""
+    pair = OUTPUT_LOSSES[pair]
+    rng = np.random.default_rng(5)
+    z = (rng.standard_normal((97, 10)) * 4).astype(np.float32)
+    z[3] = 1.0                  # every class ties
+    z[4, [2, 7]] = z[4].max() + 1  # two tie for the largest
+    labels = rng.integers(0, 10, 97)
+    labels[3], labels[4] = 0, 7
+    y = np.eye(10, dtype=np.float32)[labels]
+    losses, hits = pair.rows(z, labels)
+    assert losses.shape == hits.shape == (97,)
+    a = pair.activate(z.copy())
+    assert float(losses.mean()) == pytest.approx(pair.loss(z, a, y), rel=1e-5)
+    np.testing.assert_array_equal(hits, a.argmax(axis=1) == labels)
+    assert hits[3] and not hits[4]
+    for start, end in ((0, 1), (1, 40), (40, 97), (5, 6)):
+        part_losses, part_hits = pair.rows(z[start:end], labels[start:end])
+        np.testing.assert_array_equal(part_losses, losses[start:end])
+        np.testing.assert_array_equal(part_hits, hits[start:end])
