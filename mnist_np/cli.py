@@ -365,11 +365,14 @@ def train_command(args: argparse.Namespace) -> int:
         trainer = Trainer(net, data.X_train, data.y_train, config)
     bar = None if args.quiet else ProgressBar()
     interrupted = False
+    loss = float("nan")  # the last measured step's (the others' records hold NaN)
     try:
         for record in trainer.run():
+            if record.measured:
+                loss = record.loss
             if bar:
                 bar.draw(trainer.progress, f"epoch {record.epoch + 1} step {record.step} "
-                                           f"loss {record.loss:.4f}")
+                                           f"loss {loss:.4f}")
     except KeyboardInterrupt:
         interrupted = True
     if bar:

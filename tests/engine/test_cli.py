@@ -73,6 +73,14 @@ def test_train_offline_uses_the_sample_says_so_and_saves(tmp_path, offline_env):
     assert MLP.load(out).layer_sizes == [784, 32, 10]
 
 
+def test_the_progress_bar_shows_the_last_measured_loss_never_nan(offline_env):
+    # past step 100 the trainer measures the loss every few steps only (NaN in between)
+    result = run("train", "--hidden", "64", "--epochs", "3", "--batch-size", "8",
+                 env=offline_env)
+    assert result.returncode == 0, result.stderr
+    assert " loss " in result.stderr and "loss nan" not in result.stderr
+
+
 def test_diverging_run_exits_non_zero_and_says_so(offline_env):
     result = run("train", "--preset", "exploding", "--json", "--quiet", env=offline_env)
     assert result.returncode == 1
