@@ -7,13 +7,24 @@ trial, so none is pruned and every trial is the same work), learning rates from 
     python -m benchmarks.study [--trials 60] [--rounds 2] [--full] [--sampler random]
                                [--pruner none]
 
-Overhead, as BENCHMARKS.md defines it: on 1 worker, after the first trial (the study's
-start: data sent, first imports), the wall time per trial (between two trials' ends as the
-driver records them) minus the trial's own training and validation on the worker (from
-building its trainer to its last epoch's validation, timed inside the task), as a fraction
-of that training time. It is split into the rest of the task (the test set's accuracy,
-the network's bytes) and what lies between two tasks' training (the result's way back,
-the next task's start, the reports).
+Overhead is printed two ways, both on 1 worker after the first trial (the study's start:
+data sent, first imports), from the wall time per trial (between two trials' ends as the
+driver records them) and times taken inside each task on the worker:
+
+1. The test set counted as overhead (the definition of BENCHMARKS.md's earlier issue-15
+   figures, which the 5% goal was checked against): wall time per trial minus the trial's
+   training and validation (from building its trainer to its last epoch's validation),
+   as a fraction of that training time. It is split into the test set's accuracy, the
+   network's bytes, and what lies between two tasks (the result's way back, the next
+   task's start; also printed as the worker's own gap from a task's end to the next
+   one's start, on the worker's clock).
+2. The test set counted as the trial's work (its test accuracy is a number the trial
+   needs: the Experiments table shows it): wall time per trial minus training,
+   validation and the test set's accuracy, as a fraction of those.
+
+Also printed: the CPU of the benchmark's process per trial (the driver and, on a local
+cluster, the scheduler and the nannies) and of the workers' event loop threads (Dask's
+side of each worker, beside the thread that trains).
 
 Each round runs, one after another in the same minutes: a study on 1 worker, one on 2
 workers (each on a fresh local cluster: process workers, one thread and one BLAS thread
