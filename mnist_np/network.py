@@ -280,8 +280,12 @@ class MLP:
         return f"MLP({sizes}, {self.activation}, {self.output_name}+{self.loss_name})"
 
     def copy(self) -> MLP:
-        """An independent copy (same config, copied arrays)."""
-        clone = MLP(**self.config)
+        """An independent copy (same config, copied arrays). No initial weights are drawn
+        for it: drawing 784x256 normals cost more than the copy (pages copy the live
+        network at every redraw)."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.layer_sizes = list(self.layer_sizes)
         clone.weights = [W.copy() for W in self.weights]
         clone.biases = [b.copy() for b in self.biases]
         return clone

@@ -305,3 +305,19 @@ def test_dropout_masks_scale_the_hidden_activations_and_only_when_given():
                                   net.backward(dropped, np.eye(3)[[0, 1, 2] * 2 + [0]]).dWs[0])
     with pytest.raises(ValueError, match="one mask per hidden layer"):
         net.forward(X, masks=masks[:1])
+
+
+def test_copy_is_independent_equal_and_draws_no_new_weights(monkeypatch):
+    net = MLP([6, 4, 3], activation="tanh", l2=0.01, seed=5)
+    net.weights[0] += 1.0  # trained away from its initial weights
+    monkeypatch.setattr("mnist_np.network.INITS", {})  # a copy drawing new weights fails
+    clone = net.copy()
+    assert clone.config == net.config and type(clone) is MLP
+    for a, b in zip(clone.weights + clone.biases, net.weights + net.biases):
+        np.testing.assert_array_equal(a, b)
+        assert a is not b and not np.shares_memory(a, b)
+    clone.weights[0][0, 0] = 99.0
+    clone.layer_sizes.append(7)
+    assert net.weights[0][0, 0] != 99.0 and net.layer_sizes == [6, 4, 3]
+    X = np.ones((2, 6))
+    np.testing.assert_array_equal(net.copy().forward(X).output, net.forward(X).output)
