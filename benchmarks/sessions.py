@@ -95,6 +95,26 @@ def client_cpu_seconds(server_pid: int) -> float:
     return total
 
 
+def server_cpu_split(pid: int) -> dict[str, float]:
+    """CPU seconds so far of the server's training threads (the trainer pool's, named in
+    the operating system by ``dashboard.pool``), of its main thread (the event loop that
+    reads and writes the websockets) and of the whole process; the rest is the page
+    scripts' threads (many short-lived: /proc forgets them) and the like."""
+    pool = main = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            comm = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        if comm.startswith("mnist_np-pool"):
+            pool += used
+        elif int(task.name) == pid:
+            main += used
+    return {"pool": pool, "main": main, "total": cpu_seconds(pid)}
+
+
 def gaps(times: list[float], start: float, end: float) -> float:
     """The longest stretch in [start, end] (ms) without an event from ``times``."""
     inside = [start, *[t for t in times if start <= t <= end], end]
@@ -237,6 +257,7 @@ def traffic(tabs: list) -> dict:
             "mb_received": sum(t.bytes_received for t in tabs) / 1e6,
             "reruns_sent": sum(t.reruns_sent for t in tabs),
             "fragment_reruns_sent": sum(t.auto_reruns_sent for t in tabs),
+            "cached_messages_referred_to": sum(t.cache.hits for t in tabs),
             "errors_shown": [e for t in tabs for e in t.errors][:5]}
 
 
@@ -251,11 +272,13 @@ def measure(n: int, port: int, app_dir: Path, seconds: float, hold: float,
         try:
             with clients_of(client, port, n) as (tabs, pages):
                 time.sleep(3)  # first redraws; every worker up to speed
-                t0, server0, client0 = (time.perf_counter(), cpu_seconds(app.pid),
+                t0, server0, client0 = (time.perf_counter(), server_cpu_split(app.pid),
                                         client_cpu_seconds(app.pid))
                 per_page = watch(tabs, seconds, batch_size)
                 wall = time.perf_counter() - t0
-                server_cpu = (cpu_seconds(app.pid) - server0) / wall
+                server1 = server_cpu_split(app.pid)
+                split = {k: (server1[k] - server0[k]) / wall for k in server1}
+                server_cpu = split["total"]
                 client_cpu = (client_cpu_seconds(app.pid) - client0) / wall
                 rss = rss_mb(app.pid)
                 if shots is not None and pages:
@@ -286,6 +309,8 @@ def measure(n: int, port: int, app_dir: Path, seconds: float, hold: float,
             "pause_median_s": statistics.median(back), "pause_worst_s": max(back),
             "all_held": all(p["held"] for p in pauses),
             "server_rss_mb": rss, "server_cpu_cores": server_cpu,
+            "server_training_cores": split["pool"], "server_event_loop_cores": split["main"],
+            "server_scripts_and_rest_cores": split["total"] - split["pool"] - split["main"],
             "client_cpu_cores": client_cpu, "load_1min_after": load,
             "server_log_problems": problems[:5], "client_traffic": sent}
 
@@ -408,7 +433,9 @@ def main() -> None:
               f" samples/s = {r['ratio_to_cli']:.2f}x the CLI's "
               f"{r['cli_samples_per_second']:,.0f}; Pause median {r['pause_median_s']:.2f} s, "
               f"worst {r['pause_worst_s']:.2f} s, held in all {r['all_held']}; server "
-              f"{r['server_rss_mb']:,.0f} MB, {r['server_cpu_cores']:.2f} cores; clients "
+              f"{r['server_rss_mb']:,.0f} MB, {r['server_cpu_cores']:.2f} cores (training "
+              f"{r['server_training_cores']:.2f}, event loop {r['server_event_loop_cores']:.2f},"
+              f" scripts and the rest {r['server_scripts_and_rest_cores']:.2f}); clients "
               f"{r['client_cpu_cores']:.2f} cores; load {r['load_1min_after']:.1f}; server log "
               f"problems: {len(r['server_log_problems'])}", flush=True)
     print("\n| sessions | steps move in all | pages redraw in all (longest gap) | total samples/s "

@@ -99,6 +99,7 @@ class MessageCache:
     def __init__(self) -> None:
         self.messages: dict[str, _Cached] = {}
         self.run_count = 0
+        self.hits = 0  # references resolved
 
     def process(self, msg: ForwardMsg, data: bytes) -> ForwardMsg:
         """``msg`` itself, or for a reference the cached message it names (with the
@@ -112,6 +113,7 @@ class MessageCache:
         cached = self._get(msg.ref_hash)
         if cached is None:
             raise RuntimeError(f"cached ForwardMsg missing: {msg.ref_hash}")
+        self.hits += 1
         full = ForwardMsg()
         full.ParseFromString(cached)
         full.metadata.CopyFrom(msg.metadata)
@@ -173,8 +175,11 @@ class Session:
 
     # -- in the loop's thread --------------------------------------------------------
     async def _connect(self) -> None:
+        # as a browser: no pings of its own (a server starved for 20 s would otherwise be
+        # dropped), and no backpressure (the server's send queue would overflow instead)
         self._ws = await connect(self._ws_url, subprotocols=["streamlit"],  # type: ignore[list-item]
-                                 max_size=None, open_timeout=120)
+                                 max_size=None, max_queue=None, ping_interval=None,
+                                 open_timeout=120)
         self._reader = asyncio.create_task(self._read())
         await self._rerun()
 
