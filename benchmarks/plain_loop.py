@@ -12,7 +12,7 @@ time between the two is what the statistics and the engine's generality cost. Th
 benchmark checks that it is the same maths: after the same steps on the same batches,
 the two networks' weights must agree (they come out bitwise equal).
 
-The benchmark times whole epochs at each shape, the engine (``Trainer.step`` through
+The benchmark times whole epochs at each shape, the engine (``Trainer.train`` through
 ``mnist_np.bench.EngineLoop``, every statistic it keeps for the dashboard), this loop
 and PyTorch (``benchmarks/torch_compare.py``'s ``TorchLoop``, when installed) in one
 run, interleaved (``mnist_np.bench.measure`` rotates which goes first), and prints per
@@ -21,7 +21,7 @@ shape the medians of the per-repeat ratios, per wall-clock second and per CPU se
 average before and after.
 
     python benchmarks/plain_loop.py --data-dir DIR --shapes 128x128 128x32 30x10 512x256 \\
-        --repeats 7 --threads 1 [--optimizer momentum] [--no-torch] [--json]
+        --repeats 7 [--threads 1] [--optimizer momentum] [--no-torch] [--json]
 
 No timing is asserted anywhere.
 """
@@ -247,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shapes", type=parse_shape, nargs="+",
                         default=[parse_shape(s) for s in SHAPES], metavar="HxB")
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS threads of numpy and PyTorch (1: the issue's comparison)")
     parser.add_argument("--optimizer", choices=["sgd", "momentum"], default="sgd")
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--json", action="store_true", help="end stdout with a JSON summary")
@@ -254,16 +256,18 @@ def main(argv: list[str] | None = None) -> int:
     say = (lambda text: print(text, file=sys.stderr, flush=True)) if args.json else (
         lambda text: print(text, flush=True))
     torch = None if args.no_torch else import_torch()
+    if args.threads < 1:
+        parser.error(f"--threads must be at least 1, got {args.threads}")
     if torch is not None:
-        torch.set_num_threads(1)
-    set_threads(1)
+        torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     data = load_data(args.data_dir, quiet=True)
     X, y = data.X_train, data.y_train
     for line in describe_machine([torch_line(torch, args.no_torch)]):
         say(line)
     say(f"784-H-10 ReLU/softmax + cross-entropy, {args.optimizer} lr {LR}"
         + (f" momentum {MOMENTUM}" if args.optimizer == "momentum" else "")
-        + f", {len(X):,} training images, one BLAS thread; each timing one epoch, "
+        + f", {len(X):,} training images, {args.threads} BLAS thread(s); each timing one epoch, "
         f"{args.repeats} repeats rotating engine, plain, pytorch; medians of per-repeat ratios")
     rows = []
     for hidden, batch in args.shapes:

@@ -9,7 +9,7 @@ thread spends descheduled (the machine may be shared) when BLAS runs in one thre
     python benchmarks/profile_step.py --batch-size 128 --hidden 256 --optimizer momentum
 
 Statements are timed as written in ``training.py``; calls into ``network.py`` show as
-one line (``net.forward_loss(...)``, ``net.backward(...)``). ``--matmul`` adds the time
+one line (``net.forward(...)``, ``net.backward(...)``). ``--matmul`` adds the time
 of the step's matrix products alone, measured apart, as the floor to compare with; with
 PyTorch installed it also times the same products in PyTorch and PyTorch's whole step
 (``benchmarks/torch_compare.py``'s loop), and prints what a step may cost to be 1.5x or

@@ -19,7 +19,7 @@ def test_profile_step_prints_each_statement_and_the_matmul_floor(tmp_path):
          "--matmul"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "net.forward_loss(X, Y, buffers=buffers, masks=masks)" in out
+    assert "net.forward(X, buffers=buffers, masks=masks, logits=z)" in out
     assert "total per step" in out
     products = [line for line in out.splitlines() if " numpy " in line]
     assert len(products) == 5  # 784-128-10: forward and dW for both layers, one delta back

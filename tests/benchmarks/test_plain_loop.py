@@ -1,0 +1,48 @@
+"""benchmarks/plain_loop.py: the statistics-free NumPy loop the engine's epoch is timed
+against. It must be the same maths as the engine (else the ratio measures nothing), and
+the script must run and print its verdicts. No timing is asserted anywhere."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from benchmarks.plain_loop import EngineEpochs, PlainLoop, same_maths
+
+from ..conftest import REPO
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum"])
+def test_the_plain_loop_trains_exactly_the_engines_weights(sample, optimizer):
+    """Across an epoch's end (a new shuffle) and its short last batch, with the engine's
+    statistics taken on their cadence: bitwise the same weights and biases."""
+    X, y = sample.X_train, sample.y_train
+    engine = EngineEpochs(X, y, [784, 24, 10], 96, optimizer)
+    plain = PlainLoop(X, y, engine.net, 96, mu=0.9 if optimizer == "momentum" else None)
+    steps = 2 * math.ceil(len(X) / 96) + 20  # two epochs (each ends on a short batch) and more
+    engine.run(steps)
+    plain.run(steps)
+    trainer = engine.trainer
+    assert trainer.completed_epochs == 2 and len(trainer.history) == 100 < steps  # a cadence
+    assert same_maths(engine, plain) == 0.0
+    for ours, theirs in zip(engine.net.weights + engine.net.biases,
+                            [plain.W1, plain.W2, plain.b1, plain.b2]):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_the_script_prints_each_shapes_ratios_on_the_sample(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "MNIST_DIR"}
+    env |= {"MNIST_CACHE": str(tmp_path / "cache"), "MNIST_MIRRORS": "http://127.0.0.1:9/"}
+    result = subprocess.run(
+        [sys.executable, "benchmarks/plain_loop.py", "--shapes", "16x100", "--repeats", "2",
+         "--threads", "1", "--no-torch", "--json"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "engine / plain epoch time" in result.stderr and "goal <= 1.05" in result.stderr
+    row = json.loads(result.stdout.strip().splitlines()[-1])["shapes"][0]
+    assert (row["hidden"], row["batch"]) == (16, 100)
+    assert len(row["engine_over_plain_all"]) == 2 and row["weights_differ_by"] == 0.0
