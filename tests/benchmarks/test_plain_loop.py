@@ -43,6 +43,8 @@ def test_the_script_prints_each_shapes_ratios_on_the_sample(tmp_path):
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "engine / plain epoch time" in result.stderr and "goal <= 1.05" in result.stderr
+    assert "a run's first 100 steps (all measured, once per run): engine " in result.stderr
     row = json.loads(result.stdout.strip().splitlines()[-1])["shapes"][0]
     assert (row["hidden"], row["batch"]) == (16, 100)
     assert len(row["engine_over_plain_all"]) == 2 and row["weights_differ_by"] == 0.0
+    assert set(row["first_steps_cpu_seconds"]) == {"engine", "plain"}
