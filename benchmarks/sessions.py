@@ -169,10 +169,13 @@ def open_sessions(browser, port: int, n: int, viewport: dict) -> list:
 
 def open_ws_sessions(clients, port: int, n: int, path: str = "/") -> list:
     """``n`` sessions of the light client (``benchmarks/st_client.py``) at
-    ``path?epochs=100``, each pressing Play once every page is drawn."""
+    ``path?epochs=100``, each pressing Play once every page is drawn (its first run
+    finished: a Play pressed while a fresh server still compiles the page can hit a
+    CPython 3.11 race, see BENCHMARKS.md, which is not what this measures)."""
     sessions = [clients.open(f"http://127.0.0.1:{port}{path}?epochs=100") for _ in range(n)]
     for k, session in enumerate(sessions):
         session.wait_for_button("Play", timeout=600)
+        session.wait_for_full_run(since=0, timeout=600)
         say(f"  session {k + 1} of {n} drawn")
     sent = [s.click("Play") for s in sessions]
     for session, t in zip(sessions, sent):
