@@ -720,12 +720,15 @@ class Trainer:
         else:
             # every error signal passes through delta_1, and db_1 = Σ_rows delta_1 takes
             # any inf or NaN of it (squared, like a norm, it overflows where they would);
-            # a softmax output turns any inf logit into NaN, a sigmoid saturates instead
+            # a softmax turns an infinite logit into NaN errors, so that is all it needs,
+            # while a sigmoid saturates instead: its loss is the one to watch
             db = grads.dbs[0]
-            finite = math.isfinite(np.vdot(db, db)) and (
-                net.output_name == "softmax" or math.isfinite(np.vdot(z, z)))
-            if not finite:  # the loss, for the message
+            finite = math.isfinite(np.vdot(db, db))
+            if not finite or net.output_name != "softmax":
                 loss = self._batch_loss(fwd, Y, labels, l2)[0]
+                finite = finite and math.isfinite(loss)
+                if finite:
+                    loss = math.nan  # not a measured step
         if not finite:
             what = (f"the loss became {loss}" if not math.isfinite(loss)
                     else "the loss was still finite, but its gradients became inf or NaN")

@@ -408,3 +408,56 @@ def test_epoch_figures_count_every_row_of_every_step(sample, output, loss, l2):
             sum(round(r.accuracy * n) for r, n in zip(mine, rows)) / 500, abs=1e-12)
     assert [(e.train_loss, e.train_accuracy) for e in auto.epoch_records] == \
         [(e.train_loss, e.train_accuracy) for e in each.epoch_records]
+
+
+def test_train_is_run_without_the_records(sample):
+    """``train`` takes the same steps as ``run`` (history, epochs, weights, counters), stops
+    at ``max_steps`` and when finished or diverged, and returns the last step's record."""
+    ran, trained = (_trainer(sample, epochs=2, batch_size=64, optimizer="momentum",
+                             lr=0.05, schedule="linear") for _ in range(2))
+    records = list(ran.run())
+    assert trained.train(max_steps=7).step == 7 and trained.step_count == 7
+    last = trained.train()
+    assert last is not None and last.step == records[-1].step == trained.step_count
+    assert trained.finished and trained.train() is None
+    for a, b in zip(ran.net.weights + ran.net.biases, trained.net.weights + trained.net.biases):
+        np.testing.assert_array_equal(a, b)
+    for f in History.FIELDS:
+        np.testing.assert_array_equal(ran.history.array(f), trained.history.array(f))
+    assert [(e.train_loss, e.train_accuracy, e.val_loss) for e in ran.epoch_records] == \
+        [(e.train_loss, e.train_accuracy, e.val_loss) for e in trained.epoch_records]
+    assert trained.train_seconds > 0 and trained.epoch_records[-1].seconds <= \
+        trained.train_seconds
+    net, cfg = PRESETS["exploding"].build()
+    exploding = Trainer(net, sample.X_train, sample.y_train, cfg)
+    assert exploding.train(max_steps=500) is not None and exploding.diverged
+    assert exploding.step_count < 500 and exploding.train() is None
+
+
+@pytest.mark.parametrize("output,loss", [("softmax", "cross_entropy"),
+                                         ("sigmoid", "cross_entropy"), ("sigmoid", "mse")])
+def test_an_unmeasured_step_decides_divergence_as_a_measured_one(sample, output, loss):
+    """Past the first 100 steps most steps take no statistics and no loss: logits that
+    become infinite there stop the run at that very step exactly when they would at a
+    measured step (softmax and binary cross-entropy: the loss is infinite; a sigmoid
+    with the MSE saturates, its loss and gradients stay finite), with the weights as they
+    were before it."""
+    def blow_up(every):
+        t = Trainer(MLP([784, 16, 10], output=output, loss=loss, seed=0), sample.X_train,
+                    sample.y_train, TrainConfig(optimizer="sgd", lr=0.1, batch_size=10,
+                                                steps=1000, schedule="constant"))
+        t.stats_every = every
+        t.train(max_steps=STATS_EVERY_STEP_UNTIL + 1)
+        t.net.weights[-1][...] = 3e38  # every logit overflows to inf
+        before = [W.copy() for W in t.net.weights]
+        record = t.step()
+        assert (record is None) == t.diverged
+        assert record is None or record.measured == (every == 1)
+        if t.diverged:
+            assert t.step_count == STATS_EVERY_STEP_UNTIL + 1
+            assert f"at step {STATS_EVERY_STEP_UNTIL + 2}" in t.message
+            for W, was in zip(t.net.weights, before):
+                np.testing.assert_array_equal(W, was)
+        return t.diverged, t.message
+    unmeasured, measured = blow_up(256), blow_up(1)
+    assert unmeasured == measured and unmeasured[0] == (loss == "cross_entropy")
