@@ -102,8 +102,7 @@ class Buffers:
 
     ``activations``: ``[a_0, ..., a_L]`` (``a_0`` is where the batch is gathered),
     ``logits``: ``z_L``, ``targets``: the one-hot ``Y``, ``deltas``: ``[delta_1, ...,
-    delta_L]``, ``dWs``/``dbs`` shaped like the weights and biases, ``ones: (n,)``, and
-    ``predicted: (n,) intp``, ``correct: (n,) bool`` for the accuracy.
+    delta_L]``, ``dWs``/``dbs`` shaped like the weights and biases, and ``ones: (n,)``.
     Only the shapes and dtype of a network matter: :meth:`fits` says whether one can use
     them.
     """
@@ -120,8 +119,6 @@ class Buffers:
         self.dWs = [np.empty((sizes[l], sizes[l + 1]), dt) for l in range(len(sizes) - 1)]
         self.dbs = [np.empty(o, dt) for o in sizes[1:]]
         self.ones = np.ones(n, dt)  # db = ones @ delta: the column sums as one BLAS call
-        self.predicted = np.empty(n, np.intp)  # argmax a_L per row: the trainer's accuracy
-        self.correct = np.empty(n, bool)
         self._dropped: list[np.ndarray] | None = None
 
     @property
