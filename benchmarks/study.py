@@ -135,7 +135,10 @@ def study(args, data: MNIST, base: Settings, workers: int, direct: float) -> flo
           f"{cpu / args.trials * 1000:.1f} ms a trial; the workers' event loops (Dask's "
           f"side of a worker, beside the training thread): "
           f"{loops / args.trials * 1000:.1f} ms a trial")
-    if workers == 1:
+    failed = [e for _, e in ends if e.status != "finished"]
+    if failed:  # every trial is the same work only when every one finished
+        print(f"  {len(failed)} trials did not finish: {failed[0].status} {failed[0].error}")
+    elif workers == 1:
         overhead(ends[1:], steady, direct)
     return rate
 

@@ -36,7 +36,8 @@ GO, PRUNE, STOP = "go", "prune", "stop"  # a report's answers
 _threads_set = False
 _source: np.ndarray | None = None  # the scattered images last seen, and their copy
 _copy: tuple[np.ndarray, ...] = ()
-_test_buffers: Buffers | None = None  # the test set's forward pass, kept between trials
+# the test set's forward pass (its activations, predicted classes, hits), kept between trials
+_test_arrays: tuple[Buffers, np.ndarray, np.ndarray] | None = None
 
 Data = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # X_train, y_train, X_test, y_test
 
@@ -182,18 +183,20 @@ def test_accuracy_of(net: MLP, X: np.ndarray, y: np.ndarray) -> float:
     its label in ``y: (n,)``, NaN for no rows: what ``Trainer.evaluate`` gives as the
     accuracy, in one forward pass into arrays kept from the worker's previous trial (the
     same shapes: nothing allocated), without the loss it also computes."""
-    global _test_buffers
-    if len(X) == 0:
+    global _test_arrays
+    n = len(X)
+    if n == 0:
         return float("nan")
-    if _test_buffers is None or not _test_buffers.fits(net, len(X)) \
-            or _test_buffers.input_dtype != X.dtype:
-        _test_buffers = Buffers(net.layer_sizes, len(X), net.dtype, X.dtype)
-    b = _test_buffers
+    if _test_arrays is None or not _test_arrays[0].fits(net, n) \
+            or _test_arrays[0].input_dtype != X.dtype:
+        _test_arrays = (Buffers(net.layer_sizes, n, net.dtype, X.dtype),
+                        np.empty(n, np.intp), np.empty(n, bool))
+    buffers, predicted, correct = _test_arrays
     with np.errstate(all="ignore"):  # a diverged network's NaN outputs, quietly
-        output = net.forward(X, buffers=b).output
-    np.argmax(output, axis=1, out=b.predicted)
-    np.equal(b.predicted, y, out=b.correct)
-    return int(np.count_nonzero(b.correct)) / len(X)
+        output = net.forward(X, buffers=buffers).output
+    np.argmax(output, axis=1, out=predicted)
+    np.equal(predicted, y, out=correct)
+    return int(np.count_nonzero(correct)) / n
 
 
 def _back_to_last_epoch(trainer: Trainer) -> TrainedRun:

@@ -19,15 +19,15 @@ def test_the_test_accuracy_is_the_trainers_and_reuses_its_arrays(sample):
     X, y = sample.X_test, sample.y_test
     accuracy = wk.test_accuracy_of(trainer.net, X, y)
     assert accuracy == trainer.evaluate(X, y)[1] and 0.3 < accuracy < 1
-    kept = wk._test_buffers
+    kept = wk._test_arrays
     other = MLP([784, 32, 10], seed=2)  # the same shapes: the same arrays
     assert wk.test_accuracy_of(other, X, y) == Trainer(
         other, X, y, TrainConfig(val_size=0)).evaluate(X, y)[1]
-    assert wk._test_buffers is kept
+    assert wk._test_arrays is kept
     wider = MLP([784, 48, 10], seed=2)  # another network: arrays of its shapes
     assert wk.test_accuracy_of(wider, X[:300], y[:300]) == Trainer(
         wider, X, y, TrainConfig(val_size=0)).evaluate(X[:300], y[:300])[1]
-    assert wk._test_buffers is not kept
+    assert wk._test_arrays is not kept
     diverged = MLP([784, 32, 10], seed=1)
     diverged.weights[0][:] = np.nan  # NaN outputs: counted as the trainer counts them
     assert wk.test_accuracy_of(diverged, X, y) == Trainer(
