@@ -72,6 +72,10 @@ def main() -> None:
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DIR"))
     parser.add_argument("--matmul", action="store_true",
                         help="also time the step's matrix products alone (and PyTorch's)")
+    parser.add_argument("--plain", type=int, default=0, metavar="BLOCKS",
+                        help="also time Trainer.train against benchmarks/plain_loop.py's "
+                             "loop in BLOCKS interleaved blocks of 8 steps each (SGD, one "
+                             "hidden layer) and print percentiles of their step times")
     args = parser.parse_args()
 
     from mnist_np.data import load_mnist
@@ -105,6 +109,34 @@ def main() -> None:
     print(f"{total:8.1f}  total per step ({args.batch_size / total * 1e6:,.0f} samples/s)")
     if args.matmul:
         matmul_floor(trainer, args.batch_size, args.threads, clock, total)
+    if args.plain:
+        against_plain(data.X_train, data.y_train, args.hidden, args.batch_size, args.plain,
+                      clock)
+
+
+def against_plain(X, y, hidden: list[int], n: int, blocks: int, clock, steps: int = 8) -> None:
+    """The engine's steps (``Trainer.train``, every statistic on its cadence) against the
+    plain loop's, in ``blocks`` blocks of ``steps`` steps taken in turn: percentiles of each
+    one's time per step. The low percentiles are the blocks least disturbed by other work
+    on a shared machine (and by the engine's measured steps and epoch ends, which the
+    median and the epoch benchmark include)."""
+    from benchmarks.plain_loop import EngineEpochs, PlainLoop
+
+    engine = EngineEpochs(X, y, [784, *hidden, 10], n)
+    plain = PlainLoop(X, y, engine.net, n)
+    times: dict[str, list[float]] = {"engine": [], "plain": []}
+    for loop in (engine, plain):
+        loop.run(200)  # past the first 100 steps, all measured
+    for b in range(blocks):
+        for loop in (engine, plain) if b % 2 else (plain, engine):
+            start = clock()
+            loop.run(steps)
+            times[loop.name].append((clock() - start) / steps * 1e6)
+    print(f"\nTrainer.train against the plain loop, {blocks} interleaved blocks of {steps} "
+          "steps, microseconds per step:")
+    for q in (10, 25, 50):
+        e, p = (float(np.percentile(times[name], q)) for name in ("engine", "plain"))
+        print(f"  p{q}: engine {e:8.1f}  plain {p:8.1f}  engine/plain {e / p:.3f}")
 
 
 def _time(fn, clock, repeats: int = 400) -> float:
