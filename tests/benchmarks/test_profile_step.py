@@ -28,3 +28,19 @@ def test_profile_step_prints_each_statement_and_the_matmul_floor(tmp_path):
         assert "pytorch is not installed" in out
     else:
         assert "1.5x its speed means a step of at most" in out
+
+
+def test_profile_step_times_the_engine_against_the_plain_loop(tmp_path):
+    """--plain: the engine's steps against the plain loop's in interleaved blocks, as
+    percentiles (no timing asserted)."""
+    env = {k: v for k, v in os.environ.items() if k != "MNIST_DIR"}
+    env |= {"MNIST_CACHE": str(tmp_path / "cache"), "MNIST_MIRRORS": "http://127.0.0.1:9/"}
+    result = subprocess.run(
+        [sys.executable, "benchmarks/profile_step.py", "--steps", "20", "--hidden", "16",
+         "--batch-size", "20", "--plain", "6"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "against the plain loop, 6 interleaved blocks of 8 steps" in out
+    assert [line.split(":")[0].strip() for line in out.splitlines() if "engine/plain" in line] \
+        == ["p10", "p25", "p50"]
