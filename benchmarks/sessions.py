@@ -313,6 +313,9 @@ def measure(n: int, port: int, app_dir: Path, seconds: float, hold: float,
             "all_held": all(p["held"] for p in pauses),
             "server_rss_mb": rss, "server_cpu_cores": server_cpu,
             "server_training_cores": split["pool"], "server_event_loop_cores": split["main"],
+            # per CPU-second of the trainer threads (checkpoints included): what the
+            # server makes of the cores it gets, whatever else runs on the machine
+            "samples_per_training_cpu_second": total / split["pool"] if split["pool"] else 0.0,
             "server_scripts_and_rest_cores": split["total"] - split["pool"] - split["main"],
             "client_cpu_cores": client_cpu, "load_1min_after": load,
             "server_log_problems": problems[:5], "client_traffic": sent}
@@ -437,7 +440,9 @@ def main() -> None:
               f"{r['cli_samples_per_second']:,.0f}; Pause median {r['pause_median_s']:.2f} s, "
               f"worst {r['pause_worst_s']:.2f} s, held in all {r['all_held']}; server "
               f"{r['server_rss_mb']:,.0f} MB, {r['server_cpu_cores']:.2f} cores (training "
-              f"{r['server_training_cores']:.2f}, event loop {r['server_event_loop_cores']:.2f},"
+              f"{r['server_training_cores']:.2f}: "
+              f"{r['samples_per_training_cpu_second']:,.0f} samples per CPU-second; event loop "
+              f"{r['server_event_loop_cores']:.2f},"
               f" scripts and the rest {r['server_scripts_and_rest_cores']:.2f}); clients "
               f"{r['client_cpu_cores']:.2f} cores; load {r['load_1min_after']:.1f}; server log "
               f"problems: {len(r['server_log_problems'])}", flush=True)
