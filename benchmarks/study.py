@@ -15,9 +15,11 @@ driver records them) and times taken inside each task on the worker:
    figures, which the 5% goal was checked against): wall time per trial minus the trial's
    training and validation (from building its trainer to its last epoch's validation),
    as a fraction of that training time. It is split into the test set's accuracy, the
-   network's bytes, and what lies between two tasks (the result's way back, the next
-   task's start; also printed as the worker's own gap from a task's end to the next
-   one's start, on the worker's clock).
+   channel's start and the network's bytes, the time the task waited for the driver's
+   answers, and what lies between two tasks (the result's way back, the next task's
+   start; also printed as the worker's own gap from a task's end to the next one's
+   start, on the worker's clock). The earlier figures counted the channel's start and
+   the waits as training: these count them as overhead.
 2. The test set counted as the trial's work (its test accuracy is a number the trial
    needs: the Experiments table shows it): wall time per trial minus training,
    validation and the test set's accuracy, as a fraction of those.
@@ -148,18 +150,23 @@ def overhead(ends: list[tuple[float, dr.TrialEnd]], steady: float, direct: float
     times = [e.times for _, e in ends]
     train = float(np.mean([t["train_seconds"] for t in times]))
     test = float(np.mean([t["test_seconds"] for t in times]))
+    waited = float(np.mean([t["waited"] for t in times]))
     task = float(np.mean([t["seconds"] for t in times]))
+    rest = task - train - test - waited
     # on the worker, from one task's end to the next one's start (the same clock)
     gaps = [b["start"] - a["end"] for a, b in pairwise(times)]
     over = steady - train
+
+    def part(seconds: float) -> str:
+        return f"{seconds * 1000:.1f} ms = {seconds / train:.1%}"
+
     print(f"  overhead per trial on 1 worker, the test set counted as overhead (as before): "
-          f"{over * 1000:.1f} ms = {over / train:.1%} of the trial's training and "
-          f"validation on the worker ({train * 1000:.1f} ms); of which the test set's "
-          f"accuracy {test * 1000:.1f} ms = {test / train:.1%}, the network's bytes "
-          f"{(task - train - test) * 1000:.1f} ms = {(task - train - test) / train:.1%}, "
-          f"between tasks {(steady - task) * 1000:.1f} ms = {(steady - task) / train:.1%} "
-          f"(on the worker, from a task's end to the next one's start: "
-          f"{float(np.median(gaps)) * 1000:.1f} ms median)")
+          f"{part(over)} of the trial's training and validation on the worker "
+          f"({train * 1000:.1f} ms); of which the test set's accuracy {part(test)}, the "
+          f"channel's start and the network's bytes {part(rest)}, waiting for the driver's "
+          f"answers {part(waited)}, between tasks {part(steady - task)} (on the worker, "
+          f"from a task's end to the next one's start: {float(np.median(gaps)) * 1000:.1f} "
+          f"ms median)")
     work = train + test
     print(f"  overhead per trial on 1 worker, the test set counted as the trial's work: "
           f"{(steady - work) * 1000:.1f} ms = {(steady - work) / work:.1%} of the trial's "

@@ -57,6 +57,7 @@ class Channel:
     trial: int
     wait: bool
     verdict: str = GO
+    waited: float = 0.0  # seconds spent in settle, waiting for the driver
     _answered: float = 0  # the last epoch answered
     _worker: Any = field(default=None, repr=False)
     _key: Any = field(default=None, repr=False)  # its task's key on the worker
@@ -105,11 +106,14 @@ class Channel:
         start = last_look = time.monotonic()
         while True:
             with self._change:
-                if self._change.wait_for(
-                        lambda: self._answered >= epoch or self.verdict != GO, 1.0):
-                    return
+                answered = self._change.wait_for(
+                    lambda: self._answered >= epoch or self.verdict != GO, 1.0)
             now = time.monotonic()
+            if answered:
+                self.waited += now - start
+                return
             if now - start >= ANSWER_SECONDS or self._released():
+                self.waited += now - start
                 self.answer(float("inf"), STOP)
                 return
             if now - last_look >= LOOK_SECONDS:

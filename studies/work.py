@@ -50,6 +50,8 @@ class Report(Protocol):
 
     @property
     def verdict(self) -> str: ...
+    @property
+    def waited(self) -> float: ...  # seconds spent in settle
     def start(self) -> None: ...
     def send(self, epoch: int, val_accuracy: float) -> None: ...
     def settle(self, epoch: int) -> None: ...
@@ -121,9 +123,10 @@ class TrialResult:
     diverged: bool
     verdict: str             # GO (it ran to its end), PRUNE or STOP
     # where the task's time went on the worker: building the trainer, training and
-    # validating (``train_seconds``), the test set's accuracy (``test_seconds``), all of
-    # it with the network's bytes (``seconds``); when it started and ended (``start``,
-    # ``end``: the worker's ``time.perf_counter()``)
+    # validating (``train_seconds``, without the ``waited`` for the driver's answers),
+    # the test set's accuracy (``test_seconds``), all of it with the channel's start and
+    # the network's bytes (``seconds``); when it started and ended (``start``, ``end``:
+    # the worker's ``time.perf_counter()``)
     times: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -157,6 +160,7 @@ def train_trial(data: Data, task: TrialTask, report: Report | None = None) -> Tr
     X, y, X_test, y_test = _aligned(data)
     if report is not None:
         report.start()
+    opened = time.perf_counter()
     try:
         trainer = Trainer(MLP(**task.net), X, y, TrainConfig(**task.train), max_snapshots=1)
         curve: list[tuple[int, float]] = []
@@ -173,8 +177,9 @@ def train_trial(data: Data, task: TrialTask, report: Report | None = None) -> Tr
                          trainer.completed_epochs, tuple(curve), trainer.finished,
                          trainer.diverged, verdict)
     end = time.perf_counter()
-    result.times.update(train_seconds=trained - start, test_seconds=tested - trained,
-                        seconds=end - start, start=start, end=end)
+    waited = report.waited if report is not None else 0.0
+    result.times.update(train_seconds=trained - opened - waited, test_seconds=tested - trained,
+                        seconds=end - start, waited=waited, start=start, end=end)
     return result
 
 
