@@ -10,6 +10,7 @@ shown, so it reads exactly as it was written and nothing in it is live.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 
 # The characters that start Markdown syntax here: links and images ([ ] ( ) !), code
 # (`), emphasis (* _ ~), maths ($), Streamlit's directives and icons (:), HTML (< >),
@@ -34,3 +35,15 @@ def plain(text: str) -> str:
     maths, formatting or icon."""
     one_line = " ".join(str(text).split())
     return _SYNTAX.sub(r"\\\1", _LINKS.sub(_unlink, one_line))
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[object]],
+          right: Sequence[bool] = ()) -> str:
+    """A Markdown table: ``header``, then one line per row, every cell shown as written
+    (:func:`plain`); the columns flagged in ``right`` (numbers) aligned right. A few rows
+    of numbers this way are an HTML table in the browser, far lighter than a data grid."""
+    flags = [bool(right[c]) if c < len(right) else False for c in range(len(header))]
+    lines = ["| " + " | ".join(plain(h) for h in header) + " |",
+             "|" + "|".join("---:" if f else ":---" for f in flags) + "|"]
+    lines += ["| " + " | ".join(plain(str(cell)) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -21,7 +21,7 @@ from ..figures.backprop import before_after_figure, layer_figure, output_figure,
 from ..figures.base import layer_name, weight_name
 from ..figures.images import digit_figure
 from ..figures.weights import matrix_figure
-from ..markdown import plain
+from ..markdown import plain, table
 from ..page import HEAVY_REFRESH_SECONDS, cached_view
 from ..session import TrainingSession
 
@@ -213,8 +213,8 @@ def follow_one_weight(net: MLP, t: Trace, lr: float) -> None:
     if lines.slope is not None:
         st.latex(lines.slope)
     if lines.terms:
-        st.dataframe(dict(zip(lines.terms_header, zip(*lines.terms))), hide_index=True,
-                     width="content")
+        st.markdown(table(lines.terms_header, lines.terms, right=(False, True, True, True)),
+                    width="content")
     if lines.rest is not None:
         st.caption(lines.rest)
     if lines.next_delta is not None:
@@ -307,10 +307,12 @@ def gradient_check_section(v: Traced) -> None:
     if checks is None:
         st.caption("No gradient check for a network whose loss is not a number.")
         return
-    st.dataframe(explain.gradient_check_table(checks), hide_index=True, width="stretch",
-                 column_config={name: st.column_config.NumberColumn(format="%.3e") for name in
-                                ("backprop", "finite difference", "difference",
-                                 "relative error")})
+    columns = explain.gradient_check_table(checks)
+    numbers = ("backprop", "finite difference", "difference", "relative error")
+    rows = zip(*(columns[name] if name not in numbers else [f"{v:.3e}" for v in columns[name]]
+                 for name in columns))
+    st.markdown(table([*columns], [[*row[:-1], "yes" if row[-1] else "no"] for row in rows],
+                      right=[name in numbers for name in columns]))
     level, message, note = explain.gradient_check_verdict(checks)
     (st.success if level == "success" else st.warning)(message)
     if note:

@@ -3,7 +3,7 @@ browser side is tests/browser/test_user_text.py)."""
 
 import pytest
 
-from dashboard.markdown import JOINER, plain
+from dashboard.markdown import JOINER, plain, table
 
 HOSTILE = {
     "link": "[Log in](https://example.invalid/x)",
@@ -51,3 +51,12 @@ def test_plain_text_stays_readable_and_on_one_line():
     assert plain("ignored lr='abc', a value, 0.05.") == "ignored lr='abc', a value, 0.05."
     assert plain("two\nlines\t here") == "two lines here"
     assert plain("a\\b") == "a\\\\b"
+
+
+def test_a_table_shows_every_cell_as_written_numbers_aligned_right():
+    text = table(["weight", "value"], [["W1[3, 4]", "-1.5e-05"], ["b|2", 3]], right=[False, True])
+    lines = text.splitlines()
+    assert lines[:2] == [r"| weight | value |", "|:---|---:|"]
+    assert lines[2] == r"| W1\[3, 4\] | -1.5e-05 |"  # brackets are text, not a link
+    assert lines[3] == r"| b\|2 | 3 |"  # a pipe in a cell does not split it
+    assert len(lines) == 4

@@ -30,6 +30,11 @@ def _latex(at) -> str:
     return "\n".join(e.value for e in at.latex)
 
 
+def _tables(at) -> list[str]:
+    """The Markdown tables the section shows (the terms of a hidden unit's δ)."""
+    return [m.value for m in at.markdown if m.value.startswith("| ")]
+
+
 def test_the_section_shows_the_engines_gradient_for_the_largest_entry_then_the_users_pick():
     net, X, y = _trained([16, 6, 5, 4])
     t = trace(net, X[0], int(y[0]))
@@ -40,7 +45,7 @@ def test_the_section_shows_the_engines_gradient_for_the_largest_entry_then_the_u
     assert (at.number_input(key="backprop_follow_row").value,
             at.number_input(key="backprop_follow_col").value) == (i, j)
     assert equations.number(float(t.dWs[2][i, j])) in _latex(at)
-    assert "a_{3}[" in _latex(at) and not at.dataframe  # the output layer: no sum of terms
+    assert "a_{3}[" in _latex(at) and not _tables(at)  # the output layer: no sum of terms
     at.selectbox(key="backprop_follow_layer").set_value(1).run()
     i, j = largest_gradient(t, 1)
     assert at.number_input(key="backprop_follow_row").value == i
@@ -49,7 +54,9 @@ def test_the_section_shows_the_engines_gradient_for_the_largest_entry_then_the_u
     text = _latex(at)
     assert r"W_{1}[7,2]" in text and equations.number(float(t.dWs[0][7, 2])) in text
     assert equations.number(float(t.deltas[0][2])) in text
-    assert at.dataframe and "more term" in " ".join(c.value for c in at.caption)
+    (terms,) = _tables(at)
+    assert terms.count("\n") == 1 + 4  # header, alignment, the four largest terms
+    assert "more term" in " ".join(c.value for c in at.caption)
     at.run()  # a live redraw keeps the pick
     assert at.number_input(key="backprop_follow_row").value == 7
     at.button(key="backprop_follow_largest").click().run()
