@@ -12,6 +12,7 @@ import numpy as np
 from mnist_np import MLP
 from mnist_np.gradcheck import RTOL, Check
 from mnist_np.stepthrough import sgd_step
+from mnist_np.training import STATS_EVERY_STEP_UNTIL
 
 
 def gradient_check_table(checks: Sequence[Check]) -> dict[str, list]:
@@ -92,13 +93,23 @@ def saturation_caption(label: str, n_images: int) -> str:
             f"The bars measure the network as it is on {n_images} validation images.")
 
 
-def update_ratio_caption(schedule: str) -> str:
+def measured_batches(every: int) -> str:
+    """Which mini-batches the step curves show, for a trainer that measures one step in
+    ``every`` after its first ones (see ``mnist_np.training.stats_every``)."""
+    if every == 1:
+        return "each mini-batch"
+    return (f"single mini-batches (each of the first {STATS_EVERY_STEP_UNTIL}, then one in "
+            f"{every})")
+
+
+def update_ratio_caption(schedule: str, every: int = 1) -> str:
     """How to read the gradient and update-ratio curves under learning-rate ``schedule``
-    (a decaying schedule drives every ratio towards 0 by design)."""
-    text = ("Left: the size of each layer's gradient on each mini-batch. Lines far apart "
-            "mean layers learn at very different speeds. Right: how much each step changes "
-            "the weights, relative to their size; around 1e-3 is healthy, far below means "
-            "the layer is stuck, far above that it is thrashing.")
+    (a decaying schedule drives every ratio towards 0 by design), measured one step in
+    ``every``."""
+    text = (f"Left: the size of each layer's gradient on {measured_batches(every)}. Lines "
+            "far apart mean layers learn at very different speeds. Right: how much each "
+            "step changes the weights, relative to their size; around 1e-3 is healthy, far "
+            "below means the layer is stuck, far above that it is thrashing.")
     if schedule == "constant":
         return text
     return (f"{text} With the {schedule} schedule the learning rate falls to 0 by the end "

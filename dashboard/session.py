@@ -20,7 +20,7 @@ from typing import TypeVar
 from mnist_np import MLP, TrainConfig, Trainer, lab
 from mnist_np.checkpoint import save_training
 from mnist_np.data import MNIST
-from mnist_np.training import Snapshot
+from mnist_np.training import Snapshot, stats_every
 
 from .pool import TrainerPool
 from .runs import RunLog
@@ -261,6 +261,13 @@ class TrainingSession:
             self.runs.attach_changes(self._run_number)
 
     # -- control -------------------------------------------------------------------
+    @property
+    def stats_every(self) -> int:
+        """Every how many steps, after its first ones, the trainer measures a batch's loss,
+        accuracy and per-layer statistics (the step curves' points)."""
+        t = self.trainer
+        return t.stats_every or stats_every(t.net.layer_sizes, t.config.batch_size)
+
     @property
     def running(self) -> bool:
         return self.state == RUNNING

@@ -67,7 +67,7 @@ def draw(session):
     left.plotly_chart(layer_curves_figure(steps, norms, weights, "Gradient magnitude per layer",
                                           "‖∂L/∂W‖ (log)"), key="gradients_norms")
     right.plotly_chart(update_ratio_figure(steps, ratios, weights), key="gradients_ratios")
-    st.caption(update_ratio_caption(session.settings.schedule))
+    st.caption(update_ratio_caption(session.settings.schedule, session.stats_every))
 
     now = probe(net, X, y)
     left, middle, right = st.columns(3)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard.explain import measured_batches
 from dashboard.figures.train import accuracy_figure, loss_figure
 from dashboard.page import live_fragment, page_header, page_session
 from dashboard.session import FINISHED, READY, STALLED
@@ -49,12 +50,12 @@ def curves(session):
     left, right = st.columns(2)
     left.plotly_chart(loss_figure(steps, losses, epochs), key="train_loss")
     right.plotly_chart(accuracy_figure(steps, accs, epochs), key="train_accuracy")
-    left.caption("**Batch loss** (faint): the loss on each mini-batch, noisy because every "
-                 "batch holds other digits; its **moving average** shows the trend. After "
-                 "each epoch: the **train loss** is the mean over that epoch's batches, "
-                 "measured while the weights were still improving, so it sits above what "
-                 "the network scores at the epoch's end; the **validation loss** is "
-                 "measured at the end, on digits it never trains on.")
+    left.caption(f"**Batch loss** (faint): the loss on {measured_batches(session.stats_every)}"
+                 ", noisy because every batch holds other digits; its **moving average** "
+                 "shows the trend. After each epoch: the **train loss** is the mean over "
+                 "that epoch's batches, measured while the weights were still improving, so "
+                 "it sits above what the network scores at the epoch's end; the **validation "
+                 "loss** is measured at the end, on digits it never trains on.")
     right.caption("The same for accuracy: the share of digits read right. When train "
                   "accuracy keeps rising while validation accuracy stalls, the network is "
                   "learning its training digits by heart rather than digits in general.")

@@ -8,6 +8,7 @@ from dashboard.explain import (
     digit_worth,
     gradient_check_table,
     gradient_check_verdict,
+    measured_batches,
     mistakes_title,
     saturation_caption,
     update_caption,
@@ -144,3 +145,10 @@ def test_the_mistakes_title_never_says_the_most_confident_of_0():
 def test_a_sure_digits_loss_never_reads_0_when_it_is_not(loss, words):
     _, text = digit_worth(np.array([0.0, 1.0]), 1, loss)
     assert f"the loss is only {words}" in text
+
+
+def test_the_step_curves_say_which_mini_batches_they_show():
+    assert measured_batches(1) == "each mini-batch"
+    assert measured_batches(32) == "single mini-batches (each of the first 100, then one in 32)"
+    assert "on single mini-batches (each of the first 100, then one in 8)" in \
+        update_ratio_caption("constant", 8)
