@@ -1,8 +1,8 @@
 """Training throughput: the engine against PyTorch on the same network, data and batches.
 
 Trains a ReLU/softmax MLP (784-128-10 by default) with plain SGD, once through the
-engine's real training loop (``mnist_np.bench.EngineLoop``: :meth:`Trainer.step`, with
-every per-step statistic it records for the dashboard) and once with an idiomatic PyTorch
+engine's real training loop (``mnist_np.bench.EngineLoop``: :meth:`Trainer.train`, with
+every statistic it records for the dashboard, on its cadence) and once with an idiomatic PyTorch
 loop (``nn.Sequential`` Linear-ReLU-Linear, ``CrossEntropyLoss``, ``torch.optim.SGD``),
 and prints samples per second and the ratio for each batch size and thread count.
 
@@ -215,8 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in describe_machine([torch_line(torch, args.no_torch)]):
         say(line)
     say(f"network {'-'.join(map(str, sizes))} ReLU/softmax + cross-entropy, SGD lr {LR}, "
-        f"{data.source} ({len(X):,} training images); engine: Trainer.step with its "
-        f"per-step statistics; {args.steps} steps per timing, {args.repeats} repeats "
+        f"{data.source} ({len(X):,} training images); engine: Trainer.train with its "
+        f"statistics on their cadence; {args.steps} steps per timing, {args.repeats} repeats "
         f"alternating engine and pytorch, medians reported")
 
     def set_both(n: int) -> bool:
