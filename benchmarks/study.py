@@ -15,7 +15,7 @@ driver records them) and times taken inside each task on the worker:
    figures, which the 5% goal was checked against): wall time per trial minus the trial's
    training and validation (from building its trainer to its last epoch's validation),
    as a fraction of that training time. It is split into the test set's accuracy, the
-   channel's start and the network's bytes, the time the task waited for the driver's
+   network's bytes, the channel's start, the time the task waited for the driver's
    answers, and what lies between two tasks (the result's way back, the next task's
    start; also printed as the worker's own gap from a task's end to the next one's
    start, on the worker's clock). The earlier figures counted the channel's start and
@@ -152,7 +152,8 @@ def overhead(ends: list[tuple[float, dr.TrialEnd]], steady: float, direct: float
     test = float(np.mean([t["test_seconds"] for t in times]))
     waited = float(np.mean([t["waited"] for t in times]))
     task = float(np.mean([t["seconds"] for t in times]))
-    rest = task - train - test - waited
+    made = float(np.mean([t["bytes_seconds"] for t in times]))
+    rest = task - train - test - waited - made  # the channel's start, the data's check
     # on the worker, from one task's end to the next one's start (the same clock)
     gaps = [b["start"] - a["end"] for a, b in pairwise(times)]
     over = steady - train
@@ -163,10 +164,10 @@ def overhead(ends: list[tuple[float, dr.TrialEnd]], steady: float, direct: float
     print(f"  overhead per trial on 1 worker, the test set counted as overhead (as before): "
           f"{part(over)} of the trial's training and validation on the worker "
           f"({train * 1000:.1f} ms); of which the test set's accuracy {part(test)}, the "
-          f"channel's start and the network's bytes {part(rest)}, waiting for the driver's "
-          f"answers {part(waited)}, between tasks {part(steady - task)} (on the worker, "
-          f"from a task's end to the next one's start: {float(np.median(gaps)) * 1000:.1f} "
-          f"ms median)")
+          f"network's bytes {part(made)}, the channel's start {part(rest)}, waiting for "
+          f"the driver's answers {part(waited)}, between tasks {part(steady - task)} "
+          f"(on the worker, from a task's end to the next one's start: "
+          f"{float(np.median(gaps)) * 1000:.1f} ms median)")
     work = train + test
     print(f"  overhead per trial on 1 worker, the test set counted as the trial's work: "
           f"{(steady - work) * 1000:.1f} ms = {(steady - work) / work:.1%} of the trial's "

@@ -124,9 +124,9 @@ class TrialResult:
     verdict: str             # GO (it ran to its end), PRUNE or STOP
     # where the task's time went on the worker: building the trainer, training and
     # validating (``train_seconds``, without the ``waited`` for the driver's answers),
-    # the test set's accuracy (``test_seconds``), all of it with the channel's start and
-    # the network's bytes (``seconds``); when it started and ended (``start``, ``end``:
-    # the worker's ``time.perf_counter()``)
+    # the test set's accuracy (``test_seconds``), the network's bytes (``bytes_seconds``),
+    # all of it with the channel's start (``seconds``); when it started and ended
+    # (``start``, ``end``: the worker's ``time.perf_counter()``)
     times: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -179,7 +179,8 @@ def train_trial(data: Data, task: TrialTask, report: Report | None = None) -> Tr
     end = time.perf_counter()
     waited = report.waited if report is not None else 0.0
     result.times.update(train_seconds=trained - opened - waited, test_seconds=tested - trained,
-                        seconds=end - start, waited=waited, start=start, end=end)
+                        bytes_seconds=end - tested, seconds=end - start, waited=waited,
+                        start=start, end=end)
     return result
 
 
