@@ -8,7 +8,9 @@ import numpy as np
 from mnist_np import MLP, TrainConfig, Trainer
 from studies import work as wk
 from studies.channel import Channel, answers_topic, reports_topic
-from studies.work import GO, PRUNE
+from studies.work import GO, PRUNE, STOP
+
+from ..conftest import wait_for
 
 
 def test_the_test_accuracy_is_the_trainers_and_reuses_its_arrays(sample):
@@ -71,3 +73,28 @@ def test_a_channel_gets_its_answer_pushed_or_finds_it_in_the_topics_log(client):
     client.log_event(answers_topic("lookup-study"), [7, 1, PRUNE])
     assert client.submit(_settle, "lookup-study", True, pure=False).result(timeout=30) == \
         (PRUNE, 1)
+
+
+_verdicts: dict[str, str] = {}  # on a worker: each study's trial 3's verdict once it ended
+
+
+def _wait_unanswered(study: str) -> None:
+    """On a worker: trial 3's channel reports epoch 1 and waits for an answer never sent."""
+    channel = Channel(study, 3, wait=True)
+    channel.start()
+    channel.send(1, 0.5)
+    channel.settle(1)
+    channel.close()
+    _verdicts[study] = channel.verdict
+
+
+def _verdict(study: str) -> str | None:
+    return _verdicts.get(study)
+
+
+def test_a_channel_whose_task_its_driver_let_go_stops_waiting(client):
+    future = client.submit(_wait_unanswered, "let-go-study", pure=False)
+    while not client.get_events(reports_topic("let-go-study")):
+        time.sleep(0.05)
+    future.cancel()  # as a driver that dies lets go of its tasks: no answer will come
+    wait_for(lambda: STOP in client.run(_verdict, "let-go-study").values(), timeout=20)
