@@ -77,8 +77,9 @@ def quiet_logs() -> None:
     for name in ["distributed", *logging.root.manager.loggerDict]:
         if name == "distributed" or name.startswith("distributed."):
             logging.getLogger(name).setLevel(logging.CRITICAL + 1)
-    # a local scheduler closing under a worker's pending queue get leaves a "Task
-    # exception was never retrieved" (a TimeoutError) on asyncio's logger
+    # a local scheduler closing under a pending request (a worker's queue get, when the
+    # reports went through queues) left a "Task exception was never retrieved" (a
+    # TimeoutError) on asyncio's logger
     logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
 
 

@@ -467,7 +467,7 @@ class StudyRun:
             return r, FAILED, None, f"its result was lost ({type(e).__name__})"
         with self._lock:
             self._by_number.pop(r.trial.number, None)
-            for epoch, val_accuracy in result.curve:  # those the queue has not brought
+            for epoch, val_accuracy in result.curve:  # those its reports have not brought
                 self._report(r, epoch, val_accuracy)
         r.result, r.epoch = result, result.epoch
         if result.finished:
