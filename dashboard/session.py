@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,8 +40,12 @@ MAX_SNAPSHOTS, MIN_SNAPSHOTS = 24, 3
 FILE_SNAPSHOT_BYTES = 16 * 2**20
 
 T = TypeVar("T")
-# While training runs, the network and its trainer are checkpointed this often, so a
-# crash or a restart loses at most this much; every user action saves at once.
+# While training runs, the network and its trainer are checkpointed after this many
+# seconds of the session's own training, so a crash or a restart loses at most this much
+# of it; every user action saves at once. Counted in training time, not on the wall
+# clock: with 16 sessions taking turns on 2 cores each trains an eighth of the time, and
+# a 5 MB checkpoint every 5 s of wall time per session took 28% of the trainer pool's
+# time (py-spy, the light-client sessions benchmark).
 CHECKPOINT_SECONDS = 5.0
 
 
@@ -98,7 +103,9 @@ class TrainingSession:
                               pool)  # None: the server's pool
         self.runs = runs if runs is not None else RunLog()
         self._sink = checkpoint
-        self._last_checkpoint = 0.0
+        # the trainer of the last checkpoint (a weak reference: release() frees it) and
+        # its training seconds then
+        self._checkpointed: tuple[Callable[[], Trainer | None], float] = (lambda: None, 0.0)
         self.checkpoint_error = ""
         self.released = False  # the browser session is gone: see release()
         self._build(settings)
@@ -179,7 +186,7 @@ class TrainingSession:
         with self.reading():
             raw = self._training_file()
             settings, state = self.settings, self.state  # "running": a reload says so
-        self._last_checkpoint = time.monotonic()
+            self._checkpointed = (weakref.ref(self.trainer), self.trainer.train_seconds)
         try:
             self._sink(settings, state, raw)
             self.checkpoint_error = ""
@@ -353,9 +360,16 @@ class TrainingSession:
             self.trainer.step()
             self.version += 1
             going_on = not self._after_step()
-        if going_on and time.monotonic() - self._last_checkpoint > CHECKPOINT_SECONDS:
+        if going_on and self._training_since_checkpoint() > CHECKPOINT_SECONDS:
             self.save_checkpoint()
         return going_on
+
+    def _training_since_checkpoint(self) -> float:
+        """Seconds this session's trainer has trained since the last checkpoint (all of
+        its training when the last checkpoint was of another trainer)."""
+        trainer, seconds = self._checkpointed
+        t = self.trainer
+        return t.train_seconds - (seconds if trainer() is t else 0.0)
 
     def _stopped(self) -> None:
         with self.lock:

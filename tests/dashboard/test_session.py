@@ -3,6 +3,7 @@ thread, the runs it records and the snapshots it keeps."""
 
 import time
 from dataclasses import replace
+from itertools import pairwise
 
 from dashboard import settings as cfg
 from dashboard.session import DIVERGED, FINISHED, PAUSED, READY, TrainingSession
@@ -165,3 +166,32 @@ def test_a_session_whose_browser_left_lets_go_of_its_network_once_saved(sample):
     alive[0] = False
     unsaved.join(timeout=5)
     assert not unsaved.released and unsaved.trainer is not None
+
+
+def test_checkpoints_come_after_seconds_of_the_sessions_own_training(sample, monkeypatch):
+    """Two sessions taking turns on one thread each train half the time: each checkpoints
+    after CHECKPOINT_SECONDS of its own training, not of the wall clock (16 sessions on
+    2 cores wrote a checkpoint each every 5 s of wall time, 28% of the pool's time)."""
+    import dashboard.session as session_module
+    from dashboard.pool import TrainerPool
+
+    monkeypatch.setattr(session_module, "CHECKPOINT_SECONDS", 0.1)
+    pool = TrainerPool(size=1, slice_seconds=0.02)
+    saves: list[list[float]] = [[], []]
+    sessions = [TrainingSession(sample, Settings(hidden=(64,), steps=cfg.MAX_STEPS),
+                                checkpoint=lambda *a, k=k: saves[k].append(
+                                    sessions[k].trainer.train_seconds),
+                                pool=pool) for k in range(2)]
+    started = time.monotonic()
+    for s in sessions:
+        s.play()
+    time.sleep(1.5)
+    for s in sessions:
+        s.pause()
+    wall = time.monotonic() - started
+    for s, saved in zip(sessions, saves):
+        periodic = saved[:-1]  # the last one is the pause's
+        gaps = [b - a for a, b in pairwise(periodic)]
+        assert len(periodic) >= 3 and min(gaps) >= 0.1
+        # half the wall time each: a wall-clock rule would have saved about twice as often
+        assert len(periodic) <= s.trainer.train_seconds / 0.1 + 1 < wall / 0.1
