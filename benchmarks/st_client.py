@@ -404,14 +404,19 @@ class Session:
         return found
 
     def wait_for_full_run(self, since: float, timeout: float = 120) -> float:
-        """Until a run of the whole app that ended after ``since`` (ms) finished
-        successfully: when it did."""
-        def done() -> bool:
-            return any(t > since and s == FINISHED.FINISHED_SUCCESSFULLY and not f
-                       for t, s, f in list(self.finished))
-        self.wait_until(done, timeout)
-        return next(t for t, s, f in list(self.finished)
-                    if t > since and s == FINISHED.FINISHED_SUCCESSFULLY and not f)
+        """Until a run of the whole app that started after ``since`` (ms) finished
+        successfully: when it did. (A run that started before ``since`` and ended after
+        it does not count: after a click, its step counter can predate the click's
+        own run, whose sidebar draws the step below the Play button.)"""
+        def done() -> float | None:
+            start = next((t for t, _, f in list(self.started) if t > since and not f), None)
+            if start is None:
+                return None
+            return next((t for t, s, f in list(self.finished)
+                         if t > start and s == FINISHED.FINISHED_SUCCESSFULLY and not f),
+                        None)
+        self.wait_until(lambda: done() is not None, timeout)
+        return done()  # type: ignore[return-value]
 
     def last_step(self) -> int | None:
         return self.steps[-1][1] if self.steps else None
