@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
@@ -69,6 +71,22 @@ def get_store() -> tuple[Store | None, str | None]:
         return None, str(e)
 
 
+# Each workspace's live training session in this server process (weakly: a session goes
+# when Streamlit drops its page session), so a reload can take it over: see get_session.
+_LIVE: weakref.WeakValueDictionary[str, TrainingSession] = weakref.WeakValueDictionary()
+_LIVE_LOCK = threading.Lock()
+
+
+def _take_over(token: str, session: TrainingSession) -> None:
+    """Make ``session`` the workspace's live one; the one it replaces (the same browser's
+    page before a reload) stops and saves where it is first, so nothing is lost."""
+    with _LIVE_LOCK:
+        before = _LIVE.get(token)
+        _LIVE[token] = session
+    if before is not None and before is not session:
+        before.hand_over()
+
+
 def get_session() -> TrainingSession:
     """This user's training session, created on the first run: the browser's workspace
     (its runs, and its network where it was left) unless the URL asks for other
@@ -96,6 +114,7 @@ def get_session() -> TrainingSession:
         st.session_state.query_warnings = warnings
         session = TrainingSession(data, settings, _session_alive_check(),
                                   runs=RunLog(store, token), checkpoint=sink)
+        _take_over(token, session)
         saved = store.load_current(token) if store is not None and known else None
         if saved is not None:
             _go_on(session, *saved)

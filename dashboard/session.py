@@ -108,6 +108,7 @@ class TrainingSession:
         self._checkpointed: tuple[Callable[[], Trainer | None], float] = (lambda: None, 0.0)
         self.checkpoint_error = ""
         self.released = False  # the browser session is gone: see release()
+        self._handing_over = False  # see hand_over()
         self._build(settings)
 
     # -- building ------------------------------------------------------------------
@@ -185,7 +186,9 @@ class TrainingSession:
             return
         with self.reading():
             raw = self._training_file()
-            settings, state = self.settings, self.state  # "running": a reload says so
+            # "running": a reload says so (a hand-over stops the worker but says it too)
+            settings = self.settings
+            state = RUNNING if self._handing_over else self.state
             self._checkpointed = (weakref.ref(self.trainer), self.trainer.train_seconds)
         try:
             self._sink(settings, state, raw)
@@ -329,6 +332,21 @@ class TrainingSession:
         with self.lock:
             if self.state == RUNNING:
                 self.state = PAUSED
+
+    def hand_over(self) -> None:
+        """Another page session of this workspace takes over (the browser reloaded the
+        page, which makes a new Streamlit session): stop training and save the network
+        as it is now, its checkpoint saying it was running, so the new session restores
+        this very step instead of the last periodic checkpoint (up to 5 s of training
+        older) and says that training was running."""
+        if self.released:
+            return
+        with self.lock:
+            self._handing_over = self.state == RUNNING
+        try:
+            self.pause()  # the worker's exit saves the checkpoint
+        finally:
+            self._handing_over = False
 
     def step(self) -> None:
         """Pause, then train exactly one mini-batch (of the next run, when one is

@@ -195,3 +195,19 @@ def test_checkpoints_come_after_seconds_of_the_sessions_own_training(sample, mon
         assert len(periodic) >= 3 and min(gaps) >= 0.1
         # half the wall time each: a wall-clock rule would have saved about twice as often
         assert len(periodic) <= s.trainer.train_seconds / 0.1 + 1 < wall / 0.1
+
+
+def test_hand_over_stops_and_saves_this_step_as_running(sample):
+    saved = []
+    session = TrainingSession(sample, Settings(hidden=(16,), steps=cfg.MAX_STEPS),
+                              checkpoint=lambda settings, state, raw: saved.append(state))
+    session.play()
+    time.sleep(0.3)
+    session.hand_over()  # a reload's new page session takes the workspace over
+    assert not session.training and saved[-1] == "running"
+    step = session.trainer.step_count
+    time.sleep(0.2)
+    assert session.trainer.step_count == step and session.state == PAUSED
+    count = len(saved)
+    session.hand_over()  # paused already, and saved when it paused: nothing to do
+    assert len(saved) == count and session.state == PAUSED
