@@ -390,11 +390,20 @@ class TrainingSession:
         return t.train_seconds - (seconds if trainer() is t else 0.0)
 
     def _stopped(self) -> None:
+        gone = not self.is_alive()
         with self.lock:
+            left_running = gone and self.state == RUNNING
             if self.state == RUNNING:
                 self.state = PAUSED
-        self.save_checkpoint()  # paused, finished, diverged or left: keep where it is
-        if not self.is_alive() and self._sink is not None and not self.checkpoint_error:
+        # paused, finished, diverged or left: keep where it is; a page that left while
+        # training (a reload, a closed tab) saves "running", so the next says so
+        handing_over = self._handing_over
+        self._handing_over = handing_over or left_running
+        try:
+            self.save_checkpoint()
+        finally:
+            self._handing_over = handing_over
+        if gone and self._sink is not None and not self.checkpoint_error:
             self.release()
 
     def release(self) -> None:

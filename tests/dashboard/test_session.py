@@ -156,6 +156,7 @@ def test_a_session_whose_browser_left_lets_go_of_its_network_once_saved(sample):
     alive[0] = False
     session.join(timeout=5)
     assert not session.training and session.released and saved
+    assert saved[-1][1] == "running"  # it left while training: the next page says so
     assert trainer() is None and net() is None  # freed at once, no collection needed
     gc.collect()
     # without a place to save it (no run database), the network is kept for a reconnect
