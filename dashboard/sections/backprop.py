@@ -308,11 +308,14 @@ def gradient_check_section(v: Traced) -> None:
         st.caption("No gradient check for a network whose loss is not a number.")
         return
     columns = explain.gradient_check_table(checks)
-    numbers = ("backprop", "finite difference", "difference", "relative error")
-    rows = zip(*(columns[name] if name not in numbers else [f"{v:.3e}" for v in columns[name]]
-                 for name in columns))
-    st.markdown(table([*columns], [[*row[:-1], "yes" if row[-1] else "no"] for row in rows],
-                      right=[name in numbers for name in columns]))
+    # five narrow columns (the absolute difference left out: the relative error says it)
+    # and numbers of 4 significant digits, so the table fits beside an 800 px sidebar
+    numbers = ("backprop", "finite difference", "relative error")
+    shown = ("parameter", *numbers, "agree")
+    rows = zip(*([f"{v:.4g}" for v in columns[name]] if name in numbers
+                 else ["yes" if v is True else "no" if v is False else v
+                       for v in columns[name]] for name in shown))
+    st.markdown(table(shown, rows, right=[name in numbers for name in shown]))
     level, message, note = explain.gradient_check_verdict(checks)
     (st.success if level == "success" else st.warning)(message)
     if note:
