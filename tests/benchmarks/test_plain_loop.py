@@ -4,16 +4,13 @@ the script must run and print its verdicts. No timing is asserted anywhere."""
 
 import json
 import math
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from benchmarks.plain_loop import EngineEpochs, PlainLoop, same_maths
 
-from ..conftest import REPO
+from .conftest import run_script
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum"])
@@ -34,13 +31,9 @@ def test_the_plain_loop_trains_exactly_the_engines_weights(sample, optimizer):
         np.testing.assert_array_equal(ours, theirs)
 
 
-def test_the_script_prints_each_shapes_ratios_on_the_sample(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "MNIST_DIR"}
-    env |= {"MNIST_CACHE": str(tmp_path / "cache"), "MNIST_MIRRORS": "http://127.0.0.1:9/"}
-    result = subprocess.run(
-        [sys.executable, "benchmarks/plain_loop.py", "--shapes", "16x100", "--repeats", "2",
-         "--threads", "1", "--no-torch", "--json"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+def test_the_script_prints_each_shapes_ratios_on_the_sample(offline_env):
+    result = run_script("plain_loop.py", "--shapes", "16x100", "--repeats", "2",
+                        "--threads", "1", "--no-torch", "--json", env=offline_env)
     assert result.returncode == 0, result.stderr
     assert "engine / plain epoch time" in result.stderr and "goal <= 1.05" in result.stderr
     assert "a run's first 100 steps (all measured, once per run): engine " in result.stderr

@@ -1,22 +1,15 @@
 """benchmarks/profile_step.py on the offline sample. No timing is asserted."""
 
-import os
-import subprocess
-import sys
-
 from benchmarks.torch_compare import import_torch
 
-from ..conftest import REPO
+from .conftest import run_script
 
 
-def test_profile_step_prints_each_statement_and_the_matmul_floor(tmp_path):
+def test_profile_step_prints_each_statement_and_the_matmul_floor(offline_env):
     """A line per statement of Trainer._step, the total, and with --matmul the products
     timed alone."""
-    env = {k: v for k, v in os.environ.items() if k != "MNIST_DIR"}
-    env |= {"MNIST_CACHE": str(tmp_path / "cache"), "MNIST_MIRRORS": "http://127.0.0.1:9/"}
-    result = subprocess.run(
-        [sys.executable, "benchmarks/profile_step.py", "--steps", "30", "--batch-size", "32",
-         "--matmul"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    result = run_script("profile_step.py", "--steps", "30", "--batch-size", "32", "--matmul",
+                        env=offline_env)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "net.forward(X, buffers=buffers, masks=masks, logits=z)" in out
@@ -30,15 +23,11 @@ def test_profile_step_prints_each_statement_and_the_matmul_floor(tmp_path):
         assert "1.5x its speed means a step of at most" in out
 
 
-def test_profile_step_times_the_engine_against_the_plain_loop(tmp_path):
+def test_profile_step_times_the_engine_against_the_plain_loop(offline_env):
     """--plain: the engine's steps against the plain loop's in interleaved blocks, as
     percentiles (no timing asserted)."""
-    env = {k: v for k, v in os.environ.items() if k != "MNIST_DIR"}
-    env |= {"MNIST_CACHE": str(tmp_path / "cache"), "MNIST_MIRRORS": "http://127.0.0.1:9/"}
-    result = subprocess.run(
-        [sys.executable, "benchmarks/profile_step.py", "--steps", "20", "--hidden", "16",
-         "--batch-size", "20", "--plain", "6"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    result = run_script("profile_step.py", "--steps", "20", "--hidden", "16",
+                        "--batch-size", "20", "--plain", "6", env=offline_env)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "against the plain loop, 6 interleaved blocks of 8 steps" in out

@@ -3,9 +3,6 @@ is not installed (it is never a dependency); the script itself runs either way. 
 is asserted anywhere."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -21,21 +18,14 @@ from benchmarks.torch_compare import (
 )
 from mnist_np.bench import EngineLoop, Result, measure
 
-from ..conftest import REPO
+from .conftest import run_script
 
 torch = import_torch()
 needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
 
 
-@pytest.fixture
-def offline_env(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "MNIST_DIR"}
-    return env | {"MNIST_CACHE": str(tmp_path / "cache"), "MNIST_MIRRORS": "http://127.0.0.1:9/"}
-
-
 def compare(*args, env):
-    return subprocess.run([sys.executable, "benchmarks/torch_compare.py", *args], cwd=REPO,
-                          env=env, capture_output=True, text=True, timeout=600)
+    return run_script("torch_compare.py", *args, env=env)
 
 
 def test_compare_prints_both_rates_and_the_ratio_when_pytorch_is_there(offline_env):
