@@ -178,17 +178,17 @@ class TrainingSession:
             self._build(settings, trainer=trainer,
                         recorded=state in (FINISHED, DIVERGED, STALLED))
 
-    def save_checkpoint(self) -> None:
+    def save_checkpoint(self, state: str | None = None) -> None:
         """Hand the network and its trainer as they are now to the checkpoint sink (the
-        run database), so a reload or a restart loses nothing. A failing sink does not
-        stop training; :attr:`checkpoint_error` says why."""
+        run database), so a reload or a restart loses nothing, with the session's state
+        (or ``state``: "running" for a page that left while training, which the next page
+        then says). A failing sink does not stop training; :attr:`checkpoint_error` says
+        why."""
         if self._sink is None:
             return
         with self.reading():
             raw = self._training_file()
-            # "running": a reload says so (a hand-over stops the worker but says it too)
-            settings = self.settings
-            state = RUNNING if self._handing_over else self.state
+            settings, state = self.settings, state or self.state
             self._checkpointed = (weakref.ref(self.trainer), self.trainer.train_seconds)
         try:
             self._sink(settings, state, raw)
@@ -341,10 +341,9 @@ class TrainingSession:
         older) and says that training was running."""
         if self.released:
             return
-        with self.lock:
-            self._handing_over = self.state == RUNNING
+        self._handing_over = True
         try:
-            self.pause()  # the worker's exit saves the checkpoint
+            self.pause()  # the worker's exit saves the checkpoint (see _stopped)
         finally:
             self._handing_over = False
 
@@ -392,17 +391,13 @@ class TrainingSession:
     def _stopped(self) -> None:
         gone = not self.is_alive()
         with self.lock:
-            left_running = gone and self.state == RUNNING
+            left_running = (gone or self._handing_over) and self.state == RUNNING
             if self.state == RUNNING:
                 self.state = PAUSED
         # paused, finished, diverged or left: keep where it is; a page that left while
-        # training (a reload, a closed tab) saves "running", so the next says so
-        handing_over = self._handing_over
-        self._handing_over = handing_over or left_running
-        try:
-            self.save_checkpoint()
-        finally:
-            self._handing_over = handing_over
+        # training (a reload, a closed tab, a hand-over) saves "running", so the next
+        # page says so
+        self.save_checkpoint(RUNNING if left_running else None)
         if gone and self._sink is not None and not self.checkpoint_error:
             self.release()
 
