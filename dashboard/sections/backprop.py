@@ -311,11 +311,10 @@ def gradient_check_section(v: Traced) -> None:
     # five narrow columns (the absolute difference left out: the relative error says it)
     # and numbers of 4 significant digits, so the table fits beside an 800 px sidebar
     numbers = ("backprop", "finite difference", "relative error")
-    shown = ("parameter", *numbers, "agree")
-    rows = zip(*([f"{v:.4g}" for v in columns[name]] if name in numbers
-                 else ["yes" if v is True else "no" if v is False else v
-                       for v in columns[name]] for name in shown))
-    st.markdown(table(shown, rows, right=[name in numbers for name in shown]))
+    rows = [[name, *(f"{v:.4g}" for v in values), "yes" if agree else "no"]
+            for name, *values, agree in zip(columns["parameter"],
+                                            *(columns[n] for n in numbers), columns["agree"])]
+    st.markdown(table(("parameter", *numbers, "agree"), rows, right=(False, True, True, True)))
     level, message, note = explain.gradient_check_verdict(checks)
     (st.success if level == "success" else st.warning)(message)
     if note:
