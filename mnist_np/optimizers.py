@@ -20,6 +20,10 @@ so a checkpoint continues a run exactly: ``state()`` gives a JSON-ready dict of 
 and, under the names in the class attribute ``state_arrays``, lists of arrays shaped like
 ``params`` (or ``None`` before the first step). The learning rate is not state: the
 training loop sets it before every step from its schedule.
+
+``flush(step)``, which the training loop calls after every step, sets to exactly 0 the
+entries of the optimizer's state that have decayed too small to move any weight, every so
+many steps, before they become subnormal floats (see :func:`flush_tiny`).
 """
 
 from __future__ import annotations
@@ -38,6 +42,39 @@ def norm(x: np.ndarray) -> float:
     return math.sqrt(np.vdot(x, x))
 
 
+# -- subnormal numbers ------------------------------------------------------------------
+# A velocity entry whose gradient stays 0 (a pixel blank in every image of the batches, a
+# dead unit) shrinks by μ each step, down through the subnormal floats (below
+# ``finfo.tiny``, 1.2e-38 in float32) on its way to 0. The CPU multiplies those about 60x
+# slower than normal numbers (``v *= μ`` on a 784x256 array: 14 us, 108 us with one row
+# in eight subnormal) and NumPy cannot switch on the CPU's flush-to-zero. In the default
+# run 4% of the velocity was subnormal from the third epoch on, and ``v *= μ`` was 13% of
+# the training time.
+
+def flush_floor(dtype) -> float:
+    """``tiny / eps`` of ``dtype`` (9.9e-32 in float32): a ``v`` below it in magnitude moves
+    no weight above ``2 tiny / eps²`` (1.7e-24) at all, being under half its spacing."""
+    info = np.finfo(dtype)
+    return float(info.tiny / info.eps)
+
+
+def flush_period(decay: float, dtype) -> int:
+    """How often to flush an array that shrinks by ``decay`` a step, so that no entry gets
+    from ``flush_floor`` down to ``tiny`` in between: ``log(eps) / log(decay)`` steps
+    (151 for μ = 0.9 in float32); 0 (never) when it does not shrink."""
+    if not 0 < decay < 1:
+        return 0
+    return max(1, int(math.log(np.finfo(dtype).eps) / math.log(decay)))
+
+
+def flush_tiny(arrays: list[np.ndarray]) -> None:
+    """Set the entries of each array below :func:`flush_floor` in magnitude to exactly 0,
+    in place: the weights they would have moved stay as they are, and the arrays hold no
+    subnormal number that an earlier step did not put there."""
+    for a in arrays:
+        np.copyto(a, 0, where=np.abs(a) < flush_floor(a.dtype))
+
+
 class SGD:
     """Plain stochastic gradient descent: ``p -= lr * g``."""
 
@@ -53,6 +90,9 @@ class SGD:
 
     def load_state(self, state: dict) -> None:
         """Nothing to restore (``state`` is what :meth:`state` gave)."""
+
+    def flush(self, step: int) -> None:
+        """Nothing decays between steps here."""
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray], scaled: bool = False,
              grad_norms: list[float | None] | None = None,
@@ -106,6 +146,15 @@ class Momentum:
         velocity = state["velocity"]
         self.velocity = None if velocity is None else [np.array(v) for v in velocity]
 
+    def flush(self, step: int) -> None:
+        """Every :func:`flush_period` steps (by the training step's number, so a resumed
+        run flushes at the same steps), :func:`flush_tiny` the velocity."""
+        if self.velocity is None:
+            return
+        period = flush_period(self.mu, self.velocity[0].dtype)
+        if period and step % period == 0:
+            flush_tiny(self.velocity)
+
     def step(self, params: list[np.ndarray], grads: list[np.ndarray], scaled: bool = False,
              grad_norms: list[float | None] | None = None,
              measure: bool = True) -> list[float]:
@@ -156,6 +205,18 @@ class Adam:
         m, v = state["m"], state["v"]
         self.m = None if m is None else [np.array(a) for a in m]
         self.v = None if v is None else [np.array(a) for a in v]
+
+    def flush(self, step: int) -> None:
+        """Every :func:`flush_period` steps of ``beta1``, :func:`flush_tiny` the first
+        moments ``m``, which decay by ``beta1`` where the gradient is 0 (in the default
+        network trained with Adam, 1% of ``m`` was subnormal after 4 epochs). ``v`` stays:
+        it decays 100x more slowly and held none. A flushed ``m`` changes the update
+        ``lr_t m / (sqrt(v) + eps_t)`` by less than ``1e-23 lr``, under half the spacing
+        of any weight above ``2e-16 lr``."""
+        if self.m is not None:
+            period = flush_period(self.beta1, self.m[0].dtype)
+            if period and step % period == 0:
+                flush_tiny(self.m)
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray], scaled: bool = False,
              grad_norms: list[float | None] | None = None,

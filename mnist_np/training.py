@@ -747,6 +747,7 @@ class Trainer:
                 update_norms = optimizer.step(params, updates)
             update_ratios = np.array([u / w if w > 0 else 0.0 for u, w in
                                       zip(update_norms, map(norm, net.weights))])
+        optimizer.flush(step)
 
         self.step_count = step
         self.samples_seen += n

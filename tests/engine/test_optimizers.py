@@ -4,7 +4,17 @@ fast path that the training loop uses for SGD and momentum."""
 import numpy as np
 import pytest
 
-from mnist_np.optimizers import OPTIMIZERS, SGD, Adam, Momentum, make_optimizer, norm
+from mnist_np.optimizers import (
+    OPTIMIZERS,
+    SGD,
+    Adam,
+    Momentum,
+    flush_floor,
+    flush_period,
+    flush_tiny,
+    make_optimizer,
+    norm,
+)
 
 
 @pytest.mark.parametrize("cls", [SGD, Momentum])
@@ -91,3 +101,66 @@ def test_adam_betas_and_eps_change_its_steps():
         a.step([p], [-g])  # the second step: how much of the first gradient is remembered
         ends.append(p)
     assert ends[1][0] - ends[0][0] > 0.002  # a short memory turns back sooner (-0.0067, -0.0095)
+
+
+# -- subnormal numbers: flush ------------------------------------------------------------
+def _subnormal(arrays) -> int:
+    tiny = np.finfo(np.float32).tiny
+    return sum(int(((a != 0) & (np.abs(a) < tiny)).sum()) for a in arrays)
+
+
+def _train_with_blank_inputs(opt, steps: int, flush: bool):
+    """Weights whose gradient is 0 after the first step (a pixel blank from then on):
+    their velocity (momentum) or first moment (Adam) only decays."""
+    rng = np.random.default_rng(0)
+    params = [rng.normal(size=(6, 5)).astype(np.float32), np.zeros(5, np.float32)]
+    for step in range(1, steps + 1):
+        grads = [rng.normal(size=(6, 5)).astype(np.float32) * 1e-3,
+                 rng.normal(size=5).astype(np.float32) * 1e-3]
+        if step > 1:
+            grads[0][:3] = 0  # the first three rows see only blank pixels
+        opt.step(params, grads, measure=False)
+        if flush:
+            opt.flush(step)
+    return params
+
+
+@pytest.mark.parametrize("make, state", [(lambda: Momentum(lr=0.1, mu=0.9), "velocity"),
+                                         (lambda: Adam(lr=1e-3), "m")])
+def test_flush_keeps_decaying_state_out_of_the_subnormals_and_the_weights_the_same(make,
+                                                                                    state):
+    kept, flushed = make(), make()
+    p_kept = _train_with_blank_inputs(kept, 1200, flush=False)
+    p_flushed = _train_with_blank_inputs(flushed, 1200, flush=True)
+    assert _subnormal(getattr(kept, state)) > 0  # what the flush is for
+    assert _subnormal(getattr(flushed, state)) == 0
+    for a, b in zip(p_kept, p_flushed):
+        np.testing.assert_array_equal(a, b)  # bitwise: the flushed values moved nothing
+
+
+def test_flush_period_stops_an_entry_at_the_floor_short_of_the_subnormals():
+    for mu in (0.5, 0.9, 0.99):
+        for dtype in (np.float32, np.float64):
+            period = flush_period(mu, dtype)
+            assert flush_floor(dtype) * mu ** period >= np.finfo(dtype).tiny
+            assert flush_floor(dtype) * mu ** (period + 2) < np.finfo(dtype).tiny
+    assert flush_period(0.0, np.float32) == 0 and flush_period(1.0, np.float32) == 0
+
+
+def test_flush_tiny_zeroes_only_what_is_below_the_floor():
+    floor = flush_floor(np.float32)
+    a = np.array([floor / 2, -floor / 2, floor * 2, -1.0, 1e-40, 0.0], np.float32)
+    flush_tiny([a])
+    np.testing.assert_array_equal(a, np.array([0, 0, floor * 2, -1.0, 0, 0], np.float32))
+
+
+def test_momentum_flushes_on_the_steps_its_period_names():
+    opt = Momentum(lr=0.1, mu=0.9)
+    opt.step([np.zeros(2, np.float32)], [np.ones(2, np.float32)])
+    opt.velocity[0][:] = 1e-33  # below the floor
+    period = flush_period(0.9, np.float32)
+    opt.flush(period - 1)
+    assert opt.velocity[0][0] != 0
+    opt.flush(2 * period)
+    assert not opt.velocity[0].any()
+    SGD().flush(period)  # keeps nothing: nothing to flush
