@@ -47,7 +47,8 @@ from benchmarks.torch_compare import TorchLoop, import_torch, torch_line
 from mnist_np.bench import LR, SEED, EngineLoop, Result, describe_machine, measure
 from mnist_np.cli import load_data
 from mnist_np.data import N_CLASSES, N_INPUTS
-from mnist_np.network import MLP
+from mnist_np.network import MLP, input_columns
+from mnist_np.optimizers import flush_period, flush_tiny
 from mnist_np.threads import set_threads
 from mnist_np.training import STATS_EVERY_STEP_UNTIL, TrainConfig, Trainer
 
@@ -77,7 +78,7 @@ class PlainLoop:
         self.eye = np.eye(self.W2.shape[1], dtype=self.dtype)
         self._rng = np.random.default_rng(seed + 1)
         self._order = self._rng.permutation(len(X))
-        self._pos = 0
+        self._pos = self._step = 0
         self._buffers: dict[int, dict[str, np.ndarray]] = {}
 
     def set_batch_size(self, batch_size: int) -> None:
@@ -107,8 +108,15 @@ class PlainLoop:
             buf = self._buffers_for(n)
             X = X_all.take(idx, 0, buf["X"], "clip")
             Y = self.eye.take(y_all[idx], 0, buf["Y"], "clip")
-            # forward: a1 = relu(X W1 + b1), a2 = softmax(a1 W2 + b2), row max subtracted
-            a1 = np.matmul(X, W1, out=buf["a1"])
+            # forward: a1 = relu(X W1 + b1), a2 = softmax(a1 W2 + b2), row max subtracted;
+            # the columns blank in every row left out of X W1 when that pays, as the engine
+            columns = input_columns(X, W1.shape[1])
+            if columns is None:
+                a1 = np.matmul(X, W1, out=buf["a1"])
+            else:
+                used, blank = columns
+                X_used = X[:, used]
+                a1 = np.matmul(X_used, W1[used], out=buf["a1"])
             a1 += b1
             np.maximum(a1, buf["zero"], out=a1)
             a2 = np.matmul(a1, W2, out=buf["a2"])
@@ -123,7 +131,12 @@ class PlainLoop:
             db2 = np.dot(buf["ones"], d2, out=buf["db2"])
             d1 = np.matmul(d2, W2.T, out=buf["d1"])
             np.multiply(d1, a1 > 0, out=d1)
-            dW1 = np.matmul(X.T, d1, out=buf["dW1"])
+            if columns is None:
+                dW1 = np.matmul(X.T, d1, out=buf["dW1"])
+            else:  # the blank columns' rows of dW1 are 0
+                dW1 = buf["dW1"]
+                dW1[blank] = 0
+                dW1[used] = X_used.T @ d1
             db1 = np.dot(buf["ones"], d1, out=buf["db1"])
             # the update: p -= lr g (SGD), or v = mu v - lr g; p += v (momentum)
             if mu is None:
@@ -134,6 +147,10 @@ class PlainLoop:
                     v *= mu
                     v -= g
                     p += v
+                self._step += 1  # and v's entries too small to move a weight set to 0
+                period = flush_period(mu, self.dtype)  # before they become subnormal
+                if period and self._step % period == 0:
+                    flush_tiny(self.velocity)
             self._pos += n
             if self._pos >= n_all:
                 self._pos = 0

@@ -28,6 +28,7 @@ many steps, before they become subnormal floats (see :func:`flush_tiny`).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -58,6 +59,7 @@ def flush_floor(dtype) -> float:
     return float(info.tiny / info.eps)
 
 
+@functools.lru_cache(maxsize=64)  # asked after every step: np.finfo and the logs cost 8 us
 def flush_period(decay: float, dtype) -> int:
     """How often to flush an array that shrinks by ``decay`` a step, so that no entry gets
     from ``flush_floor`` down to ``tiny`` in between: ``log(eps) / log(decay)`` steps

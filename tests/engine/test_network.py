@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mnist_np import ACTIVATIONS, MLP, OUTPUT_LOSSES, ConfigError, ModelFileError
-from mnist_np.network import Buffers, brief, parse_hidden
+from mnist_np.network import Buffers, brief, input_columns, parse_hidden
 
 
 def _batch(n_in, n_out, n=5, seed=1):
@@ -321,3 +321,44 @@ def test_copy_is_independent_equal_and_draws_no_new_weights(monkeypatch):
     assert net.weights[0][0, 0] != 99.0 and net.layer_sizes == [6, 4, 3]
     X = np.ones((2, 6))
     np.testing.assert_array_equal(net.copy().forward(X).output, net.forward(X).output)
+
+
+# -- blank input columns -------------------------------------------------------------------
+def _digits_like(n: int, d: int = 784, seed: int = 0) -> np.ndarray:
+    """A batch whose border columns are 0 in every row, as in a batch of MNIST digits."""
+    X = np.random.default_rng(seed).random((n, d)).astype(np.float32)
+    X[:, : d // 3] = 0  # a third of the pixels blank in every image
+    X[X < 0.5] = 0
+    return X
+
+
+def test_input_columns_names_the_used_columns_when_leaving_the_blank_ones_out_pays():
+    X = _digits_like(128)
+    used, blank = input_columns(X, 256)
+    np.testing.assert_array_equal(used, np.flatnonzero(X.any(axis=0)))
+    np.testing.assert_array_equal(blank, ~X.any(axis=0))
+    assert input_columns(_digits_like(10), 30) is None  # too small a step to pay
+    full = np.random.default_rng(1).random((128, 784)).astype(np.float32) + 0.1
+    assert input_columns(full, 256) is None  # no blank column: nothing to save
+
+
+@pytest.mark.parametrize("hidden", [(256,), (256, 64)])
+def test_leaving_blank_columns_out_gives_the_plain_pass_to_rounding(hidden):
+    sizes = [784, *hidden, 10]
+    net = MLP(sizes, seed=3, l2=0.001)
+    X = _digits_like(128)
+    Y = np.eye(10, dtype=np.float32)[np.arange(128) % 10]
+    plain = net.forward(X)
+    plain_grads = net.backward(plain, Y)
+    buffers = Buffers(sizes, len(X), net.dtype)
+    np.copyto(buffers.activations[0], X)
+    fwd = net.forward(buffers.activations[0], buffers=buffers)
+    assert fwd.columns is not None  # the skip did happen
+    grads = net.backward(fwd, Y, buffers=buffers)
+    np.testing.assert_allclose(fwd.output, plain.output, rtol=1e-5, atol=1e-7)
+    for got, want in zip(grads.dWs + grads.dbs, plain_grads.dWs + plain_grads.dbs):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-7)
+    blank = ~X.any(axis=0)
+    # exactly 0 plus the L2 term, whatever the buffer held before
+    np.testing.assert_array_equal(grads.dWs[0][blank], net.l2 * net.weights[0][blank])
+    assert grads.dWs[0] is buffers.dWs[0]
