@@ -72,17 +72,21 @@ class ModelFileError(ValueError):
 # rows of dW_1 = a_0ᵀ delta_1 are 0, so the training pass leaves them out of the first
 # layer's two products when that pays: the products shrink by the blank share, for the
 # price of finding those columns, gathering a_0's other columns and W_1's rows, and
-# setting dW_1's rows. The prices are those measured on one core (float32, OpenBLAS):
-# the products at about 160 flops per ns, finding and moving at about 6 numbers per ns.
-_FLOPS_PER_NS = 160
-_MOVED_PER_NS = 6
+# setting dW_1's rows. The rates are those measured on one core (float32, OpenBLAS, numpy
+# 2.4; benchmarks in BENCHMARKS.md): the flops a shorter product saves go at about 220 per
+# ns (less than the product's own rate: it runs less efficiently), finding the columns
+# reads 6.7 numbers per ns, gathering a_0's columns 2.8, W_1's rows 11, zeroing dW_1's
+# blank rows 5 and writing its other rows 10.
+_SAVED_FLOPS_PER_NS = 220
+_FIND, _GATHER_COLUMNS, _GATHER_ROWS, _ZERO_ROWS, _SET_ROWS = 6.7, 2.8, 11, 5, 10
 
 
 def _skip_pays(n: int, d: int, k: int, h: int) -> bool:
     """Whether ``k`` of ``d`` input columns in a batch of ``n`` rows, into ``h`` units, make
     two products of ``k`` columns cheaper than two of ``d`` with the finding and moving."""
-    saved = 4 * n * (d - k) * h / _FLOPS_PER_NS
-    moved = (n * d + n * k + k * h + d * h) / _MOVED_PER_NS
+    saved = 4 * n * (d - k) * h / _SAVED_FLOPS_PER_NS
+    moved = (n * d / _FIND + n * k / _GATHER_COLUMNS + k * h / _GATHER_ROWS
+             + (d - k) * h / _ZERO_ROWS + k * h / _SET_ROWS)
     return saved > moved
 
 
