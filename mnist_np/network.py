@@ -350,7 +350,8 @@ class MLP:
     def forward_loss(self, X, Y, buffers: Buffers | None = None,
                      masks: list[np.ndarray] | None = None) -> tuple[Forward, float]:
         """``forward(X)`` and ``data_loss`` against one-hot ``Y`` together: the output
-        layer computes its activation and the loss in one pass (the training loop's way)."""
+        layer computes its activation and the loss in one pass. (The training loop no longer
+        uses it: it counts the epoch's loss from the logits, ``OutputLoss.rows``.)"""
         return self._forward(X, False, buffers, np.asarray(Y, self.dtype), masks)
 
     def _forward(self, X, keep_z: bool, buffers: Buffers | None, Y=None, masks=None,
@@ -368,14 +369,15 @@ class MLP:
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
             if buffers is None:
                 z = a @ W
-            elif l == 0 and (found := input_columns(a, W.shape[1])) is not None:
-                used, blank = found
-                columns = (used, blank, a[:, used])
-                z = np.matmul(columns[2], W[used], out=buffers.activations[1] if last else
-                              buffers.logits if logits is None else logits)
             else:
-                z = np.matmul(a, W, out=buffers.activations[l + 1] if l < last else
-                              buffers.logits if logits is None else logits)
+                into = (buffers.activations[l + 1] if l < last else
+                        buffers.logits if logits is None else logits)
+                if l == 0 and (found := input_columns(a, W.shape[1])) is not None:
+                    used, blank = found
+                    columns = (used, blank, a[:, used])
+                    z = np.matmul(columns[2], W[used], out=into)
+                else:
+                    z = np.matmul(a, W, out=into)
             z += b
             if zs is not None:
                 zs.append(z.copy())
