@@ -66,6 +66,15 @@ def _softmax_with_cross_entropy(z: np.ndarray, y: np.ndarray,
     return shifted, float((np.log(sums).sum() - picked) / len(z))
 
 
+def _row_sums(x: np.ndarray) -> np.ndarray:
+    """``x.sum(axis=1)`` added column by column, left to right: each row's sum is the
+    same whichever rows it is computed with."""
+    total = x[:, 0].copy()
+    for j in range(1, x.shape[1]):
+        total += x[:, j]
+    return total
+
+
 def _softmax_cross_entropy_rows(z: np.ndarray,
                                 labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each row's cross-entropy ``log Σ e^s - s_label`` (``s = z - max``) and whether its
@@ -85,19 +94,7 @@ def _softmax_cross_entropy_rows(z: np.ndarray,
     if np.count_nonzero(shifted == 0) != len(labels):  # ... but another one may tie with it
         hits = z.argmax(axis=1) == labels
     np.exp(shifted, out=shifted)
-    total = shifted[0].copy()
-    for row in shifted[1:]:
-        total += row
-    return np.log(total) - picked, hits
-
-
-def _row_sums(x: np.ndarray) -> np.ndarray:
-    """``x.sum(axis=1)`` added column by column, left to right: each row's sum is the
-    same whichever rows it is computed with."""
-    total = x[:, 0].copy()
-    for j in range(1, x.shape[1]):
-        total += x[:, j]
-    return total
+    return np.log(_row_sums(shifted.T)) - picked, hits
 
 
 def _one_hot(labels: np.ndarray, k: int, dtype) -> np.ndarray:
@@ -154,7 +151,7 @@ class OutputLoss:
 
     def activate_loss(self, z: np.ndarray, y: np.ndarray,
                       out: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-        """``(a_L, loss)`` for one-hot ``y``: the training loop's way (``fused`` when there
+        """``(a_L, loss)`` for one-hot ``y`` in one pass (``fused`` when there
         is one, else ``activate`` then ``loss``)."""
         if self.fused is not None:
             return self.fused(z, y, out=out)
